@@ -1,0 +1,104 @@
+# Keel build: the hypervisor (build/keel.elf), the ISOs, host unit tests and the Bochs
+# integration tests. `make run` boots the demo; `make test` is what CI runs.
+
+BUILD ?= build
+CC ?= gcc
+HOSTCC ?= gcc
+
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
+	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer
+HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
+
+# Pure modules: compiled into keel.elf and into the host unit tests.
+PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
+	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
+	hypervisor/sched.c hypervisor/vm.c \
+	mm/frames.c mm/pt.c mm/p2m.c \
+	devices/io_bus.c devices/uart16550.c devices/debug_exit.c devices/state.c \
+	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
+	guests/loader/multiboot.c
+
+# Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
+HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
+	hypervisor/uart_hw.c hypervisor/time_hw.c \
+	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
+	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c
+ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
+
+HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
+	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
+
+include guests/tests/tests.mk
+
+.PHONY: all run test unit integration deps clean format iso test-iso
+all: $(BUILD)/keel.elf $(BUILD)/keel.iso $(BUILD)/test.iso
+
+deps:
+	@scripts/deps build
+
+$(BUILD)/hv/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/hv/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/keel.elf: $(HV_OBJS) hypervisor/keel.ld
+	@echo "  LD      $@"
+	@ld $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	@grub-file --is-x86-multiboot2 $@ || (echo "keel.elf is not multiboot2"; rm -f $@; exit 1)
+
+# The demo ISO (make run) and the test ISO (every test guest, shut down when idle).
+DEMO_MODULES := $(BUILD)/guests/ticker.elf $(BUILD)/guests/hello.elf guests/tests/mbdata.txt
+$(BUILD)/keel.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/demo.cfg $(DEMO_MODULES)
+
+$(BUILD)/test.iso: $(BUILD)/keel.elf guests/tests/tests.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/tests.cfg -a "on_idle=shutdown" \
+		$(TEST_GUEST_ELFS) guests/tests/mbdata.txt
+
+iso: $(BUILD)/keel.iso
+test-iso: $(BUILD)/test.iso
+
+run:
+	@scripts/deps run
+	@$(MAKE) --no-print-directory $(BUILD)/keel.iso
+	scripts/run --interactive $(BUILD)/keel.iso
+
+# Host unit tests of the pure modules, with AddressSanitizer and UBSan.
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+$(BUILD)/unit/run-tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard tests/unit/*.h) \
+		$(wildcard */*.h */*/*.h vmx/*.def)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(PURE_SRCS)
+
+unit: $(BUILD)/unit/run-tests
+	@mkdir -p $(BUILD)/results
+	$(BUILD)/unit/run-tests --counts $(BUILD)/results/unit.counts
+
+integration: $(BUILD)/test.iso
+	@mkdir -p $(BUILD)/results
+	tests/integration/verdict_selftest --counts $(BUILD)/results/selftest.counts
+	tests/integration/run $(BUILD)/test.iso --name guests --timeout 600
+
+test:
+	@scripts/deps test
+	@rm -f $(BUILD)/results/*.counts
+	@$(MAKE) --no-print-directory unit || true
+	@$(MAKE) --no-print-directory integration || true
+	@tests/summary $(BUILD)/results/unit.counts $(BUILD)/results/selftest.counts \
+		$(BUILD)/results/guests.counts
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(HV_OBJS:.o=.d)

@@ -1,0 +1,51 @@
+# Build rules for the bare-metal test guests (multiboot v1, ELF32 at 1 MiB), included from
+# the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS and the
+# phony target test-guests; every private variable starts with TG_.
+
+TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault \
+	ticker spin
+TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
+# files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
+TEST_GUEST_MODULES := guests/tests/mbdata.txt
+TEST_GUEST_CFG := guests/tests/tests.cfg
+
+TG_DIR := guests/tests
+TG_OUT := $(BUILD)/guests
+TG_CC ?= gcc
+TG_LD ?= ld
+TG_CFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -fno-stack-protector \
+	-nostdlib -O2 -Wall -Wextra -Werror -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fno-tree-loop-distribute-patterns -fcf-protection=none -I$(TG_DIR)/lib -MMD -MP
+TG_ASFLAGS := -m32 -fno-pic -I$(TG_DIR)/lib -MMD -MP
+TG_LDFLAGS := -m elf_i386 -T $(TG_DIR)/link.ld -nostdlib -z max-page-size=0x1000 \
+	-z noexecstack
+# one RWX load segment keeps the image simple for loaders; newer ld warns about it
+TG_LDFLAGS += $(shell $(TG_LD) --help 2>/dev/null | grep -q no-warn-rwx-segments && \
+	echo --no-warn-rwx-segments)
+
+TG_LIB_C := $(wildcard $(TG_DIR)/lib/*.c)
+TG_LIB_S := $(wildcard $(TG_DIR)/lib/*.S)
+TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
+TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o)
+TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
+TG_S_OBJS := $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
+
+.PHONY: test-guests
+test-guests: $(TEST_GUEST_ELFS)
+
+# Static pattern rules, so that no generic %.o rule of the top level can take these over.
+$(TG_C_OBJS): $(TG_OUT)/%.o: $(TG_DIR)/%.c $(TG_DIR)/tests.mk
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(TG_CC) $(TG_CFLAGS) -c $< -o $@
+
+$(TG_S_OBJS): $(TG_OUT)/%.o: $(TG_DIR)/%.S $(TG_DIR)/tests.mk
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(TG_CC) $(TG_ASFLAGS) -c $< -o $@
+
+$(TEST_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
+	@echo "  LD      $@"
+	@$(TG_LD) $(TG_LDFLAGS) -o $@ $< $(TG_LIB_OBJS)
+
+-include $(TG_C_OBJS:.o=.d) $(TG_S_OBJS:.o=.d)

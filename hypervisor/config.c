@@ -1,0 +1,218 @@
+/* keel.cfg parser: line-based "key = value" in [vm] sections, '#' comments. Untrusted
+ * input: bounded lengths, no number overflow, every problem reported with its line. */
+#include "config.h"
+#include "lib.h"
+
+#define MIN_MEMORY_MIB 2
+#define MAX_MEMORY_MIB 65536
+#define MAX_VCPUS      1 /* one vCPU per VM until SMP guests arrive */
+
+struct parser {
+	struct config *cfg;
+	const char *file;
+	unsigned line;
+	void (*report)(const char *msg);
+	struct vm_config *vm;
+};
+
+static void error(struct parser *p, const char *field, const char *what)
+{
+	char msg[256];
+	if (field)
+		ksnprintf(msg, sizeof(msg), "%s:%u: field '%s': %s", p->file, p->line, field, what);
+	else
+		ksnprintf(msg, sizeof(msg), "%s:%u: %s", p->file, p->line, what);
+	p->cfg->nerrors++;
+	if (p->vm)
+		p->vm->valid = false;
+	if (p->report)
+		p->report(msg);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool set_string(struct parser *p, const char *field, char *dst, size_t size, const char *v)
+{
+	if (strlen(v) >= size) {
+		error(p, field, "value too long");
+		return false;
+	}
+	kstrlcpy(dst, v, size);
+	return true;
+}
+
+static void set_field(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->vm;
+	u64 n;
+	if (!strcmp(key, "name")) {
+		if (!valid_name(v) || strlen(v) >= CFG_NAME_LEN) {
+			error(p, key, "must be 1-23 letters, digits, '-', '_' or '.'");
+			return;
+		}
+		for (unsigned i = 0; i + 1 < p->cfg->nvms; i++) {
+			if (!strcmp(p->cfg->vms[i].name, v)) {
+				error(p, key, "another VM already has this name");
+				return;
+			}
+		}
+		kstrlcpy(vm->name, v, sizeof(vm->name));
+	} else if (!strcmp(key, "memory")) {
+		if (!kparse_u64(v, &n) || n < MIN_MEMORY_MIB || n > MAX_MEMORY_MIB)
+			error(p, key, "must be a number of MiB between 2 and 65536");
+		else
+			vm->memory_mib = n;
+	} else if (!strcmp(key, "vcpus")) {
+		if (!kparse_u64(v, &n) || n < 1 || n > MAX_VCPUS)
+			error(p, key, "must be 1 (SMP guests are not supported yet)");
+		else
+			vm->vcpus = (unsigned)n;
+	} else if (!strcmp(key, "kernel")) {
+		if (!*v)
+			error(p, key, "needs a module name");
+		else
+			set_string(p, key, vm->kernel, sizeof(vm->kernel), v);
+	} else if (!strcmp(key, "cmdline")) {
+		set_string(p, key, vm->cmdline, sizeof(vm->cmdline), v);
+	} else if (!strcmp(key, "module")) {
+		if (vm->nmodules == CFG_MAX_MODULES) {
+			error(p, key, "too many modules (at most 8)");
+			return;
+		}
+		struct vm_module_cfg *m = &vm->modules[vm->nmodules];
+		size_t w = 0;
+		while (v[w] && !is_space(v[w]))
+			w++;
+		if (!w) {
+			error(p, key, "needs a module name");
+			return;
+		}
+		if (w >= sizeof(m->name) || strlen(v) >= sizeof(m->args)) {
+			error(p, key, "value too long");
+			return;
+		}
+		memcpy(m->name, v, w);
+		m->name[w] = 0;
+		kstrlcpy(m->args, v, sizeof(m->args));
+		vm->nmodules++;
+	} else {
+		error(p, key, "unknown field");
+	}
+}
+
+static void finish_vm(struct parser *p)
+{
+	struct vm_config *vm = p->vm;
+	if (!vm)
+		return;
+	unsigned saved = p->line;
+	p->line = vm->line;
+	if (!vm->name[0])
+		error(p, "name", "missing");
+	if (!vm->kernel[0])
+		error(p, "kernel", "missing");
+	p->line = saved;
+}
+
+void config_parse(struct config *cfg, const char *text, size_t len, const char *filename,
+		  void (*report)(const char *msg))
+{
+	struct parser p = {cfg, filename, 0, report, NULL};
+	memset(cfg, 0, sizeof(*cfg));
+	size_t pos = 0;
+	bool skipping = false; /* inside a [vm] section beyond CFG_MAX_VMS */
+	while (pos < len) {
+		char line[512];
+		size_t n = 0;
+		bool too_long = false;
+		p.line++;
+		while (pos < len && text[pos] != '\n') {
+			char c = text[pos++];
+			if (n + 1 < sizeof(line))
+				line[n++] = c;
+			else
+				too_long = true;
+		}
+		pos++; /* the newline */
+		line[n] = 0;
+		if (too_long) {
+			error(&p, NULL, "line too long");
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (line[i] == 0 || (line[i] == '#')) {
+				line[i] = 0; /* comments; an embedded NUL ends the line too */
+				break;
+			}
+		}
+		char *s = line;
+		while (is_space(*s))
+			s++;
+		size_t l = strlen(s);
+		while (l && is_space(s[l - 1]))
+			s[--l] = 0;
+		if (!l)
+			continue;
+		if (s[0] == '[') {
+			finish_vm(&p);
+			p.vm = NULL;
+			skipping = false;
+			if (strcmp(s, "[vm]")) {
+				error(&p, NULL, "unknown section (only [vm] is known)");
+				skipping = true;
+				continue;
+			}
+			if (cfg->nvms == CFG_MAX_VMS) {
+				error(&p, NULL, "too many VMs (at most 16)");
+				skipping = true;
+				continue;
+			}
+			p.vm = &cfg->vms[cfg->nvms++];
+			p.vm->valid = true;
+			p.vm->line = p.line;
+			p.vm->memory_mib = 16;
+			p.vm->vcpus = 1;
+			continue;
+		}
+		if (skipping)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			error(&p, NULL, "expected 'key = value'");
+			continue;
+		}
+		char *k = s, *ke = eq;
+		while (ke > k && is_space(ke[-1]))
+			ke--;
+		*ke = 0;
+		char *v = eq + 1;
+		while (is_space(*v))
+			v++;
+		if (!*k) {
+			error(&p, NULL, "expected 'key = value'");
+			continue;
+		}
+		if (!p.vm) {
+			error(&p, k, "outside a [vm] section");
+			continue;
+		}
+		set_field(&p, k, v);
+	}
+	finish_vm(&p);
+}

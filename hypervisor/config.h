@@ -1,0 +1,41 @@
+/* The VM configuration file (a multiboot2 module named keel.cfg), in the spirit of Xen's
+ * xl.cfg: one [vm] section per VM. Parsing is pure; every error names line and field. */
+#ifndef KEEL_CONFIG_H
+#define KEEL_CONFIG_H
+
+#include "types.h"
+
+#define CFG_MAX_VMS	16
+#define CFG_MAX_MODULES 8
+#define CFG_NAME_LEN	24
+#define CFG_STR_LEN	128
+
+struct vm_module_cfg {
+	char name[CFG_STR_LEN]; /* the multiboot2 module to load */
+	char args[CFG_STR_LEN]; /* its string in the guest's module list (name + args) */
+};
+
+struct vm_config {
+	bool valid;    /* false: an error was found; this VM does not start */
+	unsigned line; /* where its [vm] section starts */
+	char name[CFG_NAME_LEN];
+	u64 memory_mib;
+	unsigned vcpus;
+	char kernel[CFG_STR_LEN];
+	char cmdline[CFG_STR_LEN];
+	unsigned nmodules;
+	struct vm_module_cfg modules[CFG_MAX_MODULES];
+};
+
+struct config {
+	unsigned nvms;
+	struct vm_config vms[CFG_MAX_VMS];
+	unsigned nerrors;
+};
+
+/* Parses `len` bytes of text. Errors are reported through `report` ("keel.cfg:12: field
+ * 'memory': ..."); VMs with errors are kept with valid = false. */
+void config_parse(struct config *cfg, const char *text, size_t len, const char *filename,
+		  void (*report)(const char *msg));
+
+#endif

@@ -1,0 +1,85 @@
+/* Console core: formatting, level filtering and the history ring. Pure C: the sink that
+ * reaches the hardware is installed by the boot code (uart_hw.c). */
+#include "console.h"
+#include "lib.h"
+
+#define HISTORY_SIZE 16384
+
+static console_sink_fn sink;
+static enum log_level level = LOG_INFO;
+static char history[HISTORY_SIZE];
+static size_t history_pos; /* total bytes ever written; index = pos % size */
+
+static const char *const level_names[] = {"err", "warn", "info", "debug"};
+
+void console_set_sink(console_sink_fn fn)
+{
+	sink = fn;
+}
+
+void console_set_level(enum log_level lvl)
+{
+	level = lvl;
+}
+
+enum log_level console_level(void)
+{
+	return level;
+}
+
+bool console_parse_level(const char *name, enum log_level *out)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(level_names); i++) {
+		if (!strcmp(name, level_names[i])) {
+			*out = (enum log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void console_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		history[(history_pos + i) % HISTORY_SIZE] = s[i];
+	history_pos += n;
+	if (sink)
+		sink(s, n);
+}
+
+size_t console_history(char *buf, size_t size)
+{
+	size_t have = history_pos < HISTORY_SIZE ? history_pos : HISTORY_SIZE;
+	size_t n = have < size ? have : size;
+	size_t start = history_pos - n;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = history[(start + i) % HISTORY_SIZE];
+	return n;
+}
+
+void kvprintf(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void klog(enum log_level lvl, const char *fmt, ...)
+{
+	if (lvl > level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}

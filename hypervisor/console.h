@@ -1,0 +1,30 @@
+/* The hypervisor's console: formatted output with log levels, a ring buffer of recent
+ * output (for the shell's `log`), and one sink (the UART) set at boot. */
+#ifndef KEEL_CONSOLE_H
+#define KEEL_CONSOLE_H
+
+#include "types.h"
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+typedef void (*console_sink_fn)(const char *s, size_t n);
+
+void console_set_sink(console_sink_fn fn);
+void console_set_level(enum log_level lvl);
+enum log_level console_level(void);
+bool console_parse_level(const char *name, enum log_level *out);
+
+void console_write(const char *s, size_t n);
+void kprintf(const char *fmt, ...) __printf(1, 2);
+void kvprintf(const char *fmt, va_list ap);
+void klog(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
+
+/* Copies the last up-to-`size` bytes of console output into buf; returns the count. */
+size_t console_history(char *buf, size_t size);
+
+#define pr_err(...)   klog(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  klog(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  klog(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
+
+#endif

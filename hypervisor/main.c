@@ -1,0 +1,163 @@
+/* kmain: from the boot loader's hand-off to running VMs. Order: console, traps, boot
+ * info, machine frames, time, VMX, config, VMs, then the scheduler loop. */
+#include "bootinfo.h"
+#include "config.h"
+#include "console.h"
+#include "keel.h"
+#include "lib.h"
+#include "sched.h"
+#include "time.h"
+#include "trap.h"
+#include "uart_hw.h"
+#include "vm_create.h"
+#include "../vmx/vmx.h"
+
+#define SLICE_MS 10
+
+struct frames machine_frames;
+extern char __image_start[], __image_end[];
+
+static struct boot_info boot;
+static struct config config;
+static struct sched sched;
+static bool shutdown_when_idle;
+
+__noreturn void assert_failed(const char *file, int line, const char *expr)
+{
+	panic("assertion failed: %s (%s:%d)", expr, file, line);
+}
+
+static void report_config_error(const char *msg)
+{
+	kprintf("keel: config error: %s\n", msg);
+}
+
+static void setup_memory(void)
+{
+	struct addr_range res[BOOT_MAX_MODULES + 3];
+	unsigned n = 0;
+	res[n++] = (struct addr_range){0, 0x100000};
+	res[n++] = (struct addr_range){virt_to_phys(__image_start), virt_to_phys(__image_end)};
+	res[n++] = (struct addr_range){boot.mbi_start, boot.mbi_end};
+	for (unsigned i = 0; i < boot.nmodules; i++)
+		res[n++] = (struct addr_range){boot.modules[i].start, boot.modules[i].end};
+	/* the boot page tables map 4 GiB: frames above are not reachable yet */
+	const char *err =
+	    frames_init(&machine_frames, boot.regions, boot.nregions, res, n, 4ULL << 30);
+	if (err)
+		panic("memory: %s", err);
+	kprintf("memory: %llu MiB usable, %llu MiB free for VMs\n",
+		(unsigned long long)(machine_frames.ntotal >> 8),
+		(unsigned long long)(machine_frames.nfree >> 8));
+}
+
+static void parse_cmdline(void)
+{
+	char v[16];
+	enum log_level lvl;
+	if (cmdline_get(boot.cmdline, "loglevel", v, sizeof(v))) {
+		if (console_parse_level(v, &lvl))
+			console_set_level(lvl);
+		else
+			pr_warn("keel: unknown loglevel '%s' (err, warn, info, debug)\n", v);
+	}
+	if (cmdline_get(boot.cmdline, "on_idle", v, sizeof(v))) {
+		if (!strcmp(v, "shutdown"))
+			shutdown_when_idle = true;
+		else if (strcmp(v, "halt"))
+			pr_warn("keel: unknown on_idle '%s' (halt, shutdown)\n", v);
+	}
+	panic_set_shutdown(shutdown_when_idle);
+}
+
+static void create_vms(void)
+{
+	const struct boot_module *m = boot_find_module(&boot, "keel.cfg");
+	if (!m) {
+		kprintf("keel: no keel.cfg module: no VMs to start\n");
+		return;
+	}
+	config_parse(&config, phys_to_virt(m->start), m->end - m->start, "keel.cfg",
+		     report_config_error);
+	sched_init(&sched, tsc_hz / 1000 * SLICE_MS);
+	for (unsigned i = 0; i < config.nvms; i++) {
+		const struct vm_config *c = &config.vms[i];
+		if (!c->valid) {
+			kprintf("keel: vm %s (keel.cfg:%u) not started: config errors above\n",
+				c->name[0] ? c->name : "(unnamed)", c->line);
+			continue;
+		}
+		const char *err;
+		struct vm *vm = vm_create(c, &boot, &err);
+		if (!vm) {
+			kprintf("keel: vm %s not started: %s\n", c->name, err);
+			continue;
+		}
+		sched_add(&sched, &vm->vcpu[0]);
+	}
+}
+
+static void vm_finished(struct vm *vm)
+{
+	const struct vcpu *v = &vm->vcpu[0];
+	vm_print_exits(vm);
+	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
+		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
+	vm_release(vm);
+}
+
+static void run_vms(void)
+{
+	for (;;) {
+		struct vcpu *v = sched_pick(&sched, time_now());
+		if (!v) {
+			if (sched_all_done(&sched))
+				return;
+			/* everyone is halted: sleep until the tick, then look at timers again */
+			irq_wait_hw();
+			continue;
+		}
+		if (vmx_run(v, time_now() + sched.slice) == RUN_DONE)
+			vm_finished(v->vm);
+	}
+}
+
+void kmain(u32 magic, u32 mbi)
+{
+	uart_hw_init();
+	console_set_sink(uart_hw_write);
+	kprintf("\nKeel %d.%d hypervisor\n", 0, 1);
+	trap_init();
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("not started by a multiboot2 boot loader (magic %x)", magic);
+	const char *err = mb2_parse(phys_to_virt(mbi), &boot);
+	if (err)
+		panic("boot info: %s", err);
+	parse_cmdline();
+	kprintf("boot: loader '%s', command line '%s', %u modules\n", boot.loader, boot.cmdline,
+		boot.nmodules);
+	setup_memory();
+	time_init();
+	err = vmx_init();
+	if (err) {
+		kprintf("keel: cannot run VMs: %s\n", err);
+		if (shutdown_when_idle)
+			platform_shutdown();
+		cpu_halt_forever_hw();
+	}
+	create_vms();
+	run_vms();
+	unsigned exited = 0, stopped = 0;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = vm_by_index(i);
+		if (vm && vm->state == VM_EXITED)
+			exited++;
+		else if (vm && vm->state == VM_STOPPED)
+			stopped++;
+	}
+	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
+	if (shutdown_when_idle)
+		platform_shutdown();
+	kprintf("keel: idle\n");
+	cpu_halt_forever_hw();
+}

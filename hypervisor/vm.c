@@ -1,0 +1,151 @@
+/* VM lifecycle pieces that are pure logic: ending a VM, its console line buffer, and its
+ * exit-counter report. */
+#include "vm.h"
+#include "console.h"
+#include "lib.h"
+
+bool vm_is_done(const struct vm *vm)
+{
+	return vm->state == VM_EXITED || vm->state == VM_STOPPED;
+}
+
+void vm_console_flush(struct vm *vm)
+{
+	if (!vm->con_len)
+		return;
+	vm->con_line[vm->con_len] = 0;
+	kprintf("[%s] %s\n", vm->name, vm->con_line);
+	vm->con_len = 0;
+}
+
+void vm_console_putc(struct vm *vm, u8 c)
+{
+	if (c == '\n') {
+		if (vm->con_len == 0)
+			kprintf("[%s] \n", vm->name);
+		vm_console_flush(vm);
+		return;
+	}
+	if (c == '\r')
+		return;
+	/* the guest controls these bytes: keep the host console free of control codes */
+	if (c < 0x20 || c >= 0x7f)
+		c = c == '\t' ? ' ' : '.';
+	vm->con_line[vm->con_len++] = (char)c;
+	if (vm->con_len == sizeof(vm->con_line) - 1)
+		vm_console_flush(vm);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	if (vm_is_done(vm))
+		return;
+	va_start(ap, fmt);
+	kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm_console_flush(vm);
+	vm->state = VM_STOPPED;
+	kprintf("keel: vm %s stopped: %s\n", vm->name, vm->stop_reason);
+}
+
+void vm_exit_with_status(struct vm *vm, u32 status)
+{
+	if (vm_is_done(vm))
+		return;
+	vm_console_flush(vm);
+	vm->exit_status = status;
+	vm->state = VM_EXITED;
+	kprintf("keel: vm %s exited: status %u\n", vm->name, status);
+}
+
+void vm_print_exits(const struct vm *vm)
+{
+	u64 total = 0, cycles = 0;
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		total += vm->exits[r].count;
+		cycles += vm->exits[r].cycles;
+	}
+	kprintf("keel: exits for vm %s: total %llu, hypervisor cycles %llu\n", vm->name,
+		(unsigned long long)total, (unsigned long long)cycles);
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		const struct exit_stat *s = &vm->exits[r];
+		if (!s->count)
+			continue;
+		kprintf("keel:   %-22s count %8llu  cycles %10llu  (%llu/exit)\n",
+			exit_reason_name(r), (unsigned long long)s->count,
+			(unsigned long long)s->cycles, (unsigned long long)(s->cycles / s->count));
+	}
+}
+
+static const char *const reason_names[EXIT_REASON_MAX] = {
+    [EXIT_EXCEPTION_NMI] = "EXCEPTION_NMI",
+    [EXIT_EXTERNAL_INTERRUPT] = "EXTERNAL_INTERRUPT",
+    [EXIT_TRIPLE_FAULT] = "TRIPLE_FAULT",
+    [EXIT_INIT] = "INIT",
+    [EXIT_SIPI] = "SIPI",
+    [EXIT_IO_SMI] = "IO_SMI",
+    [EXIT_OTHER_SMI] = "OTHER_SMI",
+    [EXIT_INTERRUPT_WINDOW] = "INTERRUPT_WINDOW",
+    [EXIT_NMI_WINDOW] = "NMI_WINDOW",
+    [EXIT_TASK_SWITCH] = "TASK_SWITCH",
+    [EXIT_CPUID] = "CPUID",
+    [EXIT_GETSEC] = "GETSEC",
+    [EXIT_HLT] = "HLT",
+    [EXIT_INVD] = "INVD",
+    [EXIT_INVLPG] = "INVLPG",
+    [EXIT_RDPMC] = "RDPMC",
+    [EXIT_RDTSC] = "RDTSC",
+    [EXIT_RSM] = "RSM",
+    [EXIT_VMCALL] = "VMCALL",
+    [EXIT_VMCLEAR] = "VMCLEAR",
+    [EXIT_VMLAUNCH] = "VMLAUNCH",
+    [EXIT_VMPTRLD] = "VMPTRLD",
+    [EXIT_VMPTRST] = "VMPTRST",
+    [EXIT_VMREAD] = "VMREAD",
+    [EXIT_VMRESUME] = "VMRESUME",
+    [EXIT_VMWRITE] = "VMWRITE",
+    [EXIT_VMXOFF] = "VMXOFF",
+    [EXIT_VMXON] = "VMXON",
+    [EXIT_CR_ACCESS] = "CR_ACCESS",
+    [EXIT_DR_ACCESS] = "DR_ACCESS",
+    [EXIT_IO_INSTRUCTION] = "IO_INSTRUCTION",
+    [EXIT_RDMSR] = "RDMSR",
+    [EXIT_WRMSR] = "WRMSR",
+    [EXIT_INVALID_GUEST_STATE] = "INVALID_GUEST_STATE",
+    [EXIT_MSR_LOADING] = "MSR_LOADING",
+    [EXIT_MWAIT] = "MWAIT",
+    [EXIT_MTF] = "MONITOR_TRAP_FLAG",
+    [EXIT_MONITOR] = "MONITOR",
+    [EXIT_PAUSE] = "PAUSE",
+    [EXIT_MACHINE_CHECK] = "MACHINE_CHECK",
+    [EXIT_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
+    [EXIT_APIC_ACCESS] = "APIC_ACCESS",
+    [EXIT_VIRTUALIZED_EOI] = "VIRTUALIZED_EOI",
+    [EXIT_GDTR_IDTR] = "GDTR_IDTR",
+    [EXIT_LDTR_TR] = "LDTR_TR",
+    [EXIT_EPT_VIOLATION] = "EPT_VIOLATION",
+    [EXIT_EPT_MISCONFIG] = "EPT_MISCONFIG",
+    [EXIT_INVEPT] = "INVEPT",
+    [EXIT_RDTSCP] = "RDTSCP",
+    [EXIT_PREEMPTION_TIMER] = "PREEMPTION_TIMER",
+    [EXIT_INVVPID] = "INVVPID",
+    [EXIT_WBINVD] = "WBINVD",
+    [EXIT_XSETBV] = "XSETBV",
+    [EXIT_APIC_WRITE] = "APIC_WRITE",
+    [EXIT_RDRAND] = "RDRAND",
+    [EXIT_INVPCID] = "INVPCID",
+    [EXIT_VMFUNC] = "VMFUNC",
+    [EXIT_ENCLS] = "ENCLS",
+    [EXIT_RDSEED] = "RDSEED",
+    [EXIT_PML_FULL] = "PML_FULL",
+    [EXIT_XSAVES] = "XSAVES",
+    [EXIT_XRSTORS] = "XRSTORS",
+};
+
+const char *exit_reason_name(u32 reason)
+{
+	if (reason < EXIT_REASON_MAX && reason_names[reason])
+		return reason_names[reason];
+	return "UNKNOWN";
+}

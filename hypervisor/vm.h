@@ -1,0 +1,137 @@
+/* VM and vCPU objects: what a VM owns (memory, devices, counters) and the state of its
+ * virtual CPU between exits. Shared by the VMX layer, the scheduler and the devices. */
+#ifndef KEEL_VM_H
+#define KEEL_VM_H
+
+#include "types.h"
+#include "config.h"
+#include "../mm/p2m.h"
+#include "../devices/io_bus.h"
+#include "../devices/uart16550.h"
+#include "../devices/debug_exit.h"
+#include "../vmx/vmx_defs.h"
+
+#define MAX_VMS CFG_MAX_VMS
+
+/* Guest general-purpose registers, indexed by the x86 register number (RSP's slot is
+ * unused: the guest RSP lives in the VMCS). The layout is known to vmx/entry.S. */
+enum gpr {
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15
+};
+
+struct vcpu_regs {
+	u64 gpr[16];
+	u64 cr2; /* not in the VMCS: switched by entry.S */
+};
+
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_DONE };
+
+/* An event to deliver at the next VM entry (VM-entry interruption-information format). */
+struct pending_event {
+	bool valid;
+	u32 info;
+	u32 error;
+	u32 insn_len;
+};
+
+/* Register cache: RIP/RSP/RFLAGS read lazily from the VMCS, written back before entry. */
+enum { REG_RIP, REG_RSP, REG_RFLAGS, REG_CACHED };
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	struct vcpu_regs regs;
+	enum vcpu_state state;
+
+	u64 vmcs_pa;
+	bool launched;
+
+	u64 cache[REG_CACHED];
+	u32 cache_valid, cache_dirty;
+
+	/* the exit being handled */
+	u32 exit_reason;
+	u64 exit_qual;
+	u32 exit_insn_len;
+
+	struct pending_event event;
+	int pending_irq;    /* vector waiting for an interrupt window, -1 none */
+	u64 timer_deadline; /* host TSC of the hypercall timer, 0 none */
+	u8 timer_vector;
+	bool timer_pending; /* pending_irq was raised by the timer and not yet delivered */
+
+	/* state the VMCS does not switch */
+	u64 cr8;
+	u64 xcr0;
+	u64 misc_enable;
+	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask;
+	u8 *fpu_area; /* XSAVE/FXSAVE image, 64-byte aligned */
+
+	u64 run_cycles; /* TSC ticks spent in guest mode + handling its exits */
+	u64 entries;
+};
+
+enum vm_state { VM_READY, VM_RUNNING, VM_PAUSED, VM_EXITED, VM_STOPPED };
+
+struct exit_stat {
+	u64 count;
+	u64 cycles;
+};
+
+struct vm {
+	unsigned id;
+	char name[CFG_NAME_LEN];
+	enum vm_state state;
+	u64 mem_bytes;
+	struct p2m p2m;
+	u16 vpid;
+	u64 tsc_offset;
+
+	unsigned nvcpus;
+	struct vcpu vcpu[1];
+
+	u8 *io_bitmap;	 /* 8 KiB: ports 0-0xffff, 1 = exit */
+	u8 *msr_bitmap;	 /* 4 KiB: read low/high, write low/high */
+	u64 io_bitmap_b; /* machine address of the second I/O bitmap page */
+	struct io_bus io;
+	struct uart16550 uart;
+	struct debug_exit dbg_exit;
+
+	char con_line[160];
+	size_t con_len;
+
+	struct exit_stat exits[EXIT_REASON_MAX];
+	u32 exit_status;
+	char stop_reason[192];
+};
+
+/* Ends a VM because of something the guest did (never the hypervisor): prints
+ * "keel: vm <name> stopped: <reason>". */
+void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+/* The guest asked to end (debug-exit port). */
+void vm_exit_with_status(struct vm *vm, u32 status);
+bool vm_is_done(const struct vm *vm);
+/* Guest console byte: shown line by line as "[<name>] <line>". */
+void vm_console_putc(struct vm *vm, u8 c);
+void vm_console_flush(struct vm *vm);
+/* Prints the per-reason exit counters of one VM. */
+void vm_print_exits(const struct vm *vm);
+
+const char *exit_reason_name(u32 reason);
+
+#endif

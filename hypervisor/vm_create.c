@@ -1,0 +1,114 @@
+/* Creating a VM from its config: memory through the P2M, devices on its I/O bus, the
+ * guest kernel and modules through the multiboot loader, and its vCPU's VMCS. Any
+ * failure releases what was taken and names the reason; other VMs are unaffected. */
+#include "vm_create.h"
+#include "console.h"
+#include "keel.h"
+#include "lib.h"
+#include "../guests/loader/multiboot.h"
+#include "../vmx/vmx.h"
+
+static struct vm vms[MAX_VMS];
+
+struct vm *vm_by_index(unsigned i)
+{
+	return i < MAX_VMS && vms[i].name[0] ? &vms[i] : NULL;
+}
+
+static void uart_tx(void *ctx, u8 c)
+{
+	vm_console_putc(ctx, c);
+}
+
+static void dbg_exit(void *ctx, u32 status)
+{
+	vm_exit_with_status(ctx, status);
+}
+
+static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
+{
+	return p2m_write(ctx, gpa, src, len);
+}
+
+void vm_release(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vmx_vcpu_free(&vm->vcpu[i]);
+	p2m_destroy(&vm->p2m);
+	if (vm->io_bitmap) {
+		frames_free(&machine_frames, virt_to_phys(vm->io_bitmap), FRAME_HV);
+		frames_free(&machine_frames, vm->io_bitmap_b, FRAME_HV);
+		frames_free(&machine_frames, virt_to_phys(vm->msr_bitmap), FRAME_HV);
+		vm->io_bitmap = vm->msr_bitmap = NULL;
+	}
+}
+
+static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
+			       const struct boot_info *bi, struct mb1_result *res)
+{
+	const struct boot_module *k = boot_find_module(bi, cfg->kernel);
+	if (!k)
+		return "kernel module not found in the boot image";
+	struct mb1_module mods[CFG_MAX_MODULES];
+	for (unsigned i = 0; i < cfg->nmodules; i++) {
+		const struct boot_module *m = boot_find_module(bi, cfg->modules[i].name);
+		if (!m)
+			return "a module named in the config is not in the boot image";
+		mods[i] = (struct mb1_module){phys_to_virt(m->start), m->end - m->start,
+					      cfg->modules[i].args};
+	}
+	struct guest_mem_ops ops = {guest_write, &vm->p2m};
+	return mb1_load(&ops, vm->mem_bytes, phys_to_virt(k->start), k->end - k->start,
+			cfg->cmdline, mods, cfg->nmodules, res);
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, const char **err)
+{
+	unsigned id;
+	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
+		;
+	if (id == MAX_VMS) {
+		*err = "too many VMs";
+		return NULL;
+	}
+	struct vm *vm = &vms[id];
+	memset(vm, 0, sizeof(*vm));
+	vm->id = id;
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->mem_bytes = cfg->memory_mib << 20;
+	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	vm->vcpu[0].id = 0;
+
+	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
+		goto fail;
+	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
+	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
+			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
+		*err = "not enough machine memory for the guest";
+		goto fail;
+	}
+
+	uart_init(&vm->uart, uart_tx, NULL, vm);
+	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
+	io_bus_register(&vm->io, 0x3f8, 8, "uart", uart_access, &vm->uart);
+	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
+			&vm->dbg_exit);
+
+	struct mb1_result res;
+	if ((*err = load_kernel(vm, cfg, bi, &res)))
+		goto fail;
+	/* the guest's TSC starts near zero, as after a reset */
+	vm->tsc_offset = (u64)0 - time_now();
+	if ((*err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
+		goto fail;
+	vm->state = VM_READY;
+	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
+		(unsigned long long)cfg->memory_mib, cfg->kernel);
+	return vm;
+fail:
+	vm_release(vm);
+	memset(vm, 0, sizeof(*vm));
+	return NULL;
+}

@@ -1,0 +1,13 @@
+/* VM construction and teardown. */
+#ifndef KEEL_VM_CREATE_H
+#define KEEL_VM_CREATE_H
+
+#include "vm.h"
+#include "bootinfo.h"
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, const char **err);
+/* Frees the VM's memory, tables and VMCS (the object itself stays for its report). */
+void vm_release(struct vm *vm);
+struct vm *vm_by_index(unsigned i);
+
+#endif

@@ -1,0 +1,150 @@
+/* Machine-frame allocator: an owner tag per frame (a 2-byte array placed in RAM it
+ * describes), next-fit search for allocation. */
+#include "frames.h"
+#include "../hypervisor/lib.h"
+
+static bool overlaps(u64 s, u64 e, const struct addr_range *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (s < r[i].end && r[i].start < e)
+			return true;
+	return false;
+}
+
+/* Usable frame range of one region after rounding inwards to whole frames. */
+static bool region_frames(const struct mem_region *r, u64 limit, u64 *s, u64 *e)
+{
+	if (r->type != MEM_USABLE || r->len == 0 || r->base > UINT64_MAX - r->len)
+		return false;
+	*s = ALIGN_UP(r->base, PAGE_SIZE);
+	*e = ALIGN_DOWN(r->base + r->len, PAGE_SIZE);
+	if (*s < 0x100000)
+		*s = 0x100000; /* real-mode area, BIOS data: never ours to hand out */
+	if (*e > limit)
+		*e = ALIGN_DOWN(limit, PAGE_SIZE);
+	return *s < *e;
+}
+
+const char *frames_init(struct frames *fa, const struct mem_region *regions, unsigned nregions,
+			const struct addr_range *reserved, unsigned nreserved, u64 limit)
+{
+	u64 lo = UINT64_MAX, hi = 0, s, e;
+	memset(fa, 0, sizeof(*fa));
+	for (unsigned i = 0; i < nregions; i++) {
+		if (!region_frames(&regions[i], limit, &s, &e))
+			continue;
+		lo = MIN(lo, s);
+		hi = MAX(hi, e);
+	}
+	if (lo >= hi)
+		return "no usable memory in the memory map";
+	fa->base_pfn = lo >> PAGE_SHIFT;
+	fa->npfn = (hi - lo) >> PAGE_SHIFT;
+	u64 meta = ALIGN_UP(fa->npfn * sizeof(u16), PAGE_SIZE);
+
+	/* place the owner array in the first usable, unreserved stretch big enough */
+	u64 at = 0;
+	for (unsigned i = 0; i < nregions && !at; i++) {
+		if (!region_frames(&regions[i], limit, &s, &e))
+			continue;
+		for (u64 p = s; p + meta <= e; p += PAGE_SIZE) {
+			if (!overlaps(p, p + meta, reserved, nreserved)) {
+				at = p;
+				break;
+			}
+		}
+	}
+	if (!at)
+		return "no room for the frame table";
+	fa->owner = phys_to_virt(at);
+	for (u64 i = 0; i < fa->npfn; i++)
+		fa->owner[i] = FRAME_NOT_RAM;
+
+	/* a frame is usable only if every region covering it says so: take usable ones, then
+	 * knock out anything another region marks reserved */
+	for (unsigned i = 0; i < nregions; i++) {
+		if (!region_frames(&regions[i], limit, &s, &e))
+			continue;
+		for (u64 p = s; p < e; p += PAGE_SIZE)
+			fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_FREE;
+	}
+	for (unsigned i = 0; i < nregions; i++) {
+		const struct mem_region *r = &regions[i];
+		if (r->type == MEM_USABLE || r->len == 0)
+			continue;
+		u64 rs = ALIGN_DOWN(r->base, PAGE_SIZE);
+		u64 re = r->base > UINT64_MAX - r->len ? UINT64_MAX
+						       : ALIGN_UP(r->base + r->len, PAGE_SIZE);
+		for (u64 p = MAX(rs, lo); p < MIN(re, hi); p += PAGE_SIZE)
+			fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_NOT_RAM;
+	}
+	for (unsigned i = 0; i < nreserved; i++) {
+		u64 rs = ALIGN_DOWN(reserved[i].start, PAGE_SIZE);
+		u64 re = ALIGN_UP(reserved[i].end, PAGE_SIZE);
+		for (u64 p = MAX(rs, lo); p < MIN(re, hi); p += PAGE_SIZE) {
+			u16 *o = &fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn];
+			if (*o == FRAME_FREE)
+				*o = FRAME_HV;
+		}
+	}
+	for (u64 p = at; p < at + meta; p += PAGE_SIZE)
+		fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_HV;
+	for (u64 i = 0; i < fa->npfn; i++) {
+		if (fa->owner[i] != FRAME_NOT_RAM)
+			fa->ntotal++;
+		if (fa->owner[i] == FRAME_FREE)
+			fa->nfree++;
+	}
+	return NULL;
+}
+
+u64 frames_alloc(struct frames *fa, u16 owner)
+{
+	if (!fa->nfree || owner == FRAME_FREE || owner == FRAME_NOT_RAM)
+		return 0;
+	for (u64 n = 0; n < fa->npfn; n++) {
+		u64 i = (fa->cursor + n) % fa->npfn;
+		if (fa->owner[i] == FRAME_FREE) {
+			fa->owner[i] = owner;
+			fa->nfree--;
+			fa->cursor = i + 1;
+			u64 pa = (fa->base_pfn + i) << PAGE_SHIFT;
+			memset(phys_to_virt(pa), 0, PAGE_SIZE);
+			return pa;
+		}
+	}
+	return 0;
+}
+
+static u16 *owner_slot(const struct frames *fa, u64 pa)
+{
+	u64 pfn = pa >> PAGE_SHIFT;
+	if (pa & ~PAGE_MASK || pfn < fa->base_pfn || pfn - fa->base_pfn >= fa->npfn)
+		return NULL;
+	return &fa->owner[pfn - fa->base_pfn];
+}
+
+bool frames_free(struct frames *fa, u64 pa, u16 owner)
+{
+	u16 *o = owner_slot(fa, pa);
+	if (!o || *o != owner || owner == FRAME_FREE || owner == FRAME_NOT_RAM)
+		return false;
+	*o = FRAME_FREE;
+	fa->nfree++;
+	return true;
+}
+
+u16 frames_owner(const struct frames *fa, u64 pa)
+{
+	u16 *o = owner_slot(fa, pa);
+	return o ? *o : FRAME_NOT_RAM;
+}
+
+u64 frames_count(const struct frames *fa, u16 owner)
+{
+	u64 n = 0;
+	for (u64 i = 0; i < fa->npfn; i++)
+		if (fa->owner[i] == owner)
+			n++;
+	return n;
+}

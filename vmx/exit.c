@@ -1,0 +1,204 @@
+/* The run loop of one vCPU and the exit-dispatch table: a const array indexed by basic
+ * exit reason. Each exit is counted per VM and reason with the TSC cycles the hypervisor
+ * spent on it. An exit without a handler stops that VM, never the hypervisor. */
+#include "vmx_ops.h"
+#include "../hypervisor/console.h"
+#include "../hypervisor/keel.h"
+#include "../hypervisor/lib.h"
+#include "../hypervisor/sched.h"
+
+static const exit_handler_fn exit_table[EXIT_REASON_MAX] = {
+    [EXIT_EXCEPTION_NMI] = exit_exception,
+    [EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
+    [EXIT_TRIPLE_FAULT] = exit_triple_fault,
+    [EXIT_INTERRUPT_WINDOW] = exit_interrupt_window,
+    [EXIT_CPUID] = exit_cpuid,
+    [EXIT_GETSEC] = exit_inject_ud,
+    [EXIT_HLT] = exit_hlt,
+    [EXIT_INVD] = exit_skip,
+    [EXIT_INVLPG] = exit_invlpg,
+    [EXIT_RDPMC] = exit_inject_gp,
+    [EXIT_VMCALL] = exit_vmcall,
+    [EXIT_VMCLEAR] = exit_inject_ud,
+    [EXIT_VMLAUNCH] = exit_inject_ud,
+    [EXIT_VMPTRLD] = exit_inject_ud,
+    [EXIT_VMPTRST] = exit_inject_ud,
+    [EXIT_VMREAD] = exit_inject_ud,
+    [EXIT_VMRESUME] = exit_inject_ud,
+    [EXIT_VMWRITE] = exit_inject_ud,
+    [EXIT_VMXOFF] = exit_inject_ud,
+    [EXIT_VMXON] = exit_inject_ud,
+    [EXIT_CR_ACCESS] = exit_cr_access,
+    [EXIT_IO_INSTRUCTION] = exit_io,
+    [EXIT_RDMSR] = exit_rdmsr,
+    [EXIT_WRMSR] = exit_wrmsr,
+    [EXIT_MWAIT] = exit_inject_ud,
+    [EXIT_MONITOR] = exit_inject_ud,
+    [EXIT_EPT_VIOLATION] = exit_ept_violation,
+    [EXIT_EPT_MISCONFIG] = exit_ept_misconfig,
+    [EXIT_INVEPT] = exit_inject_ud,
+    [EXIT_PREEMPTION_TIMER] = exit_preemption_timer,
+    [EXIT_INVVPID] = exit_inject_ud,
+    [EXIT_XSETBV] = exit_xsetbv,
+    [EXIT_VMFUNC] = exit_inject_ud,
+    [EXIT_ENCLS] = exit_inject_ud,
+};
+
+/* An exit that interrupted the delivery of an event: deliver it again on the next entry
+ * (SDM vol. 3C, "Information for VM Exits During Event Delivery"). */
+static void requeue_vectoring(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	v->event.valid = true;
+	v->event.info = info & ~INTR_INFO_NMI_UNBLOCK;
+	v->event.error =
+	    (info & INTR_INFO_ERROR_VALID) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
+	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	/* software events re-execute from the instruction: entry needs their length */
+	v->event.insn_len = (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+			     type == INTR_TYPE_PRIV_SW_EXCEPTION)
+				? v->exit_insn_len
+				: 0;
+}
+
+static bool guest_can_take_irq(struct vcpu *v)
+{
+	return (vcpu_reg(v, REG_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+static void set_intr_window(bool on)
+{
+	u32 proc = vmx_cpu.proc | (on ? PROC_INTR_WINDOW : 0);
+	vmcs_write(VMCS_PROC_CONTROLS, proc);
+}
+
+/* Writes the event for this entry: an exception or re-delivered event first, else a
+ * pending interrupt when the guest can take it, else ask for an interrupt window. */
+static void prepare_events(struct vcpu *v)
+{
+	bool window = false;
+	if (v->event.valid) {
+		u32 info = v->event.info;
+		/* real-mode delivery pushes no error code (unrestricted guest, CR0.PE = 0) */
+		if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+			info &= ~INTR_INFO_ERROR_VALID;
+		vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+		if (info & INTR_INFO_ERROR_VALID)
+			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, v->event.error);
+		vmcs_write(VMCS_ENTRY_INSTR_LEN, v->event.insn_len);
+		v->event.valid = false;
+		window = v->pending_irq >= 0;
+	} else if (v->pending_irq >= 0) {
+		if (guest_can_take_irq(v)) {
+			vmcs_write(VMCS_ENTRY_INTR_INFO,
+				   (u32)v->pending_irq | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
+				       INTR_INFO_VALID);
+			v->pending_irq = -1;
+			v->timer_pending = false;
+		} else {
+			window = true;
+		}
+	}
+	set_intr_window(window);
+}
+
+static void set_preemption_timer(struct vcpu *v, u64 now, u64 slice_end)
+{
+	u64 until = slice_end;
+	if (v->timer_deadline && v->timer_deadline < until)
+		until = v->timer_deadline;
+	u64 ticks = until > now ? (until - now) >> vmx_cpu.preempt_rate : 0;
+	vmcs_write(VMCS_GUEST_PREEMPT_TIMER, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+}
+
+static void entry_failed(struct vcpu *v)
+{
+	u32 err = (u32)vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+	kprintf("keel: VM entry of vm %s failed: VM-instruction error %u (%s)\n", v->vm->name, err,
+		vmx_instruction_error_name(err));
+	vmcs_dump();
+	vm_stop(v->vm, "VM-entry failure: %s (VM-instruction error %u)",
+		vmx_instruction_error_name(err), err);
+}
+
+static enum exit_action dispatch(struct vcpu *v)
+{
+	u32 basic = v->exit_reason & 0xffff;
+	if (v->exit_reason & EXIT_REASON_ENTRY_FAIL) {
+		vmx_report_entry_failure(v, basic);
+		return EXIT_ACT_DONE;
+	}
+	exit_handler_fn fn = basic < EXIT_REASON_MAX ? exit_table[basic] : NULL;
+	if (!fn) {
+		vm_stop(v->vm, "unhandled exit %u (%s) at rip %llx, qualification %llx", basic,
+			exit_reason_name(basic), (unsigned long long)vcpu_reg(v, REG_RIP),
+			(unsigned long long)v->exit_qual);
+		return EXIT_ACT_DONE;
+	}
+	return fn(v);
+}
+
+enum run_result vmx_run(struct vcpu *v, u64 slice_end)
+{
+	struct vm *vm = v->vm;
+	if (!vmx_vmptrld(v->vmcs_pa)) {
+		vm_stop(vm, "VMPTRLD of its VMCS failed");
+		return RUN_DONE;
+	}
+	vmx_switch_guest_state(v);
+	vm->state = VM_RUNNING;
+	for (;;) {
+		u64 now = time_now();
+		sched_timer_check(v, now);
+		if (vm->p2m.ept_stale) {
+			vmx_invept_context(p2m_eptp(&vm->p2m));
+			vm->p2m.ept_stale = false;
+		}
+		prepare_events(v);
+		set_preemption_timer(v, now, slice_end);
+		vcpu_flush_regs(v);
+		vcpu_invalidate_regs(v);
+
+		u64 t_entry = time_now();
+		int failed = vmx_enter(&v->regs, v->launched);
+		u64 t_exit = time_now();
+		if (failed) {
+			entry_failed(v);
+			return RUN_DONE;
+		}
+		v->launched = true;
+		v->entries++;
+		v->run_cycles += t_exit - t_entry;
+
+		v->exit_reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+		v->exit_qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
+		v->exit_insn_len = (u32)vmcs_read(VMCS_EXIT_INSTR_LEN);
+		if (!(v->exit_reason & EXIT_REASON_ENTRY_FAIL))
+			requeue_vectoring(v);
+		enum exit_action act = dispatch(v);
+
+		u32 basic = v->exit_reason & 0xffff;
+		u64 spent = time_now() - t_exit;
+		if (basic < EXIT_REASON_MAX) {
+			vm->exits[basic].count++;
+			vm->exits[basic].cycles += spent;
+		}
+		v->run_cycles += spent;
+
+		if (act == EXIT_ACT_DONE || vm_is_done(vm)) {
+			v->state = VCPU_DONE;
+			vcpu_flush_regs(v);
+			return RUN_DONE;
+		}
+		if (act == EXIT_ACT_YIELD || v->state != VCPU_RUNNABLE || time_now() >= slice_end) {
+			vcpu_flush_regs(v);
+			if (vm->state == VM_RUNNING)
+				vm->state = VM_READY;
+			return RUN_YIELD;
+		}
+	}
+}

@@ -1,0 +1,147 @@
+/* Control-register access exits: MOV to CR0/CR4 touching bits the hypervisor owns, LMSW,
+ * CLTS, and CR8 (the TPR is virtual: the guest must not reach the host's). The checks
+ * themselves are the pure functions in cr.c. */
+#include "vmx_ops.h"
+#include "cr.h"
+
+struct cr_qual {
+	unsigned cr;
+	unsigned type; /* 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW */
+	unsigned gpr;
+	u16 lmsw_src;
+};
+
+static struct cr_qual decode(u64 q)
+{
+	return (struct cr_qual){(unsigned)(q & 0xf), (unsigned)((q >> 4) & 3),
+				(unsigned)((q >> 8) & 0xf), (u16)(q >> 16)};
+}
+
+static u64 read_gpr(struct vcpu *v, unsigned r)
+{
+	u64 val = r == GPR_RSP ? vcpu_reg(v, REG_RSP) : v->regs.gpr[r];
+	return (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) ? val : (val & 0xffffffffULL);
+}
+
+static void write_gpr(struct vcpu *v, unsigned r, u64 val)
+{
+	if (r == GPR_RSP)
+		vcpu_set_reg(v, REG_RSP, val);
+	else
+		v->regs.gpr[r] = val;
+}
+
+static struct cr_state guest_crs(void)
+{
+	u64 m0 = vmcs_read(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	return (struct cr_state){
+	    .cr0 = (vmcs_read(VMCS_GUEST_CR0) & ~m0) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m0),
+	    .cr4 = (vmcs_read(VMCS_GUEST_CR4) & ~m4) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m4),
+	    .efer = vmcs_read(VMCS_GUEST_EFER),
+	    .cs_long = vmcs_read(VMCS_GUEST_CS_AR) & BIT(13),
+	};
+}
+
+static struct cr_policy policy(void)
+{
+	const struct vmx_cpu *c = &vmx_cpu;
+	return (struct cr_policy){c->cr0_must1, c->cr0_must0, c->cr4_must1,
+				  c->cr4_must0 & ~c->cr4_must1, CR4_VMXE | CR4_SMXE};
+}
+
+/* PAE paging enabled by an emulated write: the CPU loads PDPTEs from the VMCS, not from
+ * guest memory, so they are read here (and checked, as MOV to CR would). */
+static bool load_pdptes(struct vcpu *v)
+{
+	u64 pdpte[4];
+	u64 cr3 = vmcs_read(VMCS_GUEST_CR3) & 0xffffffe0ULL;
+	if (!p2m_read(&v->vm->p2m, cr3, pdpte, sizeof(pdpte)))
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		if ((pdpte[i] & 1) && (pdpte[i] & 0x1e6ULL))
+			return false; /* reserved bits 1-2 and 5-8 in a present PDPTE */
+	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+	return true;
+}
+
+static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
+{
+	if (w->load_pdptes && !load_pdptes(v)) {
+		vcpu_inject_gp(v);
+		return;
+	}
+	if (cr == 0) {
+		vmcs_write(VMCS_CR0_READ_SHADOW, w->guest);
+		vmcs_write(VMCS_GUEST_CR0, w->hw);
+		u64 entry = vmcs_read(VMCS_ENTRY_CONTROLS);
+		entry =
+		    (w->efer & EFER_LMA) ? entry | ENTRY_IA32E_GUEST : entry & ~ENTRY_IA32E_GUEST;
+		vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+		vmcs_write(VMCS_GUEST_EFER, w->efer);
+	} else {
+		vmcs_write(VMCS_CR4_READ_SHADOW, w->guest);
+		vmcs_write(VMCS_GUEST_CR4, w->hw);
+	}
+	/* the write did not reach the CPU, so neither did its implicit TLB flush */
+	if (w->flush_tlb)
+		vmx_invvpid_context(v->vm->vpid);
+	vcpu_skip_insn(v);
+}
+
+enum exit_action exit_cr_access(struct vcpu *v)
+{
+	struct cr_qual q = decode(v->exit_qual);
+	struct cr_policy p = policy();
+	struct cr_state s = guest_crs();
+	struct cr_write w;
+
+	switch (q.type) {
+	case 0: /* MOV to CR */
+		if (q.cr == 8) {
+			u64 val = read_gpr(v, q.gpr);
+			if (val & ~0xfULL) {
+				vcpu_inject_gp(v);
+				break;
+			}
+			v->cr8 = val;
+			vcpu_skip_insn(v);
+			break;
+		}
+		if (q.cr == 0)
+			cr0_write(&p, &s, read_gpr(v, q.gpr), &w);
+		else if (q.cr == 4)
+			cr4_write(&p, &s, read_gpr(v, q.gpr), &w);
+		else {
+			vm_stop(v->vm, "unsupported: MOV to CR%u exit", q.cr);
+			return EXIT_ACT_DONE;
+		}
+		if (w.gp)
+			vcpu_inject_gp(v);
+		else
+			apply(v, q.cr, &w);
+		break;
+	case 1: /* MOV from CR: only CR8 exits (CR3 exiting is off with EPT) */
+		if (q.cr != 8) {
+			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q.cr);
+			return EXIT_ACT_DONE;
+		}
+		write_gpr(v, q.gpr, v->cr8);
+		vcpu_skip_insn(v);
+		break;
+	case 2: /* CLTS */
+		cr0_write(&p, &s, s.cr0 & ~CR0_TS, &w);
+		apply(v, 0, &w);
+		break;
+	case 3: /* LMSW */
+		cr0_write(&p, &s, lmsw_value(s.cr0, q.lmsw_src), &w);
+		if (w.gp)
+			vcpu_inject_gp(v);
+		else
+			apply(v, 0, &w);
+		break;
+	}
+	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+}

@@ -1,0 +1,59 @@
+/* EPT violations and misconfigurations. The P2M says what the address is; with no device
+ * models on the MMIO bus yet, any access outside guest RAM ends the VM. */
+#include "vmx_ops.h"
+
+struct ept_qual {
+	bool read, write, fetch;
+	bool readable, writable, executable; /* what the EPT entry allowed */
+	bool gla_valid;
+};
+
+static struct ept_qual decode(u64 q)
+{
+	return (struct ept_qual){q & BIT(0), q & BIT(1), q & BIT(2), q & BIT(3),
+				 q & BIT(4), q & BIT(5), q & BIT(7)};
+}
+
+static const char *access_name(const struct ept_qual *q)
+{
+	return q->write ? "write" : q->fetch ? "instruction fetch" : "read";
+}
+
+enum exit_action exit_ept_violation(struct vcpu *v)
+{
+	struct ept_qual q = decode(v->exit_qual);
+	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
+	u64 rip = vcpu_reg(v, REG_RIP);
+	u64 mfn;
+	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
+	switch (t) {
+	case P2M_NONE:
+		vm_stop(v->vm, "EPT violation: %s at gpa %llx, outside guest memory (rip %llx)",
+			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		break;
+	case P2M_MMIO:
+		vm_stop(v->vm,
+			"EPT violation: %s at gpa %llx, MMIO with no device model (rip %llx)",
+			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		break;
+	case P2M_ROM:
+		vm_stop(v->vm, "EPT violation: %s at gpa %llx, write to ROM (rip %llx)",
+			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		break;
+	case P2M_RAM:
+		/* RAM is mapped with full rights: this means the EPT and P2M disagree */
+		vm_stop(v->vm,
+			"EPT violation: %s at gpa %llx which the P2M maps as RAM (hypervisor bug; "
+			"rip %llx)",
+			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		break;
+	}
+	return EXIT_ACT_DONE;
+}
+
+enum exit_action exit_ept_misconfig(struct vcpu *v)
+{
+	vm_stop(v->vm, "EPT misconfiguration at gpa %llx (hypervisor bug)",
+		(unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR));
+	return EXIT_ACT_DONE;
+}

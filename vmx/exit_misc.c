@@ -1,0 +1,148 @@
+/* Small exit handlers: HLT, VMCALL, INVLPG, interrupts and windows, the preemption timer,
+ * triple fault, XSETBV, intercepted exceptions, and instructions a guest may not use. */
+#include "vmx_ops.h"
+#include "event.h"
+#include "../hypervisor/hypercall.h"
+#include "../hypervisor/keel.h"
+#include "../hypervisor/trap.h"
+
+static bool guest_64bit(void)
+{
+	return vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+}
+
+static u64 arg(struct vcpu *v, enum gpr r)
+{
+	return guest_64bit() ? v->regs.gpr[r] : (v->regs.gpr[r] & 0xffffffffULL);
+}
+
+enum exit_action exit_hlt(struct vcpu *v)
+{
+	vcpu_skip_insn(v);
+	if (!(vcpu_reg(v, REG_RFLAGS) & RFLAGS_IF)) {
+		vm_stop(v->vm, "HLT with interrupts disabled at rip %llx: the vCPU can never wake",
+			(unsigned long long)(vcpu_reg(v, REG_RIP) - v->exit_insn_len));
+		return EXIT_ACT_DONE;
+	}
+	if (v->pending_irq >= 0)
+		return EXIT_ACT_RESUME; /* the interrupt is delivered on entry */
+	if (!v->timer_deadline) {
+		vm_stop(v->vm, "HLT with no interrupt source (no timer armed): the vCPU can "
+			       "never wake");
+		return EXIT_ACT_DONE;
+	}
+	v->state = VCPU_HALTED;
+	return EXIT_ACT_YIELD;
+}
+
+enum exit_action exit_vmcall(struct vcpu *v)
+{
+	u32 ss_ar = (u32)vmcs_read(VMCS_GUEST_SS_AR);
+	s64 ret;
+	if (((ss_ar >> 5) & 3) != 0)
+		ret = -HC_EPERM;
+	else
+		ret = hypercall(v, arg(v, GPR_RAX), arg(v, GPR_RBX), arg(v, GPR_RCX),
+				arg(v, GPR_RDX), time_now());
+	v->regs.gpr[GPR_RAX] = guest_64bit() ? (u64)ret : ((u64)ret & 0xffffffffULL);
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_invlpg(struct vcpu *v)
+{
+	vmx_invvpid_addr(v->vm->vpid, v->exit_qual);
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_external_interrupt(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+	(void)v;
+	if (info & INTR_INFO_VALID)
+		irq_dispatch((u8)(info & INTR_INFO_VECTOR_MASK));
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_interrupt_window(struct vcpu *v)
+{
+	(void)v; /* prepare_events() injects the pending interrupt now that it can */
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_preemption_timer(struct vcpu *v)
+{
+	(void)v; /* the run loop decides: slice over, or a guest timer became due */
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_triple_fault(struct vcpu *v)
+{
+	vm_stop(v->vm, "triple fault at rip %llx", (unsigned long long)vcpu_reg(v, REG_RIP));
+	return EXIT_ACT_DONE;
+}
+
+enum exit_action exit_xsetbv(struct vcpu *v)
+{
+	u64 val = (v->regs.gpr[GPR_RAX] & 0xffffffffULL) | (v->regs.gpr[GPR_RDX] << 32);
+	u64 ok = vmx_cpu.xcr0_supported;
+	bool bad = (v->regs.gpr[GPR_RCX] & 0xffffffffULL) != 0 || !vmx_cpu.xsave || !(val & 1) ||
+		   (val & ~ok) || ((val & BIT(2)) && !(val & BIT(1))) ||
+		   /* AVX-512 state comes as all three components with AVX, or not at all */
+		   ((val & 0xe0) && ((val & 0xe0) != 0xe0 || !(val & BIT(2))));
+	if (bad) {
+		vcpu_inject_gp(v);
+		return EXIT_ACT_RESUME;
+	}
+	/* this vCPU owns the CPU's extended state while it runs */
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)val), "d"((u32)(val >> 32)));
+	v->xcr0 = val;
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_exception(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+	u8 vector = info & INTR_INFO_VECTOR_MASK;
+	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	if (type == INTR_TYPE_NMI)
+		return EXIT_ACT_RESUME; /* a host NMI; nothing of the guest's */
+	if (vector == EXC_DB) {
+		/* an intercepted #DB does not update DR6: the qualification carries it */
+		u64 dr6 = 0xffff0ff0ULL | (v->exit_qual & 0x600f);
+		__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+	}
+	bool err = info & INTR_INFO_ERROR_VALID;
+	u32 code = err ? (u32)vmcs_read(VMCS_EXIT_INTR_ERROR) : 0;
+	if (type == INTR_TYPE_HW_EXCEPTION) {
+		vcpu_inject_exception(v, vector, err, code);
+	} else {
+		/* INT1/INT3/INTO: re-deliver as the same software event */
+		v->event.valid = true;
+		v->event.info = vector | (type << INTR_INFO_TYPE_SHIFT) |
+				(err ? INTR_INFO_ERROR_VALID : 0) | INTR_INFO_VALID;
+		v->event.error = code;
+		v->event.insn_len = v->exit_insn_len;
+	}
+	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_ud(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_inject_gp(struct vcpu *v)
+{
+	vcpu_inject_gp(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_skip(struct vcpu *v)
+{
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}

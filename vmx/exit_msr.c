@@ -1,0 +1,150 @@
+/* RDMSR/WRMSR exits. The MSR bitmap lets the syscall MSRs through; everything else
+ * arrives here. Known MSRs are emulated, unknown ones raise #GP as on a CPU without them. */
+#include "vmx_ops.h"
+#include "../hypervisor/cpu_hw.h"
+#include "../hypervisor/keel.h"
+
+#define MSR_IA32_TSC	     0x10
+#define MSR_IA32_BIOS_SIGN   0x8b
+#define MSR_IA32_MTRRCAP     0xfe
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define APIC_BASE_VALUE	     0xfee00900ULL /* enabled, BSP, default address */
+
+/* PAT entries may only hold the defined memory types (0, 1, 4, 5, 6, 7). */
+static bool pat_valid(u64 v)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		u8 t = (u8)(v >> (8 * i));
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static u64 efer_allowed(void)
+{
+	u32 a, b, c, d;
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	return EFER_SCE | EFER_LME | EFER_LMA | ((d & BIT(20)) ? EFER_NXE : 0);
+}
+
+static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		*val = vmcs_read(VMCS_GUEST_EFER);
+		return true;
+	case MSR_IA32_TSC:
+		*val = time_now() + v->vm->tsc_offset;
+		return true;
+	case MSR_IA32_PAT:
+		if (!(vmx_cpu.entry & ENTRY_LOAD_PAT))
+			return false;
+		*val = vmcs_read(VMCS_GUEST_PAT);
+		return true;
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_VALUE;
+		return true;
+	case MSR_IA32_FEATURE_CONTROL:
+		*val = 1; /* locked with VMX off: matches CPUID hiding VMX */
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*val = v->misc_enable;
+		return true;
+	case MSR_IA32_MTRRCAP:
+	case MSR_IA32_BIOS_SIGN:
+		*val = 0;
+		return true;
+	case MSR_IA32_SYSENTER_CS:
+		*val = vmcs_read(VMCS_GUEST_SYSENTER_CS);
+		return true;
+	case MSR_IA32_SYSENTER_ESP:
+		*val = vmcs_read(VMCS_GUEST_SYSENTER_ESP);
+		return true;
+	case MSR_IA32_SYSENTER_EIP:
+		*val = vmcs_read(VMCS_GUEST_SYSENTER_EIP);
+		return true;
+	case MSR_FS_BASE:
+		*val = vmcs_read(VMCS_GUEST_FS_BASE);
+		return true;
+	case MSR_GS_BASE:
+		*val = vmcs_read(VMCS_GUEST_GS_BASE);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER: {
+		u64 old = vmcs_read(VMCS_GUEST_EFER);
+		if (val & ~efer_allowed())
+			return false;
+		/* LME cannot change while paging is on; LMA is read-only */
+		if (((old ^ val) & EFER_LME) && (vmcs_read(VMCS_GUEST_CR0) & CR0_PG))
+			return false;
+		vmcs_write(VMCS_GUEST_EFER, (val & ~EFER_LMA) | (old & EFER_LMA));
+		return true;
+	}
+	case MSR_IA32_TSC:
+		v->vm->tsc_offset = val - time_now();
+		vmcs_write(VMCS_TSC_OFFSET, v->vm->tsc_offset);
+		return true;
+	case MSR_IA32_PAT:
+		if (!(vmx_cpu.entry & ENTRY_LOAD_PAT) || !pat_valid(val))
+			return false;
+		vmcs_write(VMCS_GUEST_PAT, val);
+		return true;
+	case MSR_IA32_APIC_BASE:
+		return val == APIC_BASE_VALUE;
+	case MSR_IA32_MISC_ENABLE:
+		v->misc_enable = val & 1; /* only fast strings is kept; nothing else is emulated */
+		return true;
+	case MSR_IA32_BIOS_SIGN:
+		return true; /* microcode revision probe: ignored */
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write(VMCS_GUEST_SYSENTER_CS, val & 0xffffffffULL);
+		return true;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		/* these hold linear addresses: a non-canonical one faults */
+		if ((u64)((s64)(val << 16) >> 16) != val)
+			return false;
+		vmcs_write(msr == MSR_IA32_SYSENTER_ESP	  ? VMCS_GUEST_SYSENTER_ESP
+			   : msr == MSR_IA32_SYSENTER_EIP ? VMCS_GUEST_SYSENTER_EIP
+			   : msr == MSR_FS_BASE		  ? VMCS_GUEST_FS_BASE
+							  : VMCS_GUEST_GS_BASE,
+			   val);
+		return true;
+	default:
+		return false;
+	}
+}
+
+enum exit_action exit_rdmsr(struct vcpu *v)
+{
+	u64 val;
+	if (!msr_read(v, (u32)v->regs.gpr[GPR_RCX], &val)) {
+		vcpu_inject_gp(v);
+		return EXIT_ACT_RESUME;
+	}
+	v->regs.gpr[GPR_RAX] = val & 0xffffffffULL;
+	v->regs.gpr[GPR_RDX] = val >> 32;
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_wrmsr(struct vcpu *v)
+{
+	u64 val = (v->regs.gpr[GPR_RAX] & 0xffffffffULL) | (v->regs.gpr[GPR_RDX] << 32);
+	if (!msr_write(v, (u32)v->regs.gpr[GPR_RCX], val)) {
+		vcpu_inject_gp(v);
+		return EXIT_ACT_RESUME;
+	}
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}

@@ -1,0 +1,43 @@
+/* The VMX layer's interface to the rest of the hypervisor: bring VMX up on this CPU, set
+ * up a vCPU's VMCS, and run a vCPU until it must give the CPU back. */
+#ifndef KEEL_VMX_H
+#define KEEL_VMX_H
+
+#include "caps.h"
+#include "../hypervisor/vm.h"
+
+/* Per physical CPU VMX state (one CPU for now). */
+struct vmx_cpu {
+	struct vmx_caps caps;
+	u64 vmxon_pa;
+	u64 current_vmcs;
+	struct vcpu *fpu_owner; /* whose FPU/XSAVE state the CPU holds */
+	struct vcpu *msr_owner; /* whose syscall MSRs the CPU holds */
+	bool xsave;
+	u64 xcr0_supported;
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_must1, cr0_must0, cr4_must1, cr4_must0;
+	u64 cr0_mask, cr4_mask;
+	unsigned preempt_rate;
+};
+
+extern struct vmx_cpu vmx_cpu;
+
+/* Probes VT-x, prints what the CPU offers, chooses controls and enters VMX root mode.
+ * NULL on success, else why Keel cannot run. */
+const char *vmx_init(void);
+
+/* Builds the VMCS of a vCPU that starts in 32-bit protected mode at `entry` with the given
+ * EAX/EBX (the multiboot handoff). NULL or an error. */
+const char *vmx_vcpu_init(struct vcpu *v, u32 entry, u32 eax, u32 ebx);
+void vmx_vcpu_free(struct vcpu *v);
+
+enum run_result {
+	RUN_YIELD, /* time slice over or the vCPU halted: pick again */
+	RUN_DONE,  /* the VM exited or was stopped */
+};
+
+/* Runs v until its slice ends at host TSC `slice_end`, it halts, or its VM ends. */
+enum run_result vmx_run(struct vcpu *v, u64 slice_end);
+
+#endif

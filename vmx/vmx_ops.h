@@ -1,0 +1,77 @@
+/* VMX instructions and vCPU helpers used inside vmx/ only: current-VMCS switching,
+ * INVEPT/INVVPID, the register cache, event injection and exit-handler plumbing. */
+#ifndef KEEL_VMX_OPS_H
+#define KEEL_VMX_OPS_H
+
+#include "vmx.h"
+#include "vmcs.h"
+#include "vmx_defs.h"
+
+bool vmx_vmptrld(u64 pa);
+bool vmx_vmclear(u64 pa);
+void vmx_invept_context(u64 eptp);
+void vmx_invvpid_addr(u16 vpid, u64 addr);
+void vmx_invvpid_context(u16 vpid);
+
+/* entry.S: 0 after a VM exit, nonzero when VMLAUNCH/VMRESUME itself failed */
+int vmx_enter(struct vcpu_regs *regs, int launched);
+void vmx_exit_stub(void);
+
+/* Register cache (STYLE 7). */
+u64 vcpu_reg(struct vcpu *v, unsigned r);
+void vcpu_set_reg(struct vcpu *v, unsigned r, u64 val);
+void vcpu_flush_regs(struct vcpu *v);
+void vcpu_invalidate_regs(struct vcpu *v);
+/* Moves RIP past the exiting instruction and ends STI/MOV-SS blocking, as executing it
+ * natively would. */
+void vcpu_skip_insn(struct vcpu *v);
+
+/* Queues an exception for the next VM entry (merged into #DF per the SDM's rules when one
+ * is already pending). */
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+static inline void vcpu_inject_gp(struct vcpu *v)
+{
+	vcpu_inject_exception(v, EXC_GP, true, 0);
+}
+static inline void vcpu_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_exception(v, EXC_UD, false, 0);
+}
+
+/* Exit handlers return what the run loop does next. */
+enum exit_action {
+	EXIT_ACT_RESUME, /* re-enter the guest */
+	EXIT_ACT_YIELD,	 /* give the CPU to the scheduler */
+	EXIT_ACT_DONE,	 /* the VM ended (vm_stop or exit) */
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
+
+/* Handlers, by topic file. */
+enum exit_action exit_cpuid(struct vcpu *v);
+enum exit_action exit_io(struct vcpu *v);
+enum exit_action exit_cr_access(struct vcpu *v);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
+enum exit_action exit_ept_violation(struct vcpu *v);
+enum exit_action exit_ept_misconfig(struct vcpu *v);
+enum exit_action exit_hlt(struct vcpu *v);
+enum exit_action exit_vmcall(struct vcpu *v);
+enum exit_action exit_invlpg(struct vcpu *v);
+enum exit_action exit_exception(struct vcpu *v);
+enum exit_action exit_external_interrupt(struct vcpu *v);
+enum exit_action exit_interrupt_window(struct vcpu *v);
+enum exit_action exit_preemption_timer(struct vcpu *v);
+enum exit_action exit_triple_fault(struct vcpu *v);
+enum exit_action exit_xsetbv(struct vcpu *v);
+enum exit_action exit_inject_ud(struct vcpu *v);
+enum exit_action exit_inject_gp(struct vcpu *v);
+enum exit_action exit_skip(struct vcpu *v);
+
+/* Prints the guest state of the current VMCS and what the entry checks say about it. */
+void vmx_report_entry_failure(struct vcpu *v, u32 reason);
+
+/* FPU/XSAVE and syscall-MSR switching (fpu_hw.c). */
+void vmx_switch_guest_state(struct vcpu *v);
+
+#endif
