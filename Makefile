@@ -4,10 +4,12 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
+INTEGRATION_COUNTS := selftest guests refuse-penryn refuse-lynnfield
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
-	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer
+	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-fno-tree-loop-distribute-patterns
 HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 
 # Pure modules: compiled into keel.elf and into the host unit tests.
@@ -31,7 +33,8 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 
 include guests/tests/tests.mk
 
-.PHONY: all run test unit integration deps clean format iso test-iso
+.PHONY: all run test unit integration deps clean format iso test-iso \
+	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/keel.iso $(BUILD)/test.iso
 
 deps:
@@ -58,7 +61,7 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) scripts/mki
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/demo.cfg $(DEMO_MODULES)
 
 $(BUILD)/test.iso: $(BUILD)/keel.elf guests/tests/tests.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
-	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/tests.cfg -a "on_idle=shutdown" \
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/tests.cfg -a "on_idle=shutdown test_hypercalls" \
 		$(TEST_GUEST_ELFS) guests/tests/mbdata.txt
 
 iso: $(BUILD)/keel.iso
@@ -82,18 +85,33 @@ unit: $(BUILD)/unit/run-tests
 	@mkdir -p $(BUILD)/results
 	$(BUILD)/unit/run-tests --counts $(BUILD)/results/unit.counts
 
-integration: $(BUILD)/test.iso
-	@mkdir -p $(BUILD)/results
+# The test ISO on the default CPU, then on two CPUs Keel must refuse with a clear reason.
+# Separate targets so that `make -k` runs them all even when one fails.
+integration: $(INTEGRATION_COUNTS:%=integration-%)
+
+integration-selftest:
 	tests/integration/verdict_selftest --counts $(BUILD)/results/selftest.counts
-	tests/integration/run $(BUILD)/test.iso --name guests --timeout 600
+
+integration-guests: $(BUILD)/test.iso
+	tests/integration/run $< --name guests --timeout 600 \
+		--expect-file guests/tests/tests.expect
+
+integration-refuse-penryn: $(BUILD)/test.iso
+	tests/integration/run $< --name refuse-penryn --timeout 120 \
+		--cpu core2_penryn_t9600 --refusal --expect 'keel: cannot run VMs: no (EPT|EFER)'
+
+integration-refuse-lynnfield: $(BUILD)/test.iso
+	tests/integration/run $< --name refuse-lynnfield --timeout 120 \
+		--cpu corei5_lynnfield_750 --refusal \
+		--expect 'keel: cannot run VMs: no unrestricted guest'
 
 test:
 	@scripts/deps test
 	@rm -f $(BUILD)/results/*.counts
 	@$(MAKE) --no-print-directory unit || true
-	@$(MAKE) --no-print-directory integration || true
-	@tests/summary $(BUILD)/results/unit.counts $(BUILD)/results/selftest.counts \
-		$(BUILD)/results/guests.counts
+	@$(MAKE) --no-print-directory -k integration || true
+	@tests/summary $(BUILD)/results/unit.counts \
+		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')

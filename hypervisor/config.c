@@ -179,7 +179,10 @@ void config_parse(struct config *cfg, const char *text, size_t len, const char *
 				continue;
 			}
 			if (cfg->nvms == CFG_MAX_VMS) {
-				error(&p, NULL, "too many VMs (at most 16)");
+				char msg[48];
+				ksnprintf(msg, sizeof(msg), "too many VMs (at most %u)",
+					  CFG_MAX_VMS);
+				error(&p, NULL, msg);
 				skipping = true;
 				continue;
 			}

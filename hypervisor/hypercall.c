@@ -29,6 +29,11 @@ s64 hypercall(struct vcpu *v, u64 nr, u64 a0, u64 a1, u64 a2, u64 now)
 		return KEEL_VERSION;
 	case KEEL_HC_TIMER_ONESHOT:
 		return hc_timer(v, a0, a1, a2, now);
+	case KEEL_HC_TEST_BREAK_ENTRY:
+		if (!v->vm->test_hypercalls)
+			return -HC_ENOSYS;
+		v->break_entry = true;
+		return 0;
 	default:
 		return -HC_ENOSYS;
 	}

@@ -8,6 +8,9 @@
 enum {
 	KEEL_HC_VERSION = 0,
 	KEEL_HC_TIMER_ONESHOT = 1,
+	/* test builds only (Keel command line `test_hypercalls`): make the caller's next VM
+	 * entry fail on guest state, to exercise that path end to end */
+	KEEL_HC_TEST_BREAK_ENTRY = 0x7e57,
 };
 
 #define HC_EPERM  1

@@ -21,6 +21,7 @@ static struct boot_info boot;
 static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
+static bool test_hypercalls;
 
 __noreturn void assert_failed(const char *file, int line, const char *expr)
 {
@@ -68,6 +69,9 @@ static void parse_cmdline(void)
 			pr_warn("keel: unknown on_idle '%s' (halt, shutdown)\n", v);
 	}
 	panic_set_shutdown(shutdown_when_idle);
+	test_hypercalls = cmdline_get(boot.cmdline, "test_hypercalls", NULL, 0);
+	if (test_hypercalls)
+		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
 }
 
 static void create_vms(void)
@@ -88,7 +92,7 @@ static void create_vms(void)
 			continue;
 		}
 		const char *err;
-		struct vm *vm = vm_create(c, &boot, &err);
+		struct vm *vm = vm_create(c, &boot, test_hypercalls, &err);
 		if (!vm) {
 			kprintf("keel: vm %s not started: %s\n", c->name, err);
 			continue;

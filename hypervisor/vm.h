@@ -82,6 +82,8 @@ struct vcpu {
 	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask;
 	u8 *fpu_area; /* XSAVE/FXSAVE image, 64-byte aligned */
 
+	bool break_entry; /* test hypercall: corrupt guest state before the next entry */
+
 	u64 run_cycles; /* TSC ticks spent in guest mode + handling its exits */
 	u64 entries;
 };
@@ -101,13 +103,14 @@ struct vm {
 	struct p2m p2m;
 	u16 vpid;
 	u64 tsc_offset;
+	bool test_hypercalls; /* KEEL_HC_TEST_* are available (Keel command line) */
 
 	unsigned nvcpus;
 	struct vcpu vcpu[1];
 
-	u8 *io_bitmap;	 /* 8 KiB: ports 0-0xffff, 1 = exit */
+	u8 *io_bitmap;	 /* ports 0-0x7fff, 1 = exit (bitmap A) */
 	u8 *msr_bitmap;	 /* 4 KiB: read low/high, write low/high */
-	u64 io_bitmap_b; /* machine address of the second I/O bitmap page */
+	u64 io_bitmap_b; /* ports 0x8000-0xffff (bitmap B), machine address */
 	struct io_bus io;
 	struct uart16550 uart;
 	struct debug_exit dbg_exit;

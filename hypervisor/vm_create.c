@@ -62,7 +62,8 @@ static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
 			cfg->cmdline, mods, cfg->nmodules, res);
 }
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, const char **err)
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
+		     const char **err)
 {
 	unsigned id;
 	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
@@ -77,10 +78,16 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, co
 	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->mem_bytes = cfg->memory_mib << 20;
 	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
+	vm->test_hypercalls = test_hypercalls;
 	vm->nvcpus = 1;
 	vm->vcpu[0].vm = vm;
 	vm->vcpu[0].id = 0;
 
+	/* refuse at once what cannot fit, instead of taking every free frame first */
+	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
+		*err = "not enough machine memory for the guest";
+		goto fail;
+	}
 	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
 		goto fail;
 	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||

@@ -5,7 +5,9 @@
 #include "vm.h"
 #include "bootinfo.h"
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, const char **err);
+/* test_hypercalls: the Keel command line enabled KEEL_HC_TEST_* for every VM. */
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
+		     const char **err);
 /* Frees the VM's memory, tables and VMCS (the object itself stays for its report). */
 void vm_release(struct vm *vm);
 struct vm *vm_by_index(unsigned i);

@@ -51,8 +51,6 @@ const char *vmx_caps_check(const struct vmx_caps *c)
 		return "no secondary processor-based controls";
 	if (!vmx_ctl_can(c->proc, PROC_IO_BITMAPS) || !vmx_ctl_can(c->proc, PROC_MSR_BITMAPS))
 		return "no I/O or MSR bitmaps";
-	if (!vmx_ctl_can(c->pin, PIN_PREEMPT_TIMER))
-		return "no VMX-preemption timer (needed to schedule VMs)";
 	if (!vmx_ctl_can(c->exit, EXIT_ACK_INTR) || !vmx_ctl_can(c->exit, EXIT_HOST_64))
 		return "no 64-bit host or interrupt acknowledgement on exit";
 	if (!vmx_ctl_can(c->exit, EXIT_SAVE_EFER) || !vmx_ctl_can(c->exit, EXIT_LOAD_EFER) ||

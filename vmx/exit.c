@@ -108,6 +108,8 @@ static void prepare_events(struct vcpu *v)
 
 static void set_preemption_timer(struct vcpu *v, u64 now, u64 slice_end)
 {
+	if (!(vmx_cpu.pin & PIN_PREEMPT_TIMER))
+		return;
 	u64 until = slice_end;
 	if (v->timer_deadline && v->timer_deadline < until)
 		until = v->timer_deadline;

@@ -46,6 +46,10 @@ enum exit_action exit_vmcall(struct vcpu *v)
 				arg(v, GPR_RDX), time_now());
 	v->regs.gpr[GPR_RAX] = guest_64bit() ? (u64)ret : ((u64)ret & 0xffffffffULL);
 	vcpu_skip_insn(v);
+	if (v->break_entry) {
+		v->break_entry = false;
+		vmcs_write(VMCS_GUEST_TR_AR, 0x10000); /* TR unusable: entry checks refuse it */
+	}
 	return EXIT_ACT_RESUME;
 }
 

@@ -14,8 +14,7 @@
 
 static bool limit_granularity_ok(u32 limit, u32 ar)
 {
-	/* G must be 0 if any of limit 31:20 is 0 wait: if any of bits 11:0 is 0, G must be 0;
-	 * if any of bits 31:20 is 1, G must be 1 */
+	/* any of limit bits 11:0 clear: G must be 0; any of bits 31:20 set: G must be 1 */
 	if ((limit & 0xfff) != 0xfff && (ar & AR_G))
 		return false;
 	if ((limit & 0xfff00000) && !(ar & AR_G))

@@ -53,8 +53,8 @@ static u32 adjust(const char *what, u64 cap, u32 want, u32 optional)
 static void choose_controls(struct vmx_cpu *c)
 {
 	const struct vmx_caps *k = &c->caps;
-	c->pin =
-	    adjust("pin-based", k->pin, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT | PIN_PREEMPT_TIMER, 0);
+	/* without a preemption timer, slices end on the hypervisor's APIC tick instead */
+	c->pin = adjust("pin-based", k->pin, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, PIN_PREEMPT_TIMER);
 	c->proc = adjust("processor-based", k->proc,
 			 PROC_HLT_EXIT | PROC_TSC_OFFSET | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT |
 			     PROC_RDPMC_EXIT | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT |
@@ -245,15 +245,15 @@ void vmx_invept_context(u64 eptp)
 		panic("INVEPT type %llu failed", (unsigned long long)type);
 }
 
-void vmx_invvpid_addr(u16 vpid, u64 addr)
+/* INVVPID of the given type; a CPU without INVVPID (or without VPID in use) needs none:
+ * every entry and exit then flushes the guest's translations anyway. */
+static void invvpid(u64 type, u16 vpid, u64 addr)
 {
 	struct {
 		u64 vpid, addr;
 	} desc = {vpid, addr};
-	u64 caps = vmx_cpu.caps.ept_vpid;
-	u64 type = (caps & VPIDCAP_ADDR) ? 0 : (caps & VPIDCAP_SINGLE) ? 1 : 2;
 	u8 fail;
-	if (!(caps & VPIDCAP_INVVPID) || !(vmx_cpu.proc2 & PROC2_VPID))
+	if (!(vmx_cpu.caps.ept_vpid & VPIDCAP_INVVPID) || !(vmx_cpu.proc2 & PROC2_VPID))
 		return;
 	__asm__ volatile("invvpid %1, %2; setna %0"
 			 : "=qm"(fail)
@@ -263,20 +263,13 @@ void vmx_invvpid_addr(u16 vpid, u64 addr)
 		pr_warn("vmx: INVVPID type %llu failed\n", (unsigned long long)type);
 }
 
+void vmx_invvpid_addr(u16 vpid, u64 addr)
+{
+	u64 caps = vmx_cpu.caps.ept_vpid;
+	invvpid((caps & VPIDCAP_ADDR) ? 0 : (caps & VPIDCAP_SINGLE) ? 1 : 2, vpid, addr);
+}
+
 void vmx_invvpid_context(u16 vpid)
 {
-	struct {
-		u64 vpid, addr;
-	} desc = {vpid, 0};
-	u64 caps = vmx_cpu.caps.ept_vpid;
-	u64 type = (caps & VPIDCAP_SINGLE) ? 1 : 2;
-	u8 fail;
-	if (!(caps & VPIDCAP_INVVPID) || !(vmx_cpu.proc2 & PROC2_VPID))
-		return;
-	__asm__ volatile("invvpid %1, %2; setna %0"
-			 : "=qm"(fail)
-			 : "m"(desc), "r"(type)
-			 : "cc", "memory");
-	if (fail)
-		pr_warn("vmx: INVVPID type %llu failed\n", (unsigned long long)type);
+	invvpid((vmx_cpu.caps.ept_vpid & VPIDCAP_SINGLE) ? 1 : 2, vpid, 0);
 }

@@ -2,7 +2,7 @@
 # the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS and the
 # phony target test-guests; every private variable starts with TG_.
 
-TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault \
+TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault entry_fail \
 	ticker spin
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
