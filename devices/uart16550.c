@@ -14,6 +14,14 @@ enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SC
 #define MCR_LOOP 0x10
 #define MCR_OUT2 0x08
 
+/* In loopback the modem inputs are wired to the outputs: DTR->DSR, RTS->CTS, OUT1->RI,
+ * OUT2->DCD. */
+static u8 loopback_msr(u8 mcr)
+{
+	return (u8)(((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x04) << 4) |
+		    ((mcr & 0x08) << 4));
+}
+
 void uart_init(struct uart16550 *u, void (*tx)(void *, u8), void (*irq)(void *, bool), void *ctx)
 {
 	memset(u, 0, sizeof(*u));
@@ -119,8 +127,7 @@ void uart_access(void *dev, struct io_access *a)
 		break;
 	case MSR:
 		/* loopback reflects MCR; otherwise report carrier, DSR and CTS present */
-		v = (u->mcr & MCR_LOOP) ? (u8)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x03) << 4))
-					: 0xb0;
+		v = (u->mcr & MCR_LOOP) ? loopback_msr(u->mcr) : 0xb0;
 		break;
 	case SCR:
 		v = u->scr;

@@ -11,6 +11,27 @@ static bool overlaps(u64 s, u64 e, const struct addr_range *r, unsigned n)
 	return false;
 }
 
+/* A map entry that is not usable RAM, as a page-rounded range; false for empty ones. The
+ * end saturates instead of wrapping when the entry reaches the top of the address space. */
+static bool unusable_range(const struct mem_region *r, u64 *s, u64 *e)
+{
+	if (r->type == MEM_USABLE || r->len == 0)
+		return false;
+	u64 end = r->base > UINT64_MAX - r->len ? UINT64_MAX : r->base + r->len;
+	*s = ALIGN_DOWN(r->base, PAGE_SIZE);
+	*e = end > ALIGN_DOWN(UINT64_MAX, PAGE_SIZE) ? UINT64_MAX : ALIGN_UP(end, PAGE_SIZE);
+	return true;
+}
+
+static bool overlaps_unusable(u64 s, u64 e, const struct mem_region *regions, unsigned n)
+{
+	u64 us, ue;
+	for (unsigned i = 0; i < n; i++)
+		if (unusable_range(&regions[i], &us, &ue) && s < ue && us < e)
+			return true;
+	return false;
+}
+
 /* Usable frame range of one region after rounding inwards to whole frames. */
 static bool region_frames(const struct mem_region *r, u64 limit, u64 *s, u64 *e)
 {
@@ -48,7 +69,8 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 		if (!region_frames(&regions[i], limit, &s, &e))
 			continue;
 		for (u64 p = s; p + meta <= e; p += PAGE_SIZE) {
-			if (!overlaps(p, p + meta, reserved, nreserved)) {
+			if (!overlaps(p, p + meta, reserved, nreserved) &&
+			    !overlaps_unusable(p, p + meta, regions, nregions)) {
 				at = p;
 				break;
 			}
@@ -69,12 +91,9 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 			fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_FREE;
 	}
 	for (unsigned i = 0; i < nregions; i++) {
-		const struct mem_region *r = &regions[i];
-		if (r->type == MEM_USABLE || r->len == 0)
+		u64 rs, re;
+		if (!unusable_range(&regions[i], &rs, &re))
 			continue;
-		u64 rs = ALIGN_DOWN(r->base, PAGE_SIZE);
-		u64 re = r->base > UINT64_MAX - r->len ? UINT64_MAX
-						       : ALIGN_UP(r->base + r->len, PAGE_SIZE);
 		for (u64 p = MAX(rs, lo); p < MIN(re, hi); p += PAGE_SIZE)
 			fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_NOT_RAM;
 	}

@@ -5,6 +5,9 @@
 #include "../hypervisor/lib.h"
 
 #define ADDR_MASK 0x000ffffffffff000ULL
+/* 4-level tables translate 48-bit guest-physical addresses; the index of anything above
+ * would wrap onto low memory */
+#define P2M_MAX_GFN ((1ULL << (48 - PAGE_SHIFT)) - 1)
 
 /* P2M entry: bit 0 valid, bits 1-3 type, bits 12-51 machine frame. */
 #define P2M_VALID      BIT(0)
@@ -79,6 +82,8 @@ static u64 ept_leaf(u64 mfn, enum p2m_type t)
 bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 {
 	u64 gpa = gfn << PAGE_SHIFT;
+	if (gfn > P2M_MAX_GFN)
+		return t == P2M_NONE; /* beyond 4-level tables: nothing is or can be mapped */
 	if (t == P2M_RAM || t == P2M_ROM)
 		KASSERT(frames_owner(p->fa, mfn << PAGE_SHIFT) == p->owner);
 	u64 *pe = pt_entry(&pt_fmt_p2m, &p->ops, p->root, gpa, 0, t != P2M_NONE);
@@ -104,7 +109,8 @@ bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn)
 {
 	struct pt_walk w;
-	if (!p->root || !pt_walk(&pt_fmt_p2m, &p->ops, p->root, gfn << PAGE_SHIFT, &w))
+	if (gfn > P2M_MAX_GFN || !p->root ||
+	    !pt_walk(&pt_fmt_p2m, &p->ops, p->root, gfn << PAGE_SHIFT, &w))
 		return P2M_NONE;
 	if (mfn)
 		*mfn = w.pa >> PAGE_SHIFT;

@@ -87,7 +87,7 @@ static void add(struct sbuf *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *yn(bool b)
+static const char *yes_no(bool b)
 {
 	return b ? "yes" : "no";
 }
@@ -98,26 +98,28 @@ void vmx_caps_describe(const struct vmx_caps *c, char *buf, size_t size)
 	bool ept = has2(c, PROC2_EPT);
 	if (size)
 		buf[0] = 0;
-	add(&s, "vmx: VT-x %s, VMCS revision %u, true controls %s\n", yn(c->vmx), vmx_revision(c),
-	    yn(vmx_has_true_ctls(c)));
-	add(&s, "vmx: EPT %s", yn(ept));
+	add(&s, "vmx: VT-x %s, VMCS revision %u, true controls %s\n", yes_no(c->vmx),
+	    vmx_revision(c), yes_no(vmx_has_true_ctls(c)));
+	add(&s, "vmx: EPT %s", yes_no(ept));
 	if (ept)
 		add(&s,
 		    " (4-level %s, WB %s, 2M pages %s, 1G pages %s, A/D bits %s, execute-only %s, "
 		    "INVEPT single %s all %s)",
-		    yn(c->ept_vpid & EPTCAP_PWL4), yn(c->ept_vpid & EPTCAP_WB),
-		    yn(c->ept_vpid & EPTCAP_2M), yn(c->ept_vpid & EPTCAP_1G),
-		    yn(c->ept_vpid & EPTCAP_AD), yn(c->ept_vpid & EPTCAP_EXEC_ONLY),
-		    yn(c->ept_vpid & EPTCAP_INVEPT_SINGLE), yn(c->ept_vpid & EPTCAP_INVEPT_ALL));
+		    yes_no(c->ept_vpid & EPTCAP_PWL4), yes_no(c->ept_vpid & EPTCAP_WB),
+		    yes_no(c->ept_vpid & EPTCAP_2M), yes_no(c->ept_vpid & EPTCAP_1G),
+		    yes_no(c->ept_vpid & EPTCAP_AD), yes_no(c->ept_vpid & EPTCAP_EXEC_ONLY),
+		    yes_no(c->ept_vpid & EPTCAP_INVEPT_SINGLE),
+		    yes_no(c->ept_vpid & EPTCAP_INVEPT_ALL));
 	add(&s, "\n");
 	add(&s, "vmx: VPID %s, unrestricted guest %s, preemption timer %s (rate 2^%u), PML %s\n",
-	    yn(has2(c, PROC2_VPID)), yn(has2(c, PROC2_UNRESTRICTED)),
-	    yn(vmx_ctl_can(c->pin, PIN_PREEMPT_TIMER)), vmx_preempt_rate(c),
-	    yn(has2(c, PROC2_PML)));
+	    yes_no(has2(c, PROC2_VPID)), yes_no(has2(c, PROC2_UNRESTRICTED)),
+	    yes_no(vmx_ctl_can(c->pin, PIN_PREEMPT_TIMER)), vmx_preempt_rate(c),
+	    yes_no(has2(c, PROC2_PML)));
 	add(&s,
 	    "vmx: APIC virtualization %s, virtual interrupt delivery %s, posted interrupts %s, "
 	    "VMCS shadowing %s, XSAVES %s, RDTSCP %s, INVPCID %s\n",
-	    yn(has2(c, PROC2_VIRT_APIC_ACCESS)), yn(has2(c, PROC2_VIRT_INTR_DELIV)),
-	    yn(vmx_ctl_can(c->pin, PIN_POSTED_INTR)), yn(has2(c, PROC2_VMCS_SHADOW)),
-	    yn(has2(c, PROC2_XSAVES)), yn(has2(c, PROC2_RDTSCP)), yn(has2(c, PROC2_INVPCID)));
+	    yes_no(has2(c, PROC2_VIRT_APIC_ACCESS)), yes_no(has2(c, PROC2_VIRT_INTR_DELIV)),
+	    yes_no(vmx_ctl_can(c->pin, PIN_POSTED_INTR)), yes_no(has2(c, PROC2_VMCS_SHADOW)),
+	    yes_no(has2(c, PROC2_XSAVES)), yes_no(has2(c, PROC2_RDTSCP)),
+	    yes_no(has2(c, PROC2_INVPCID)));
 }

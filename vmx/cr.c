@@ -35,8 +35,10 @@ void cr0_write(const struct cr_policy *p, const struct cr_state *s, u64 val, str
 	if (pg_off)
 		out->efer &= ~EFER_LMA;
 	out->flush_tlb = ((s->cr0 ^ val) & CR0_PAGING_BITS) != 0;
+	/* SDM 4.4.1: under PAE paging, MOV to CR0 that changes PG, CD or NW loads the PDPTEs */
 	out->load_pdptes =
-	    pae_paging(val, s->cr4, out->efer) && (pg_on || !pae_paging(s->cr0, s->cr4, s->efer));
+	    pae_paging(val, s->cr4, out->efer) &&
+	    (((s->cr0 ^ val) & (CR0_PG | CR0_CD | CR0_NW)) || !pae_paging(s->cr0, s->cr4, s->efer));
 }
 
 void cr4_write(const struct cr_policy *p, const struct cr_state *s, u64 val, struct cr_write *out)

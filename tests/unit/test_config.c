@@ -1,0 +1,329 @@
+/* Tests of the keel.cfg parser (hypervisor/config.c): a good multi-VM file, and every kind of
+ * error reported with file, line and field, a broken VM marked invalid while the others stay
+ * valid. Input is handed over as an exact-size heap copy without a trailing NUL. */
+#include "test.h"
+#include "../../hypervisor/config.h"
+#include "../../hypervisor/lib.h"
+
+#define MAX_MSGS 64
+
+static char msgs[MAX_MSGS][256];
+static unsigned nmsgs;
+
+static void report(const char *msg)
+{
+	if (nmsgs < MAX_MSGS)
+		kstrlcpy(msgs[nmsgs], msg, sizeof(msgs[0]));
+	nmsgs++;
+}
+
+static struct config *parse_n(const char *text, size_t len)
+{
+	struct config *cfg = test_alloc(sizeof(*cfg));
+	nmsgs = 0;
+	config_parse(cfg, test_dup(text, len), len, "keel.cfg", report);
+	return cfg;
+}
+
+static struct config *parse(const char *text)
+{
+	return parse_n(text, strlen(text));
+}
+
+/* Exactly one message was reported and it starts with `prefix`. */
+#define CHECK_ONE_ERROR(cfg, prefix)                                                               \
+	do {                                                                                       \
+		CHECK_EQ(nmsgs, 1);                                                                \
+		CHECK_EQ((cfg)->nerrors, 1);                                                       \
+		CHECK(nmsgs >= 1 && !strncmp(msgs[0], prefix, strlen(prefix)));                    \
+		if (nmsgs >= 1 && strncmp(msgs[0], prefix, strlen(prefix)))                        \
+			test_fail(__FILE__, __LINE__, "got \"%s\"", msgs[0]);                      \
+	} while (0)
+
+TEST(config_good_multi_vm_file)
+{
+	struct config *c = parse("# Keel demo\n"
+				 "\n"
+				 "[vm]\n"
+				 "name = ticker\n"
+				 "memory = 32\n"
+				 "vcpus = 1\n"
+				 "kernel = ticker.elf\n"
+				 "cmdline = console=ttyS0 quiet\n"
+				 "module = mbdata.txt first module\n"
+				 "module = initrd.img\n"
+				 "\n"
+				 "[vm]   # second\n"
+				 "  name=hello  \n"
+				 "\tkernel\t=\thello.elf\t\n"
+				 "memory = 0x40\n");
+	CHECK_EQ(nmsgs, 0);
+	CHECK_EQ(c->nerrors, 0);
+	REQUIRE(c->nvms == 2);
+	const struct vm_config *a = &c->vms[0], *b = &c->vms[1];
+	CHECK(a->valid);
+	CHECK_EQ(a->line, 3);
+	CHECK_STR(a->name, "ticker");
+	CHECK_EQ(a->memory_mib, 32);
+	CHECK_EQ(a->vcpus, 1);
+	CHECK_STR(a->kernel, "ticker.elf");
+	CHECK_STR(a->cmdline, "console=ttyS0 quiet");
+	REQUIRE(a->nmodules == 2);
+	CHECK_STR(a->modules[0].name, "mbdata.txt");
+	CHECK_STR(a->modules[0].args, "mbdata.txt first module");
+	CHECK_STR(a->modules[1].name, "initrd.img");
+	CHECK_STR(a->modules[1].args, "initrd.img");
+	CHECK(b->valid);
+	CHECK_EQ(b->line, 12);
+	CHECK_STR(b->name, "hello");
+	CHECK_STR(b->kernel, "hello.elf");
+	CHECK_EQ(b->memory_mib, 64);
+	CHECK_EQ(b->vcpus, 1);
+	CHECK_STR(b->cmdline, "");
+	CHECK_EQ(b->nmodules, 0);
+}
+
+TEST(config_defaults)
+{
+	struct config *c = parse("[vm]\nname = a\nkernel = k\n");
+	REQUIRE(c->nvms == 1);
+	CHECK(c->vms[0].valid);
+	CHECK_EQ(c->vms[0].memory_mib, 16);
+	CHECK_EQ(c->vms[0].vcpus, 1);
+}
+
+TEST(config_empty_and_comment_only)
+{
+	struct config *c = parse("");
+	CHECK_EQ(c->nvms, 0);
+	CHECK_EQ(nmsgs, 0);
+	c = parse("# nothing\n   \n\t# more\n\r\n");
+	CHECK_EQ(c->nvms, 0);
+	CHECK_EQ(nmsgs, 0);
+}
+
+TEST(config_bad_memory_names_line_and_field)
+{
+	struct config *c = parse("[vm]\nname = a\nmemory = lots\nkernel = k\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:3: field 'memory': ");
+	REQUIRE(c->nvms == 1);
+	CHECK(!c->vms[0].valid);
+	const char *bad[] = {"1", "65537", "0x", "-4", "16M", "99999999999999999999999", ""};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[128];
+		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\nmemory = %s\n", bad[i]);
+		c = parse(text);
+		CHECK_ONE_ERROR(c, "keel.cfg:4: field 'memory': ");
+	}
+	c = parse("[vm]\nname = a\nkernel = k\nmemory = 65536\n");
+	CHECK_EQ(nmsgs, 0);
+	CHECK_EQ(c->vms[0].memory_mib, 65536);
+	c = parse("[vm]\nname = a\nkernel = k\nmemory = 2\n");
+	CHECK_EQ(nmsgs, 0);
+}
+
+TEST(config_bad_vcpus)
+{
+	struct config *c = parse("[vm]\nname = a\nkernel = k\nvcpus = 2\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'vcpus': ");
+	c = parse("[vm]\nname = a\nkernel = k\nvcpus = 0\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'vcpus': ");
+}
+
+TEST(config_one_bad_vm_leaves_others_valid)
+{
+	struct config *c = parse("[vm]\nname = good1\nkernel = k\n"
+				 "[vm]\nname = bad\nkernel = k\nmemory = 1\n"
+				 "[vm]\nname = good2\nkernel = k\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:7: field 'memory': ");
+	REQUIRE(c->nvms == 3);
+	CHECK(c->vms[0].valid);
+	CHECK(!c->vms[1].valid);
+	CHECK(c->vms[2].valid);
+	CHECK_STR(c->vms[2].name, "good2");
+}
+
+TEST(config_unknown_section_is_skipped)
+{
+	struct config *c = parse("[vm]\nname = a\nkernel = k\n"
+				 "[network]\nbridge = br0\n"
+				 "[vm]\nname = b\nkernel = k\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: unknown section");
+	REQUIRE(c->nvms == 2);
+	CHECK(c->vms[0].valid);
+	CHECK(c->vms[1].valid);
+}
+
+TEST(config_unknown_field)
+{
+	struct config *c = parse("[vm]\nname = a\nkernel = k\ncolour = blue\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'colour': unknown field");
+	CHECK(!c->vms[0].valid);
+}
+
+TEST(config_field_outside_section_and_syntax)
+{
+	struct config *c = parse("name = a\n[vm]\nname = b\nkernel = k\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:1: field 'name': outside a [vm] section");
+	CHECK(c->vms[0].valid);
+	c = parse("[vm]\nname = a\nkernel = k\njust words\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: expected 'key = value'");
+	CHECK(!c->vms[0].valid);
+	c = parse("[vm]\nname = a\nkernel = k\n = value\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: expected 'key = value'");
+}
+
+TEST(config_missing_name_and_kernel)
+{
+	struct config *c = parse("\n[vm]\nmemory = 8\n");
+	CHECK_EQ(nmsgs, 2);
+	CHECK_STR(msgs[0], "keel.cfg:2: field 'name': missing");
+	CHECK_STR(msgs[1], "keel.cfg:2: field 'kernel': missing");
+	CHECK(!c->vms[0].valid);
+	c = parse("[vm]\nname = a\nkernel =\n");
+	CHECK_EQ(nmsgs, 2);
+	CHECK_STR(msgs[0], "keel.cfg:3: field 'kernel': needs a module name");
+	CHECK_STR(msgs[1], "keel.cfg:1: field 'kernel': missing");
+}
+
+TEST(config_bad_and_duplicate_names)
+{
+	struct config *c = parse("[vm]\nname = same\nkernel = k\n[vm]\nname = same\nkernel = k\n");
+	CHECK(nmsgs >= 1);
+	CHECK(!strncmp(msgs[0], "keel.cfg:5: field 'name': ", 26));
+	REQUIRE(c->nvms == 2);
+	CHECK(c->vms[0].valid);
+	CHECK(!c->vms[1].valid);
+	const char *bad[] = {"has space", "semi;colon", "slash/", "abcdefghijklmnopqrstuvwx"};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[128];
+		ksnprintf(text, sizeof(text), "[vm]\nkernel = k\nname = %s\n", bad[i]);
+		c = parse(text);
+		CHECK(nmsgs >= 1 && !strncmp(msgs[0], "keel.cfg:3: field 'name': ", 26));
+		CHECK(!c->vms[0].valid);
+	}
+	c = parse("[vm]\nkernel = k\nname = abcdefghijklmnopqrstuvw\n"); /* 23: longest */
+	CHECK_EQ(nmsgs, 0);
+	CHECK_STR(c->vms[0].name, "abcdefghijklmnopqrstuvw");
+	c = parse("[vm]\nkernel = k\nname = A-z_0.9\n");
+	CHECK_EQ(nmsgs, 0);
+}
+
+TEST(config_too_many_modules)
+{
+	char text[1024];
+	size_t n = (size_t)ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\n");
+	for (int i = 0; i < CFG_MAX_MODULES + 1; i++)
+		n += (size_t)ksnprintf(text + n, sizeof(text) - n, "module = m%d arg\n", i);
+	struct config *c = parse(text);
+	CHECK_ONE_ERROR(c, "keel.cfg:12: field 'module': ");
+	CHECK_EQ(c->vms[0].nmodules, CFG_MAX_MODULES);
+	CHECK_STR(c->vms[0].modules[7].name, "m7");
+	CHECK(!c->vms[0].valid);
+}
+
+TEST(config_too_many_vms)
+{
+	char text[4096];
+	size_t n = 0;
+	for (int i = 0; i < CFG_MAX_VMS + 2; i++)
+		n += (size_t)ksnprintf(text + n, sizeof(text) - n,
+				       "[vm]\nname = vm%d\nkernel = k\n", i);
+	struct config *c = parse(text);
+	CHECK_EQ(c->nvms, CFG_MAX_VMS);
+	CHECK_EQ(nmsgs, 2);
+	char want[64];
+	ksnprintf(want, sizeof(want), "keel.cfg:%u: too many VMs (at most %u)", CFG_MAX_VMS * 3 + 1,
+		  CFG_MAX_VMS);
+	CHECK_STR(msgs[0], want);
+	ksnprintf(want, sizeof(want), "keel.cfg:%u: too many VMs (at most %u)", CFG_MAX_VMS * 3 + 4,
+		  CFG_MAX_VMS);
+	CHECK_STR(msgs[1], want);
+	for (int i = 0; i < CFG_MAX_VMS; i++)
+		CHECK(c->vms[i].valid);
+	ksnprintf(want, sizeof(want), "vm%u", CFG_MAX_VMS - 1);
+	CHECK_STR(c->vms[CFG_MAX_VMS - 1].name, want);
+}
+
+TEST(config_over_long_line)
+{
+	char text[1200];
+	size_t n = (size_t)ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ncmdline = ");
+	memset(text + n, 'x', 600);
+	n += 600;
+	n += (size_t)ksnprintf(text + n, sizeof(text) - n, "\nmemory = 8\n");
+	struct config *c = parse_n(text, n);
+	CHECK_ONE_ERROR(c, "keel.cfg:4: line too long");
+	CHECK(!c->vms[0].valid);
+	CHECK_EQ(c->vms[0].memory_mib, 8); /* the line after it is still read */
+}
+
+TEST(config_over_long_values)
+{
+	char text[600], v[200];
+	memset(v, 'y', 150);
+	v[150] = 0;
+	const char *fields[] = {"kernel", "cmdline", "module"};
+	for (unsigned i = 0; i < ARRAY_SIZE(fields); i++) {
+		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\n%s = %s\n", fields[i],
+			  v);
+		struct config *c = parse(text);
+		char prefix[64];
+		ksnprintf(prefix, sizeof(prefix), "keel.cfg:4: field '%s': value too long",
+			  fields[i]);
+		CHECK(nmsgs >= 1 && !strcmp(msgs[0], prefix));
+		CHECK(!c->vms[0].valid);
+	}
+	/* a module whose name is short but whose arguments overflow */
+	ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\nmodule = m %s\n", v);
+	struct config *c = parse(text);
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'module': value too long");
+	CHECK_EQ(c->vms[0].nmodules, 0);
+	/* 127 characters fit */
+	v[127] = 0;
+	ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ncmdline = %s\n", v);
+	c = parse(text);
+	CHECK_EQ(nmsgs, 0);
+	CHECK_EQ(strlen(c->vms[0].cmdline), 127);
+}
+
+TEST(config_embedded_nul_ends_the_line)
+{
+	static const char text[] = "[vm]\nname = ab\0junk = 1\nkernel = k\n";
+	struct config *c = parse_n(text, sizeof(text) - 1);
+	CHECK_EQ(nmsgs, 0);
+	CHECK_STR(c->vms[0].name, "ab");
+	CHECK(c->vms[0].valid);
+}
+
+TEST(config_no_trailing_newline)
+{
+	struct config *c = parse("[vm]\nname = a\nkernel = last");
+	CHECK_EQ(nmsgs, 0);
+	CHECK_STR(c->vms[0].kernel, "last");
+	c = parse("[vm]\nname = a\nkernel = k\nmemory = 1");
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'memory': ");
+}
+
+TEST(config_comments_whitespace_and_crlf)
+{
+	struct config *c = parse("[vm]\r\n"
+				 "name = a   # the name\r\n"
+				 "   # indented comment\r\n"
+				 "kernel = k#no space\r\n"
+				 "cmdline =   spaced   out   \r\n");
+	CHECK_EQ(nmsgs, 0);
+	CHECK_STR(c->vms[0].name, "a");
+	CHECK_STR(c->vms[0].kernel, "k");
+	CHECK_STR(c->vms[0].cmdline, "spaced   out");
+	CHECK(c->vms[0].valid);
+}
+
+TEST(config_null_report_is_allowed)
+{
+	struct config *c = test_alloc(sizeof(*c));
+	const char *t = "[vm]\nmemory = 1\n";
+	config_parse(c, test_dup(t, strlen(t)), strlen(t), "x.cfg", NULL);
+	CHECK_EQ(c->nerrors, 3);
+	CHECK(!c->vms[0].valid);
+}
