@@ -70,6 +70,7 @@ struct vcpu {
 	u32 exit_insn_len;
 
 	struct pending_event event;
+	bool intr_window;   /* interrupt-window exiting is on in the VMCS */
 	int pending_irq;    /* vector waiting for an interrupt window, -1 none */
 	u64 timer_deadline; /* host TSC of the hypercall timer, 0 none */
 	u8 timer_vector;

@@ -70,10 +70,13 @@ static bool guest_can_take_irq(struct vcpu *v)
 		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
-static void set_intr_window(bool on)
+/* Every entry decides this: write the control only when it changes. */
+static void set_intr_window(struct vcpu *v, bool on)
 {
-	u32 proc = vmx_cpu.proc | (on ? PROC_INTR_WINDOW : 0);
-	vmcs_write(VMCS_PROC_CONTROLS, proc);
+	if (v->intr_window == on)
+		return;
+	v->intr_window = on;
+	vmcs_write(VMCS_PROC_CONTROLS, vmx_cpu.proc | (on ? PROC_INTR_WINDOW : 0));
 }
 
 /* Writes the event for this entry: an exception or re-delivered event first, else a
@@ -103,7 +106,7 @@ static void prepare_events(struct vcpu *v)
 			window = true;
 		}
 	}
-	set_intr_window(window);
+	set_intr_window(v, window);
 }
 
 static void set_preemption_timer(struct vcpu *v, u64 now, u64 slice_end)
