@@ -144,8 +144,7 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 		return;
 	}
 	if (m == GPM_LONG4 && (u64)((s64)(gva << 16) >> 16) != gva) {
-		out->status = GWALK_FAULT; /* non-canonical: #GP, not #PF; the caller decides */
-		out->error = 0;
+		out->status = GWALK_NONCANONICAL;
 		return;
 	}
 

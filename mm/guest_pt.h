@@ -34,8 +34,9 @@ struct guest_paging {
 
 enum gwalk_status {
 	GWALK_OK,
-	GWALK_FAULT,	   /* the guest takes #PF(error) with CR2 = the address */
-	GWALK_UNREACHABLE, /* a page-table address is not guest RAM */
+	GWALK_FAULT,	    /* the guest takes #PF(error) with CR2 = the address */
+	GWALK_UNREACHABLE,  /* a page-table address is not guest RAM */
+	GWALK_NONCANONICAL, /* IA-32e address not canonical: #GP (or #SS), not #PF */
 };
 
 struct gwalk {
