@@ -102,12 +102,40 @@ static void create_vms(void)
 	}
 }
 
+/* A VM that keeps crashing right after each restart is not restarted forever. */
+#define MAX_CRASH_RESTARTS 3
+
+/* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
+ * on_crash after a stop). */
 static void vm_finished(struct vm *vm)
 {
 	const struct vcpu *v = &vm->vcpu[0];
+	bool crashed = vm->state == VM_STOPPED;
+	enum cfg_action act = crashed ? vm->cfg->on_crash : vm->cfg->on_poweroff;
 	vm_print_exits(vm);
 	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
 		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
+	if (act == ACTION_RESTART) {
+		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
+			kprintf(
+			    "keel: vm %s crashed %u times after restarts: not restarted again\n",
+			    vm->name, MAX_CRASH_RESTARTS + 1);
+			vm_release(vm);
+			return;
+		}
+		vm->crash_restarts = crashed ? vm->crash_restarts + 1 : 0;
+		kprintf("keel: vm %s restarting (%s = restart)\n", vm->name,
+			crashed ? "on_crash" : "on_poweroff");
+		const char *err;
+		if (!vm_restart(vm, &boot, &err))
+			kprintf("keel: vm %s not restarted: %s\n", vm->cfg->name, err);
+		return;
+	}
+	if (act == ACTION_PRESERVE) {
+		kprintf("keel: vm %s preserved: stopped, its memory kept (%llu MiB)\n", vm->name,
+			(unsigned long long)(vm->mem_bytes >> 20));
+		return;
+	}
 	vm_release(vm);
 }
 

@@ -62,19 +62,19 @@ static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
 			cfg->cmdline, mods, cfg->nmodules, res);
 }
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
-		     const char **err)
+/* Builds the VM of `cfg` in slot `id`; the slot is left empty on failure. */
+static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struct boot_info *bi,
+			   bool test_hypercalls, const char **err)
 {
-	unsigned id;
-	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
-		;
-	if (id == MAX_VMS) {
-		*err = "too many VMs";
-		return NULL;
-	}
 	struct vm *vm = &vms[id];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
+	vm->cfg = cfg;
+	vm->console = cfg->console;
+	if (cfg->paging == PAGING_SHADOW) {
+		*err = "paging = shadow is not implemented yet (use ept or auto)";
+		goto fail;
+	}
 	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->mem_bytes = cfg->memory_mib << 20;
 	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
@@ -114,11 +114,36 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;
-	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
-		(unsigned long long)cfg->memory_mib, cfg->kernel);
+	kprintf("keel: vm %s started: %llu MiB, kernel %s%s\n", vm->name,
+		(unsigned long long)cfg->memory_mib, cfg->kernel, vm->console ? "" : ", console off");
 	return vm;
 fail:
 	vm_release(vm);
 	memset(vm, 0, sizeof(*vm));
 	return NULL;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
+		     const char **err)
+{
+	unsigned id;
+	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
+		;
+	if (id == MAX_VMS) {
+		*err = "too many VMs";
+		return NULL;
+	}
+	return vm_build(id, cfg, bi, test_hypercalls, err);
+}
+
+struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	unsigned id = vm->id, crash_restarts = vm->crash_restarts;
+	bool test_hypercalls = vm->test_hypercalls;
+	vm_release(vm);
+	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
+	if (n)
+		n->crash_restarts = crash_restarts;
+	return n;
 }
