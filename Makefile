@@ -19,7 +19,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	mm/frames.c mm/pt.c mm/p2m.c \
 	devices/io_bus.c devices/uart16550.c devices/debug_exit.c devices/state.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
-	guests/loader/multiboot.c
+	guests/loader/multiboot.c guests/loader/linux.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
