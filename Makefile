@@ -32,8 +32,9 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
 
 include guests/tests/tests.mk
+include guests/linux/linux.mk
 
-.PHONY: all run test unit integration deps clean format iso test-iso linux-image linux-qemu-check \
+.PHONY: all run test unit integration deps clean format iso test-iso \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/keel.iso $(BUILD)/test.iso
 
@@ -71,18 +72,6 @@ run:
 	@scripts/deps run
 	@$(MAKE) --no-print-directory $(BUILD)/keel.iso
 	scripts/run --interactive $(BUILD)/keel.iso
-
-# The Linux guest image: Debian's stock cloud kernel and a busybox initramfs, from Debian
-# packages only (guests/linux/build-image). Not part of `make test` yet.
-LINUX_IMAGE := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz
-$(LINUX_IMAGE) &: guests/linux/build-image guests/linux/init $(wildcard guests/linux/keel/*)
-	guests/linux/build-image $(BUILD)/linux
-
-linux-image: $(LINUX_IMAGE)
-
-# Boots that image natively under QEMU TCG with keel.script=/keel/check.sh.
-linux-qemu-check: $(LINUX_IMAGE)
-	guests/linux/qemu-check $(BUILD)/linux
 
 # Host unit tests of the pure modules, with AddressSanitizer and UBSan.
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
