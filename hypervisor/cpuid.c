@@ -36,6 +36,7 @@
 #define C7_WAITPKG   BIT(5)
 #define C7_OSPKE     BIT(4)
 #define C7_SGXLC     BIT(30)
+#define C7_LA57	     BIT(16) /* 5-level paging: Keel walks 4 levels */
 #define D7_HYBRID    BIT(15)
 #define D7_ARCH_CAPS BIT(29)
 #define D7_CORE_CAPS BIT(30)
@@ -99,7 +100,7 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 			r->b &= ~(B7_SGX | B7_PQM | B7_MPX | B7_PQE | B7_PT);
 			if (!ctx->invpcid)
 				r->b &= ~B7_INVPCID;
-			r->c &= ~(C7_WAITPKG | C7_SGXLC | C7_OSPKE);
+			r->c &= ~(C7_WAITPKG | C7_SGXLC | C7_OSPKE | C7_LA57);
 			if (ctx->guest_cr4 & CR4_PKE_BIT)
 				r->c |= C7_OSPKE;
 			r->d &= ~(D7_HYBRID | D7_ARCH_CAPS | D7_CORE_CAPS);

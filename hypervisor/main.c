@@ -22,6 +22,7 @@ static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
+static u64 boot_tsc;
 
 __noreturn void assert_failed(const char *file, int line, const char *expr)
 {
@@ -142,6 +143,7 @@ void kmain(u32 magic, u32 mbi)
 		boot.nmodules);
 	setup_memory();
 	time_init();
+	boot_tsc = time_now();
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);
@@ -160,6 +162,9 @@ void kmain(u32 magic, u32 mbi)
 			stopped++;
 	}
 	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
+	kprintf("keel: uptime %llu ms (TSC), %llu timer ticks\n",
+		(unsigned long long)((time_now() - boot_tsc) / (tsc_hz / 1000)),
+		(unsigned long long)time_ticks());
 	if (shutdown_when_idle)
 		platform_shutdown();
 	kprintf("keel: idle\n");

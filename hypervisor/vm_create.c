@@ -108,7 +108,10 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 		goto fail;
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
-	if ((*err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
+	struct vcpu_boot boot = {.mode = BOOT_PROTECTED32, .rip = res.entry};
+	boot.gpr[GPR_RAX] = MB1_BOOT_MAGIC;
+	boot.gpr[GPR_RBX] = res.mbi;
+	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
