@@ -20,7 +20,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
-	guests/loader/multiboot.c
+	guests/loader/multiboot.c guests/loader/linux.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -34,6 +34,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
 
 include guests/tests/tests.mk
+include guests/linux/linux.mk
 
 .PHONY: all run test unit integration deps clean format iso test-iso \
 	$(INTEGRATION_COUNTS:%=integration-%)
