@@ -123,6 +123,26 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 		r->c = sub < 2 ? ((sub + 1) << 8) | sub : sub;
 		r->d = ctx->vcpu_id;
 		break;
+	case 0x15:
+		/* TSC = crystal * EBX / EAX: say 1:1 with the rate Keel measured, so the guest
+		 * does not take a model's nominal frequency for the TSC's (they differ in
+		 * emulators, and after migration) */
+		if (ctx->tsc_hz && ctx->tsc_hz <= 0xffffffffULL) {
+			r->a = 1;
+			r->b = 1;
+			r->c = (u32)ctx->tsc_hz;
+			r->d = 0;
+		}
+		break;
+	case 0x16:
+		if (ctx->tsc_hz) {
+			u32 mhz = (u32)(ctx->tsc_hz / 1000000);
+			r->a = mhz; /* base */
+			r->b = mhz; /* maximum */
+			r->c = mhz; /* bus (reference) */
+			r->d = 0;
+		}
+		break;
 	case 0xd:
 		if (sub == 1)
 			r->a &= ~(AD1_XSAVES | AD1_XFD);

@@ -80,7 +80,7 @@ struct vcpu {
 	u64 cr8;
 	u64 xcr0;
 	u64 misc_enable;
-	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask;
+	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
 	u8 *fpu_area; /* XSAVE/FXSAVE image, 64-byte aligned */
 
 	bool break_entry; /* test hypercall: corrupt guest state before the next entry */

@@ -123,13 +123,13 @@ enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn)
 	return (enum p2m_type)((w.entry & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT);
 }
 
-bool p2m_populate(struct p2m *p, u64 gfn, u64 count)
+bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t)
 {
 	for (u64 i = 0; i < count; i++) {
 		u64 pa = frames_alloc(p->fa, p->owner);
 		if (!pa)
 			return false;
-		if (!p2m_set(p, gfn + i, pa >> PAGE_SHIFT, P2M_RAM)) {
+		if (!p2m_set(p, gfn + i, pa >> PAGE_SHIFT, t)) {
 			KASSERT(frames_free(p->fa, pa, p->owner));
 			return false;
 		}

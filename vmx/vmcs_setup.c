@@ -23,6 +23,7 @@ static const u32 passthrough_msrs[] = {
     MSR_IA32_SYSENTER_EIP,
 };
 
+/* TSC_AUX (what RDTSCP returns in ECX) too, when RDTSCP is enabled. */
 static void msr_bitmap_allow(u8 *bm, u32 msr)
 {
 	unsigned base;
@@ -155,6 +156,8 @@ const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot)
 		vm->msr_bitmap = phys_to_virt(m);
 		for (unsigned i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 			msr_bitmap_allow(vm->msr_bitmap, passthrough_msrs[i]);
+		if (c->proc2 & PROC2_RDTSCP)
+			msr_bitmap_allow(vm->msr_bitmap, MSR_TSC_AUX);
 		vm->io_bitmap_b = b;
 	}
 

@@ -28,6 +28,7 @@ static inline bool guest_zero(const struct guest_mem_ops *m, u64 gpa, u64 len)
 /* The guest's physical memory map (docs/guest-abi.md), shared with the EPT setup. */
 #define GUEST_LOW_RAM_END 0x9fc00ULL
 #define GUEST_HOLE_START  0xa0000ULL
+#define GUEST_ROM_START	  0xc0000ULL /* BIOS area, mapped read-only */
 #define GUEST_HIGH_START  0x100000ULL
 
 #endif

@@ -191,3 +191,19 @@ TEST(cpuid_hides_features_with_unemulated_msrs)
 	cpuid_filter(1, 0, &ctx, &r);
 	CHECK(!(r.c & BIT(18))); /* DCA */
 }
+
+TEST(cpuid_reports_the_measured_tsc_rate)
+{
+	struct cpuid_ctx ctx = {.tsc_hz = 50000000};
+	struct cpuid_regs r = {2, 292, 24000000, 7}; /* a model's nominal crystal ratio */
+	cpuid_filter(0x15, 0, &ctx, &r);
+	CHECK_EQ((u64)r.c * r.b / r.a, 50000000);
+	r = (struct cpuid_regs){3500, 3500, 100, 0};
+	cpuid_filter(0x16, 0, &ctx, &r);
+	CHECK_EQ(r.a, 50);
+	/* unknown rate: the native answer stays */
+	ctx.tsc_hz = 0;
+	r = (struct cpuid_regs){2, 292, 24000000, 7};
+	cpuid_filter(0x15, 0, &ctx, &r);
+	CHECK_EQ(r.b, 292);
+}
