@@ -99,6 +99,7 @@ struct exit_stat {
 struct vm {
 	unsigned id;
 	char name[CFG_NAME_LEN];
+	const struct vm_config *cfg; /* what it was created from: a reset creates it again */
 	enum vm_state state;
 	u64 mem_bytes;
 	struct p2m p2m;
