@@ -64,14 +64,20 @@ void shell_console_hook(void *p)
 	sh->shown = false;
 }
 
-void shell_refresh(struct shell *sh)
+/* Ends a line someone left unfinished, so that what the shell prints starts a line. */
+static void start_line(struct shell *sh)
 {
 	char last = '\n';
-	if (!sh->active || sh->shown || sh->attached)
-		return;
 	console_history(&last, 1);
 	if (last != '\n' && last != '\r')
 		out(sh, "\n", 1);
+}
+
+void shell_refresh(struct shell *sh)
+{
+	if (!sh->active || sh->shown || sh->attached)
+		return;
+	start_line(sh);
 	draw_prompt(sh);
 }
 
@@ -80,7 +86,8 @@ static void detach(struct shell *sh, const char *why)
 	struct vm *vm = sh->attached;
 	sh->attached = NULL;
 	sh->shown = false;
-	kprintf("\nkeel: console of vm %s detached (%s)\n", vm->name, why);
+	start_line(sh);
+	kprintf("keel: console of vm %s detached (%s)\n", vm->name, why);
 }
 
 void shell_vm_ended(struct shell *sh, struct vm *vm)

@@ -401,7 +401,7 @@ static void help_line(const char *prefix, const struct shell_cmd *c)
 	char use[64];
 	ksnprintf(use, sizeof(use), "%s%s%s%s%s", prefix ? prefix : "", prefix ? " " : "", c->name,
 		  c->usage[0] ? " " : "", c->usage);
-	kprintf("  %-28s %s\n", use, c->help);
+	kprintf("  %-30s %s\n", use, c->help);
 }
 
 static void help_cmd(const struct shell_cmd *c)

@@ -1,7 +1,9 @@
 /* Creating a VM from its config: memory through the P2M, devices on its I/O bus, the
  * guest kernel and modules through the multiboot loader, and its vCPU's VMCS. Any
- * failure releases what was taken and names the reason; other VMs are unaffected. */
+ * failure releases what was taken and names the reason; other VMs are unaffected. A reset
+ * builds an ended VM again in its slot from the same config. */
 #include "vm_create.h"
+#include "assert.h"
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
@@ -62,6 +64,62 @@ static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
 			cfg->cmdline, mods, cfg->nmodules, res);
 }
 
+/* Builds a VM in slot `vm` from its config. On failure everything taken is released and
+ * the slot keeps only its identity (id, name, config). */
+static const char *vm_build(struct vm *vm, unsigned id, const struct vm_config *cfg,
+			    const struct boot_info *bi, bool test_hypercalls)
+{
+	const char *err;
+	memset(vm, 0, sizeof(*vm));
+	vm->id = id;
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->cfg = cfg;
+	vm->mem_bytes = cfg->memory_mib << 20;
+	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
+	vm->test_hypercalls = test_hypercalls;
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	vm->vcpu[0].id = 0;
+
+	/* refuse at once what cannot fit, instead of taking every free frame first */
+	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
+		err = "not enough machine memory for the guest";
+		goto fail;
+	}
+	if ((err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
+		goto fail;
+	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
+	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
+			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
+		err = "not enough machine memory for the guest";
+		goto fail;
+	}
+	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
+	 * that one may survive, so INVEPT before the first entry */
+	vm->p2m.ept_stale = true;
+
+	uart_init(&vm->uart, uart_tx, NULL, vm);
+	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
+	io_bus_register(&vm->io, 0x3f8, 8, "uart", uart_access, &vm->uart);
+	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
+			&vm->dbg_exit);
+
+	struct mb1_result res;
+	if ((err = load_kernel(vm, cfg, bi, &res)))
+		goto fail;
+	/* the guest's TSC starts near zero, as after a reset */
+	vm->tsc_offset = (u64)0 - time_now();
+	if ((err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
+		goto fail;
+	vm->state = VM_READY;
+	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
+		(unsigned long long)cfg->memory_mib, cfg->kernel);
+	return NULL;
+fail:
+	vm_release(vm);
+	return err;
+}
+
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
 		     const char **err)
 {
@@ -73,49 +131,25 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 		return NULL;
 	}
 	struct vm *vm = &vms[id];
-	memset(vm, 0, sizeof(*vm));
-	vm->id = id;
-	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
-	vm->mem_bytes = cfg->memory_mib << 20;
-	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
-	vm->test_hypercalls = test_hypercalls;
-	vm->nvcpus = 1;
-	vm->vcpu[0].vm = vm;
-	vm->vcpu[0].id = 0;
-
-	/* refuse at once what cannot fit, instead of taking every free frame first */
-	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
-		*err = "not enough machine memory for the guest";
-		goto fail;
+	if ((*err = vm_build(vm, id, cfg, bi, test_hypercalls))) {
+		memset(vm, 0, sizeof(*vm));
+		return NULL;
 	}
-	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
-		goto fail;
-	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
-	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
-			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
-		*err = "not enough machine memory for the guest";
-		goto fail;
-	}
-
-	uart_init(&vm->uart, uart_tx, NULL, vm);
-	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
-	io_bus_register(&vm->io, 0x3f8, 8, "uart", uart_access, &vm->uart);
-	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
-			&vm->dbg_exit);
-
-	struct mb1_result res;
-	if ((*err = load_kernel(vm, cfg, bi, &res)))
-		goto fail;
-	/* the guest's TSC starts near zero, as after a reset */
-	vm->tsc_offset = (u64)0 - time_now();
-	if ((*err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
-		goto fail;
-	vm->state = VM_READY;
-	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
-		(unsigned long long)cfg->memory_mib, cfg->kernel);
 	return vm;
-fail:
+}
+
+const char *vm_recreate(struct vm *vm, const struct boot_info *bi)
+{
+	KASSERT(vm_is_done(vm));
+	const struct vm_config *cfg = vm->cfg;
+	if (!cfg)
+		return "it has no config to start from";
 	vm_release(vm);
-	memset(vm, 0, sizeof(*vm));
-	return NULL;
+	/* same slot, same vCPU object: the scheduler's pointer to it stays good */
+	const char *err = vm_build(vm, vm->id, cfg, bi, vm->test_hypercalls);
+	if (err) {
+		/* the slot stays an ended VM, so that the scheduler passes over it */
+		vm_stop(vm, "reset failed: %s", err);
+	}
+	return err;
 }

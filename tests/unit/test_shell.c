@@ -643,11 +643,21 @@ TEST(shell_console_routes_input_until_the_escape)
 	CHECK_STR(test_console(), "");
 	shell_input(&r->sh, SHELL_ESCAPE);
 	CHECK(r->sh.attached == NULL);
-	CHECK_STR(test_console(), "\nkeel: console of vm tick2 detached (Ctrl-])\nkeel> ");
+	CHECK_STR(test_console(), "keel: console of vm tick2 detached (Ctrl-])\nkeel> ");
 	CHECK_EQ(r->f.ninput, 5);
 	/* back in the shell */
 	CHECK_CONTAINS(run(r, "vm list"), "NAME");
 	CHECK_EQ(r->f.ninput, 5);
+}
+
+TEST(shell_console_detach_starts_a_line)
+{
+	struct rig *r = rig_new();
+	run(r, "console tick1");
+	kprintf("login: "); /* a guest prompt without a newline */
+	test_console_clear();
+	shell_input(&r->sh, SHELL_ESCAPE);
+	CHECK_STR(test_console(), "\nkeel: console of vm tick1 detached (Ctrl-])\nkeel> ");
 }
 
 TEST(shell_console_reports_dropped_input_once)
@@ -676,7 +686,7 @@ TEST(shell_console_detaches_when_the_vm_ends)
 	shell_vm_ended(&r->sh, r->f.vms[2]);
 	CHECK(r->sh.attached == NULL);
 	shell_refresh(&r->sh);
-	CHECK_STR(test_console(), "keel: vm hello exited: status 1\n\nkeel: console of vm hello "
+	CHECK_STR(test_console(), "keel: vm hello exited: status 1\nkeel: console of vm hello "
 				  "detached (the VM ended)\nkeel> ");
 }
 
