@@ -106,8 +106,8 @@ int shell_tokenize(char *line, char **argv, int max, const char **err)
 		if (!*r)
 			return argc;
 		if (argc == max) {
-			*err = "too many arguments";
-			return -1;
+			*err = "too many words";
+			return SHELL_TOO_MANY;
 		}
 		/* copy the word down over the quotes it loses; w never passes r */
 		argv[argc++] = w;
@@ -196,7 +196,11 @@ static int dispatch(struct shell *sh, const struct shell_cmd *parent, const stru
 		kprintf("\n");
 		return -1;
 	}
-	return c->fn(sh, argc, argv);
+	sh->cmd = c;
+	sh->cmd_parent = parent;
+	int rc = c->fn(sh, argc, argv);
+	sh->cmd = sh->cmd_parent = NULL;
+	return rc;
 }
 
 int shell_run_line(struct shell *sh, char *line)
@@ -204,8 +208,12 @@ int shell_run_line(struct shell *sh, char *line)
 	char *argv[SHELL_MAX_ARGS];
 	const char *err;
 	int argc = shell_tokenize(line, argv, SHELL_MAX_ARGS, &err);
+	if (argc == SHELL_TOO_MANY) {
+		kprintf("%s (at most %d): not run\n", err, SHELL_MAX_ARGS);
+		return -1;
+	}
 	if (argc < 0) {
-		kprintf("%s (at most %d words)\n", err, SHELL_MAX_ARGS);
+		kprintf("%s: not run\n", err);
 		return -1;
 	}
 	if (!argc)

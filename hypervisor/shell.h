@@ -59,6 +59,9 @@ struct shell {
 	bool shown;  /* the prompt and the partial line are the last thing on the console */
 	bool own;    /* the shell itself is printing (the console hook ignores it) */
 
+	/* the command running and its parent ("vm"), for usage lines */
+	const struct shell_cmd *cmd, *cmd_parent;
+
 	struct vm *attached; /* input goes to this VM's UART until SHELL_ESCAPE */
 	bool dropped;	     /* told the user that the attached VM drops input */
 };
@@ -82,7 +85,9 @@ void shell_refresh(struct shell *sh);
 void shell_vm_ended(struct shell *sh, struct vm *vm);
 
 /* Splits line in place into at most max words (whitespace-separated, "double quotes" group
- * words). Returns the word count, or -1 with *err set. */
+ * words). Returns the word count, or with *err set: -1 (unterminated quote) or
+ * SHELL_TOO_MANY (more than max words). */
+#define SHELL_TOO_MANY (-2)
 int shell_tokenize(char *line, char **argv, int max, const char **err);
 
 /* The VM named `name` (or with that decimal id), or NULL. */
@@ -92,5 +97,7 @@ struct vm *shell_find_vm(struct shell *sh, const char *name);
 extern const struct shell_cmd shell_cmds[];
 extern const unsigned shell_ncmds;
 void shell_print_usage(const char *prefix, const struct shell_cmd *c);
+/* "; usage: vm info <vm>\n" for the command running. */
+void shell_usage_tail(const struct shell *sh);
 
 #endif

@@ -73,7 +73,8 @@ static struct vm *vm_arg(struct shell *sh, const char *name)
 			n++;
 		}
 	}
-	kprintf("%s\n", n ? "" : " none");
+	kprintf("%s", n ? "" : " none");
+	shell_usage_tail(sh);
 	return NULL;
 }
 
@@ -326,10 +327,10 @@ static size_t render_log(const char *raw, size_t n, char *text)
 
 static int cmd_log(struct shell *sh, int argc, char **argv)
 {
-	(void)sh;
 	u64 want = SHELL_LOG_LINES;
 	if (argc == 2 && (!kparse_u64(argv[1], &want) || !want)) {
-		kprintf("log: '%s' is not a line count; usage: log [lines]\n", argv[1]);
+		kprintf("log: '%s' is not a line count", argv[1]);
+		shell_usage_tail(sh);
 		return -1;
 	}
 	size_t n = console_history(log_raw, sizeof(log_raw));
@@ -355,7 +356,6 @@ static int cmd_log(struct shell *sh, int argc, char **argv)
 
 static int cmd_loglevel(struct shell *sh, int argc, char **argv)
 {
-	(void)sh;
 	enum log_level lvl;
 	if (argc == 1) {
 		kprintf("loglevel %s (err, warn, info, debug)\n",
@@ -363,7 +363,8 @@ static int cmd_loglevel(struct shell *sh, int argc, char **argv)
 		return 0;
 	}
 	if (!console_parse_level(argv[1], &lvl)) {
-		kprintf("unknown log level '%s'; usage: loglevel [err|warn|info|debug]\n", argv[1]);
+		kprintf("unknown log level '%s'", argv[1]);
+		shell_usage_tail(sh);
 		return -1;
 	}
 	console_set_level(lvl);
@@ -396,6 +397,15 @@ void shell_print_usage(const char *prefix, const struct shell_cmd *c)
 	kprintf("%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
 }
 
+void shell_usage_tail(const struct shell *sh)
+{
+	if (sh->cmd) {
+		kprintf("; usage: ");
+		shell_print_usage(sh->cmd_parent ? sh->cmd_parent->name : NULL, sh->cmd);
+	}
+	kprintf("\n");
+}
+
 static void help_line(const char *prefix, const struct shell_cmd *c)
 {
 	char use[64];
@@ -416,7 +426,6 @@ static void help_cmd(const struct shell_cmd *c)
 
 static int cmd_help(struct shell *sh, int argc, char **argv)
 {
-	(void)sh;
 	if (argc == 1) {
 		kprintf("commands:\n");
 		for (unsigned i = 0; i < shell_ncmds; i++)
@@ -429,7 +438,8 @@ static int cmd_help(struct shell *sh, int argc, char **argv)
 		if (!strcmp(shell_cmds[i].name, argv[1]))
 			c = &shell_cmds[i];
 	if (!c) {
-		kprintf("help: unknown command '%s'; usage: help [cmd [sub-command]]\n", argv[1]);
+		kprintf("help: unknown command '%s'", argv[1]);
+		shell_usage_tail(sh);
 		return -1;
 	}
 	if (argc == 2) {

@@ -395,8 +395,8 @@ TEST(shell_tokenize_limit)
 	char three[] = "a b c";
 	CHECK_EQ(shell_tokenize(three, argv, 3, &err), 3);
 	char four[] = "a b c d";
-	CHECK_EQ(shell_tokenize(four, argv, 3, &err), -1);
-	CHECK_STR(err, "too many arguments");
+	CHECK_EQ(shell_tokenize(four, argv, 3, &err), SHELL_TOO_MANY);
+	CHECK_STR(err, "too many words");
 	char trailing[] = "a b c   ";
 	CHECK_EQ(shell_tokenize(trailing, argv, 3, &err), 3);
 	/* an exact-size copy: AddressSanitizer sees any read past its end */
@@ -409,9 +409,13 @@ TEST(shell_lines_with_quotes_and_too_many_words)
 {
 	struct rig *r = rig_new();
 	CHECK_CONTAINS(run(r, "vm info \"tick1\""), "vm tick1 (id 0)");
-	CHECK_CONTAINS(run(r, "vm info \"tick1"), "unterminated quote");
+	CHECK_CONTAINS(run(r, "vm info \"tick1"), "unterminated quote: not run\n");
+	/* the limit counts words, not the bytes of a line */
+	CHECK_CONTAINS(run(r, "help \"a b c d e f g h i j\""),
+		       "help: unknown command 'a b c d e f");
 	const char *out = run(r, "vm list a b c d e f g");
-	CHECK_CONTAINS(out, "too many arguments (at most 8 words)");
+	CHECK_CONTAINS(out, "too many words (at most 8): not run\n");
+	CHECK_CONTAINS(run(r, "a b c d e f g h i j k l"), "too many words (at most 8): not run\n");
 	CHECK(!strstr(out, "NAME"));
 	CHECK_CONTAINS(run(r, "vm list a b c d e f"), "usage: vm list\n");
 }
@@ -501,7 +505,8 @@ TEST(shell_vm_list_without_vms)
 	memset(r->f.vms, 0, sizeof(r->f.vms));
 	CHECK_CONTAINS(run(r, "vm list"), "no VMs\n");
 	CHECK_CONTAINS(run(r, "exits"), "no VMs\n");
-	CHECK_CONTAINS(run(r, "vm info tick1"), "unknown vm 'tick1'; vms: none\n");
+	CHECK_CONTAINS(run(r, "vm info tick1"),
+		       "unknown vm 'tick1'; vms: none; usage: vm info <vm>\n");
 }
 
 TEST(shell_vm_info_running)
@@ -550,7 +555,8 @@ TEST(shell_vm_info_ended)
 TEST(shell_vm_info_errors)
 {
 	struct rig *r = rig_new();
-	CHECK_CONTAINS(run(r, "vm info nosuch"), "unknown vm 'nosuch'; vms: tick1 tick2 hello\n");
+	CHECK_CONTAINS(run(r, "vm info nosuch"),
+		       "unknown vm 'nosuch'; vms: tick1 tick2 hello; usage: vm info <vm>\n");
 	CHECK_CONTAINS(run(r, "vm info 7"), "unknown vm '7'");
 	CHECK_CONTAINS(run(r, "vm info"), "usage: vm info <vm>\n");
 	CHECK_CONTAINS(run(r, "vm info tick1 tick2"), "usage: vm info <vm>\n");
@@ -578,7 +584,8 @@ TEST(shell_vm_pause_errors)
 		       "vm hello has ended (exited): cannot pause it; `vm reset hello` starts it "
 		       "again\n");
 	CHECK_CONTAINS(run(r, "vm resume hello"), "cannot resume it");
-	CHECK_CONTAINS(run(r, "vm pause nosuch"), "unknown vm 'nosuch'");
+	CHECK_CONTAINS(run(r, "vm pause nosuch"), "unknown vm 'nosuch'; vms: tick1 tick2 hello; "
+						  "usage: vm pause <vm>\n");
 	CHECK_CONTAINS(run(r, "vm pause"), "usage: vm pause <vm>\n");
 	CHECK_CONTAINS(run(r, "vm resume"), "usage: vm resume <vm>\n");
 	CHECK_STR(r->f.calls, "");
@@ -707,7 +714,7 @@ TEST(shell_console_errors)
 	r->f.vms[2]->state = VM_EXITED;
 	CHECK_CONTAINS(run(r, "console hello"), "vm hello has ended (exited): cannot attach to it");
 	CHECK(r->sh.attached == NULL);
-	CHECK_CONTAINS(run(r, "console nosuch"), "unknown vm 'nosuch'");
+	CHECK_CONTAINS(run(r, "console nosuch"), "; usage: console <vm>\n");
 	CHECK_CONTAINS(run(r, "console"), "usage: console <vm>\n");
 	CHECK_CONTAINS(run(r, "console tick1 tick2"), "usage: console <vm>\n");
 	CHECK(r->sh.attached == NULL);
@@ -733,7 +740,7 @@ TEST(shell_exits)
 	out = run(r, "exits hello");
 	CHECK_CONTAINS(out, "keel: exits for vm hello");
 	CHECK(!strstr(out, "tick1"));
-	CHECK_CONTAINS(run(r, "exits nosuch"), "unknown vm 'nosuch'");
+	CHECK_CONTAINS(run(r, "exits nosuch"), "; usage: exits [<vm>]\n");
 	CHECK_CONTAINS(run(r, "exits a b"), "usage: exits [<vm>]\n");
 }
 
