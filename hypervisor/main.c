@@ -24,6 +24,7 @@ static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
+static u64 boot_tsc;
 static struct shell shell;
 
 __noreturn void assert_failed(const char *file, int line, const char *expr)
@@ -104,13 +105,49 @@ static void create_vms(void)
 	}
 }
 
-static void vm_finished(struct vm *vm)
+/* A VM that keeps crashing right after each restart is not restarted forever. */
+#define MAX_CRASH_RESTARTS 3
+
+static void vm_report(const struct vm *vm)
 {
 	const struct vcpu *v = &vm->vcpu[0];
 	vm_print_exits(vm);
 	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
 		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
-	vm_release(vm);
+}
+
+/* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
+ * on_crash after a stop). */
+static void vm_finished(struct vm *vm)
+{
+	bool crashed = vm->state == VM_STOPPED;
+	enum cfg_action act = crashed ? vm->cfg->on_crash : vm->cfg->on_poweroff;
+	vm_report(vm);
+	if (act == ACTION_RESTART) {
+		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
+			kprintf(
+			    "keel: vm %s crashed %u times after restarts: not restarted again\n",
+			    vm->name, MAX_CRASH_RESTARTS + 1);
+			vm_release(vm);
+			shell_vm_ended(&shell, vm);
+			return;
+		}
+		vm->crash_restarts = crashed ? vm->crash_restarts + 1 : 0;
+		kprintf("keel: vm %s restarting (%s = restart)\n", vm->name,
+			crashed ? "on_crash" : "on_poweroff");
+		const char *err;
+		if (!vm_restart(vm, &boot, &err)) {
+			kprintf("keel: vm %s not restarted: %s\n", vm->cfg->name, err);
+			shell_vm_ended(&shell, vm);
+		}
+		/* restarted in the same slot: an attached shell console stays attached */
+		return;
+	}
+	if (act == ACTION_PRESERVE)
+		kprintf("keel: vm %s preserved: stopped, its memory kept (%llu MiB)\n", vm->name,
+			(unsigned long long)(vm->mem_bytes >> 20));
+	else
+		vm_release(vm);
 	shell_vm_ended(&shell, vm);
 }
 
@@ -136,22 +173,27 @@ static const char *shell_resume(void *ctx, struct vm *vm)
 	return NULL;
 }
 
+/* Killed means gone: not restarted or preserved whatever on_crash says. */
 static const char *shell_kill(void *ctx, struct vm *vm)
 {
 	(void)ctx;
 	vm_stop(vm, "killed from the shell");
-	vm_finished(vm);
+	vm_report(vm);
+	vm_release(vm);
+	shell_vm_ended(&shell, vm);
 	return NULL;
 }
 
 static const char *shell_reset(void *ctx, struct vm *vm)
 {
 	(void)ctx;
+	const char *err;
 	if (!vm_is_done(vm)) {
 		vm_stop(vm, "reset from the shell");
-		vm_finished(vm);
+		vm_report(vm);
 	}
-	return vm_recreate(vm, &boot);
+	vm->crash_restarts = 0;
+	return vm_restart(vm, &boot, &err) ? NULL : err;
 }
 
 static const char *shell_console_input(void *ctx, struct vm *vm, u8 c)
@@ -184,6 +226,9 @@ static void report_finished(void)
 			stopped++;
 	}
 	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
+	kprintf("keel: uptime %llu ms (TSC), %llu timer ticks\n",
+		(unsigned long long)((time_now() - boot_tsc) / (tsc_hz / 1000)),
+		(unsigned long long)time_ticks());
 }
 
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
@@ -232,6 +277,7 @@ void kmain(u32 magic, u32 mbi)
 		boot.nmodules);
 	setup_memory();
 	time_init();
+	boot_tsc = time_now();
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);

@@ -49,6 +49,11 @@ static void print_frames(const char *label, u64 frames)
 		(unsigned long long)(kib / 1024), (unsigned long long)(kib % 1024 * 10 / 1024));
 }
 
+static const char *action_name(enum cfg_action a)
+{
+	return a == ACTION_RESTART ? "restart" : a == ACTION_PRESERVE ? "preserve" : "destroy";
+}
+
 static unsigned vm_count(struct shell *sh)
 {
 	unsigned n = 0;
@@ -128,9 +133,13 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		return -1;
 	const struct vcpu *v = &vm->vcpu[0];
 	kprintf("vm %s (id %u): %s\n", vm->name, vm->id, state_name(vm));
-	if (vm->cfg)
-		kprintf("  kernel       %s, command line '%s', %u module(s)\n", vm->cfg->kernel,
-			vm->cfg->cmdline, vm->cfg->nmodules);
+	if (vm->cfg) {
+		const struct vm_config *c = vm->cfg;
+		kprintf("  kernel       %s%s%s, %u module(s), command line '%s'\n", c->kernel,
+			c->initrd[0] ? ", initrd " : "", c->initrd, c->nmodules, c->cmdline);
+		kprintf("  when it ends on_poweroff %s, on_crash %s (%u crash restarts)\n",
+			action_name(c->on_poweroff), action_name(c->on_crash), vm->crash_restarts);
+	}
 	kprintf("  memory       %llu MiB; P2M: %llu RAM frames, %llu table frames\n",
 		(unsigned long long)(vm->mem_bytes >> 20), (unsigned long long)vm->p2m.nr_ram,
 		(unsigned long long)vm->p2m.nr_tables);
@@ -149,7 +158,8 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 			: v->state == VCPU_RUNNABLE ? "runnable"
 						    : "done",
 			v->timer_deadline ? ", one-shot timer armed" : "");
-		kprintf("  console      %u input byte(s) waiting in its UART\n", vm->uart.rx_count);
+		kprintf("  console      output %s; %u input byte(s) waiting in its UART\n",
+			vm->console ? "shown" : "hidden (console = off)", vm->uart.rx_count);
 	}
 	if (vm->state == VM_EXITED)
 		kprintf("  exit status  %u\n", vm->exit_status);
@@ -230,8 +240,9 @@ static int cmd_console(struct shell *sh, int argc, char **argv)
 	sh->attached = vm;
 	sh->dropped = false;
 	kprintf("keel: console of vm %s: what you type goes to its UART; Ctrl-] returns to the "
-		"shell\n",
-		vm->name);
+		"shell%s\n",
+		vm->name,
+		vm->console ? "" : " (its output is hidden: console = off in its config)");
 	return 0;
 }
 
@@ -269,7 +280,9 @@ static int cmd_mem(struct shell *sh, int argc, char **argv)
 		(unsigned long long)fa->nfree);
 	print_frames("total", fa->ntotal);
 	print_frames("free", fa->nfree);
-	u64 hv = frames_count(fa, FRAME_HV), used = hv;
+	u64 boot = frames_count(fa, FRAME_BOOT), hv = frames_count(fa, FRAME_HV);
+	u64 used = boot + hv;
+	print_frames("boot (never freed)", boot);
 	print_frames("hypervisor", hv);
 	for (unsigned i = 0; i < MAX_VMS; i++) {
 		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
@@ -281,7 +294,7 @@ static int cmd_mem(struct shell *sh, int argc, char **argv)
 		print_frames(label, n);
 		used += n;
 	}
-	/* every frame is free, the hypervisor's or a VM's: anything else is a leak to chase */
+	/* every frame is free, boot's, the hypervisor's or a VM's: anything else is a leak */
 	if (fa->ntotal - fa->nfree != used)
 		print_frames("other owners", fa->ntotal - fa->nfree - used);
 	return 0;
@@ -380,7 +393,7 @@ const struct shell_cmd shell_cmds[] = {
      cmd_console, NULL, 0},
     {"exits", "[<vm>]", "VM exits by reason: counts and hypervisor cycles", 0, 1, cmd_exits, NULL,
      0},
-    {"mem", "", "machine memory: total, free, the hypervisor's and each VM's frames", 0, 0, cmd_mem,
+    {"mem", "", "machine memory: total, free, boot's, the hypervisor's, each VM's", 0, 0, cmd_mem,
      NULL, 0},
     {"log", "[lines]", "recent console output (default 40 lines)", 0, 1, cmd_log, NULL, 0},
     {"loglevel", "[err|warn|info|debug]", "show or set the console log level", 0, 1, cmd_loglevel,

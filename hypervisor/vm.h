@@ -99,8 +99,10 @@ struct exit_stat {
 struct vm {
 	unsigned id;
 	char name[CFG_NAME_LEN];
-	const struct vm_config *cfg; /* what it was created from: a reset creates it again */
 	enum vm_state state;
+	const struct vm_config *cfg; /* what it was built from (restart builds it again) */
+	unsigned crash_restarts;     /* restarts after a crash since the last clean exit */
+	bool console;		     /* guest output shown on Keel's console */
 	u64 mem_bytes;
 	struct p2m p2m;
 	u16 vpid;

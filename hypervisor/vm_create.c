@@ -1,9 +1,7 @@
 /* Creating a VM from its config: memory through the P2M, devices on its I/O bus, the
  * guest kernel and modules through the multiboot loader, and its vCPU's VMCS. Any
- * failure releases what was taken and names the reason; other VMs are unaffected. A reset
- * builds an ended VM again in its slot from the same config. */
+ * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
-#include "assert.h"
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
@@ -64,16 +62,20 @@ static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
 			cfg->cmdline, mods, cfg->nmodules, res);
 }
 
-/* Builds a VM in slot `vm` from its config. On failure everything taken is released and
- * the slot keeps only its identity (id, name, config). */
-static const char *vm_build(struct vm *vm, unsigned id, const struct vm_config *cfg,
-			    const struct boot_info *bi, bool test_hypercalls)
+/* Builds the VM of `cfg` in slot `id`; the slot is left empty on failure. */
+static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struct boot_info *bi,
+			   bool test_hypercalls, const char **err)
 {
-	const char *err;
+	struct vm *vm = &vms[id];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
-	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->cfg = cfg;
+	vm->console = cfg->console;
+	if (cfg->paging == PAGING_SHADOW) {
+		*err = "paging = shadow is not implemented yet (use ept or auto)";
+		goto fail;
+	}
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->mem_bytes = cfg->memory_mib << 20;
 	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
 	vm->test_hypercalls = test_hypercalls;
@@ -83,15 +85,15 @@ static const char *vm_build(struct vm *vm, unsigned id, const struct vm_config *
 
 	/* refuse at once what cannot fit, instead of taking every free frame first */
 	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
-		err = "not enough machine memory for the guest";
+		*err = "not enough machine memory for the guest";
 		goto fail;
 	}
-	if ((err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
+	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
 		goto fail;
 	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
 	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
 			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
-		err = "not enough machine memory for the guest";
+		*err = "not enough machine memory for the guest";
 		goto fail;
 	}
 	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
@@ -105,19 +107,24 @@ static const char *vm_build(struct vm *vm, unsigned id, const struct vm_config *
 			&vm->dbg_exit);
 
 	struct mb1_result res;
-	if ((err = load_kernel(vm, cfg, bi, &res)))
+	if ((*err = load_kernel(vm, cfg, bi, &res)))
 		goto fail;
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
-	if ((err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
+	struct vcpu_boot boot = {.mode = BOOT_PROTECTED32, .rip = res.entry};
+	boot.gpr[GPR_RAX] = MB1_BOOT_MAGIC;
+	boot.gpr[GPR_RBX] = res.mbi;
+	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;
-	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
-		(unsigned long long)cfg->memory_mib, cfg->kernel);
-	return NULL;
+	kprintf("keel: vm %s started: %llu MiB, kernel %s%s\n", vm->name,
+		(unsigned long long)cfg->memory_mib, cfg->kernel,
+		vm->console ? "" : ", console off");
+	return vm;
 fail:
 	vm_release(vm);
-	return err;
+	memset(vm, 0, sizeof(*vm));
+	return NULL;
 }
 
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
@@ -130,26 +137,28 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 		*err = "too many VMs";
 		return NULL;
 	}
-	struct vm *vm = &vms[id];
-	if ((*err = vm_build(vm, id, cfg, bi, test_hypercalls))) {
-		memset(vm, 0, sizeof(*vm));
-		return NULL;
-	}
-	return vm;
+	return vm_build(id, cfg, bi, test_hypercalls, err);
 }
 
-const char *vm_recreate(struct vm *vm, const struct boot_info *bi)
+struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **err)
 {
-	KASSERT(vm_is_done(vm));
 	const struct vm_config *cfg = vm->cfg;
-	if (!cfg)
-		return "it has no config to start from";
+	unsigned id = vm->id, crash_restarts = vm->crash_restarts;
+	bool test_hypercalls = vm->test_hypercalls;
 	vm_release(vm);
-	/* same slot, same vCPU object: the scheduler's pointer to it stays good */
-	const char *err = vm_build(vm, vm->id, cfg, bi, vm->test_hypercalls);
-	if (err) {
-		/* the slot stays an ended VM, so that the scheduler passes over it */
-		vm_stop(vm, "reset failed: %s", err);
+	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
+	if (n) {
+		n->crash_restarts = crash_restarts;
+		return n;
 	}
-	return err;
+	/* the scheduler still holds this slot's vCPU: keep the slot as a stopped VM, never
+	 * as an empty one it would run */
+	vm->id = id;
+	vm->cfg = cfg;
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	vm->vcpu[0].state = VCPU_DONE;
+	vm_stop(vm, "restart failed: %s", *err);
+	return NULL;
 }

@@ -16,6 +16,9 @@
 
 const struct pt_format pt_fmt_p2m = {
     .name = "p2m",
+    .levels = 4,
+    .entry_size = 8,
+    .index_bits = 9,
     .addr_mask = ADDR_MASK,
     .present = P2M_VALID,
     .table_bits = P2M_VALID,
@@ -23,6 +26,9 @@ const struct pt_format pt_fmt_p2m = {
 
 const struct pt_format pt_fmt_ept = {
     .name = "ept",
+    .levels = 4,
+    .entry_size = 8,
+    .index_bits = 9,
     .addr_mask = ADDR_MASK,
     .present = EPT_R | EPT_W | EPT_X,
     .table_bits = EPT_R | EPT_W | EPT_X,
@@ -151,7 +157,7 @@ static void free_leaves(struct p2m *p, u64 table_pa, unsigned level)
 void p2m_destroy(struct p2m *p)
 {
 	if (p->root) {
-		free_leaves(p, p->root, PT_LEVELS - 1);
+		free_leaves(p, p->root, pt_fmt_p2m.levels - 1u);
 		pt_destroy(&pt_fmt_p2m, &p->ops, p->root);
 	}
 	if (p->ept_root)

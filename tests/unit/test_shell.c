@@ -102,6 +102,7 @@ static struct vm *add_vm(struct rig *r, unsigned id, const char *name)
 	vm->vcpu[0].vm = vm;
 	vm->vcpu[0].state = VCPU_RUNNABLE;
 	vm->vcpu[0].pending_irq = -1;
+	vm->console = true;
 	r->f.vms[id] = vm;
 	return vm;
 }
@@ -513,8 +514,15 @@ TEST(shell_vm_info_running)
 {
 	struct rig *r = rig_new();
 	struct vm *vm = r->f.vms[0];
-	static struct vm_config cfg = {.valid = true, .name = "tick1", .kernel = "ticker.elf"};
+	static struct vm_config cfg = {.valid = true,
+				       .name = "tick1",
+				       .kernel = "ticker.elf",
+				       .initrd = "initrd.img",
+				       .cmdline = "quiet",
+				       .nmodules = 1,
+				       .on_crash = ACTION_RESTART};
 	vm->cfg = &cfg;
+	vm->crash_restarts = 2;
 	vm->p2m.nr_ram = 4000;
 	vm->p2m.nr_tables = 9;
 	vm->vcpu[0].run_cycles = 1500000;
@@ -525,13 +533,19 @@ TEST(shell_vm_info_running)
 	vm->uart.rx_count = 3;
 	const char *out = run(r, "vm info tick1");
 	CHECK_CONTAINS(out, "vm tick1 (id 0): halted\n");
-	CHECK_CONTAINS(out, "kernel       ticker.elf, command line '', 0 module(s)\n");
+	CHECK_CONTAINS(out, "kernel       ticker.elf, initrd initrd.img, 1 module(s), command line "
+			    "'quiet'\n");
+	CHECK_CONTAINS(out,
+		       "when it ends on_poweroff destroy, on_crash restart (2 crash restarts)\n");
 	CHECK_CONTAINS(out, "memory       16 MiB; P2M: 4000 RAM frames, 9 table frames\n");
 	CHECK_CONTAINS(out, "vpid         1\n");
 	CHECK_CONTAINS(out, "cpu time     1 ms (1500000 TSC cycles");
 	CHECK_CONTAINS(out, "entries      42 VM entries, 40 exits\n");
 	CHECK_CONTAINS(out, "vcpu         halted, one-shot timer armed\n");
-	CHECK_CONTAINS(out, "console      3 input byte(s) waiting in its UART\n");
+	CHECK_CONTAINS(out, "console      output shown; 3 input byte(s) waiting in its UART\n");
+	vm->console = false;
+	CHECK_CONTAINS(run(r, "vm info tick1"),
+		       "console      output hidden (console = off); 3 input");
 	CHECK(!strstr(out, "machine")); /* no frame allocator given */
 	/* a VM can be named by its id too */
 	CHECK_CONTAINS(run(r, "vm info 2"), "vm hello (id 2)");
@@ -718,6 +732,11 @@ TEST(shell_console_errors)
 	CHECK_CONTAINS(run(r, "console"), "usage: console <vm>\n");
 	CHECK_CONTAINS(run(r, "console tick1 tick2"), "usage: console <vm>\n");
 	CHECK(r->sh.attached == NULL);
+	/* attaching to a VM whose output is hidden says so */
+	r->f.vms[1]->console = false;
+	CHECK_CONTAINS(run(r, "console tick2"),
+		       "(its output is hidden: console = off in its config)\n");
+	shell_input(&r->sh, SHELL_ESCAPE);
 	/* a paused VM's console takes input: its FIFO holds it */
 	r->f.vms[0]->state = VM_PAUSED;
 	run(r, "console tick1");
@@ -747,7 +766,7 @@ TEST(shell_exits)
 TEST(shell_mem)
 {
 	struct rig *r = rig_new();
-	/* 1 MiB of "machine memory": 256 frames, the first holds the owner table */
+	/* 1 MiB of "machine memory": 256 frames, the first holds the owner table (boot's) */
 	u8 *m = test_alloc_aligned(PAGE_SIZE, 1 << 20);
 	struct mem_region reg = {virt_to_phys(m), 1 << 20, MEM_USABLE};
 	struct frames fa;
@@ -763,7 +782,8 @@ TEST(shell_mem)
 	CHECK_CONTAINS(out, "machine memory: 256 frames usable, 222 free\n");
 	CHECK_CONTAINS(out, "  total                     256 frames       1.0 MiB\n");
 	CHECK_CONTAINS(out, "  free                      222 frames       0.8 MiB\n");
-	CHECK_CONTAINS(out, "  hypervisor                  4 frames       0.0 MiB\n");
+	CHECK_CONTAINS(out, "  boot (never freed)          1 frames       0.0 MiB\n");
+	CHECK_CONTAINS(out, "  hypervisor                  3 frames       0.0 MiB\n");
 	CHECK_CONTAINS(out, "  vm tick1                   10 frames       0.0 MiB\n");
 	CHECK_CONTAINS(out, "  vm tick2                    0 frames");
 	CHECK_CONTAINS(out, "  vm hello                   20 frames       0.0 MiB\n");
