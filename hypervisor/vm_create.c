@@ -158,6 +158,9 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 		*err = "not enough machine memory for the guest";
 		goto fail;
 	}
+	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
+	 * that one may survive, so INVEPT before the first entry */
+	vm->p2m.ept_stale = true;
 
 	uart_init(&vm->uart, uart_tx, NULL, vm);
 	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
@@ -203,7 +206,18 @@ struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **er
 	bool test_hypercalls = vm->test_hypercalls;
 	vm_release(vm);
 	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
-	if (n)
+	if (n) {
 		n->crash_restarts = crash_restarts;
-	return n;
+		return n;
+	}
+	/* the scheduler still holds this slot's vCPU: keep the slot as a stopped VM, never
+	 * as an empty one it would run */
+	vm->id = id;
+	vm->cfg = cfg;
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	vm->vcpu[0].state = VCPU_DONE;
+	vm_stop(vm, "restart failed: %s", *err);
+	return NULL;
 }
