@@ -15,6 +15,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		(vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask),
 	    .rdtscp = vmx_cpu.proc2 & PROC2_RDTSCP,
 	    .invpcid = vmx_cpu.proc2 & PROC2_INVPCID,
+	    .tsc_hz = tsc_hz,
 	};
 	if (!cpuid_is_hv_leaf(leaf))
 		cpuid(leaf, sub, &r.a, &r.b, &r.c, &r.d);

@@ -28,6 +28,22 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	check(base.eax >= KEEL_CPUID_VERSION && base.eax <= 0x400000ff,
 	      "leaf 0x40000000 max leaf 0x%x is in [0x40000001, 0x400000ff]", base.eax);
 
+	/* the TSC rate: leaf 0x15 (crystal ratio) and 0x16 must agree with each other and
+	 * with how fast the TSC really runs against the hypercall timer is another matter;
+	 * at least they must not be a model's nominal numbers disagreeing with each other */
+	struct cpuid_regs l0 = cpuid(0, 0);
+	tprintf("cpuid 0: max basic leaf 0x%x\n", l0.eax);
+	if (l0.eax >= 0x16) {
+		struct cpuid_regs l15 = cpuid(0x15, 0), l16 = cpuid(0x16, 0);
+		tprintf("cpuid 0x15: %u/%u x %u Hz; 0x16: %u MHz\n", l15.ebx, l15.eax, l15.ecx,
+			l16.eax);
+		/* 32-bit guest, no libgcc: only the 1:1 ratio Keel reports is compared */
+		check(l15.eax == 1 && l15.ebx == 1 && l15.ecx / 1000000 == l16.eax,
+		      "leaves 0x15 and 0x16 give the same TSC rate (%u MHz)", l16.eax);
+	} else {
+		skip("TSC rate leaves: max basic leaf 0x%x < 0x16", l0.eax);
+	}
+
 	struct cpuid_regs ver = cpuid(KEEL_CPUID_VERSION, 0);
 	check(ver.eax != 0, "leaf 0x40000001 version 0x%x (%u.%u) is nonzero", ver.eax,
 	      ver.eax >> 16, ver.eax & 0xffff);
