@@ -15,7 +15,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 # Pure modules: compiled into keel.elf and into the host unit tests.
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
-	hypervisor/sched.c hypervisor/vm.c \
+	hypervisor/sched.c hypervisor/vm.c hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c \
 	devices/io_bus.c devices/uart16550.c devices/debug_exit.c devices/state.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
