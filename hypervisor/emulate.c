@@ -450,6 +450,15 @@ enum emu_result emu_execute(struct emu_ctxt *c)
 	return exec_table[c->insn.op](c);
 }
 
+enum emu_mode emu_mode_of(bool cr0_pe, bool rflags_vm, bool efer_lma, bool cs_l, bool cs_d)
+{
+	if (efer_lma && cs_l)
+		return EMU_MODE_64;
+	if (!cr0_pe || rflags_vm)
+		return EMU_MODE_16;
+	return cs_d ? EMU_MODE_32 : EMU_MODE_16;
+}
+
 enum emu_result emulate(struct emu_ctxt *c, const u8 *bytes, unsigned len)
 {
 	enum emu_result r = emu_decode(c, bytes, len);

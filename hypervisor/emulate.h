@@ -199,6 +199,10 @@ struct emu_ctxt {
 	const char *why;	  /* a short reason with EMU_UNHANDLED or EMU_EXCEPTION */
 };
 
+/* The decode mode of guest code: 64-bit with EFER.LMA and CS.L, 16-bit in real and
+ * virtual-8086 mode, otherwise CS.D chooses. */
+enum emu_mode emu_mode_of(bool cr0_pe, bool rflags_vm, bool efer_lma, bool cs_l, bool cs_d);
+
 /* Decodes and executes one instruction: see the contract above. */
 enum emu_result emulate(struct emu_ctxt *c, const u8 *bytes, unsigned len);
 

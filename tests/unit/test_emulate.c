@@ -1018,6 +1018,20 @@ TEST(emu_rip_wraps_at_the_mode_width)
 	CHECK_EQ(t->regs.rip, 0x100000000ULL);
 }
 
+TEST(emu_mode_of_cpu_state)
+{
+	/* cr0_pe, rflags_vm, efer_lma, cs_l, cs_d */
+	CHECK_EQ(emu_mode_of(false, false, false, false, false), EMU_MODE_16); /* real mode */
+	CHECK_EQ(emu_mode_of(false, false, false, false, true), EMU_MODE_16);
+	CHECK_EQ(emu_mode_of(true, true, false, false, true), EMU_MODE_16); /* virtual-8086 */
+	CHECK_EQ(emu_mode_of(true, false, false, false, false), EMU_MODE_16);
+	CHECK_EQ(emu_mode_of(true, false, false, false, true), EMU_MODE_32);
+	CHECK_EQ(emu_mode_of(true, false, true, false, true), EMU_MODE_32); /* compatibility */
+	CHECK_EQ(emu_mode_of(true, false, true, false, false), EMU_MODE_16);
+	CHECK_EQ(emu_mode_of(true, false, true, true, false), EMU_MODE_64);
+	CHECK_EQ(emu_mode_of(true, false, false, true, true), EMU_MODE_32); /* L without LMA */
+}
+
 /* ---- decode only ---- */
 
 TEST(emu_decode_fills_the_insn)
