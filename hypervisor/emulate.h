@@ -14,25 +14,29 @@
  *   switch (emulate(&c, bytes, nbytes)) { ... }
  *
  * - bytes: the instruction as the caller fetched it from guest RIP, up to 15 of them (fewer
- *   when the fetch stopped at an unmapped page). The caller derives the mode from CS.L, CS.D
- *   and CR0.PE (real and virtual-8086 mode decode as EMU_MODE_16).
+ *   when the fetch stopped at an unmapped page). emu_mode_of() gives the mode.
  * - Memory operands reach ops->read/write as (segment, offset in segment): the offset is the
  *   effective address already truncated to the address size. The caller adds the segment
  *   base, checks limits, canonical form, permissions and alignment, translates, and routes
  *   the access to RAM or a device; it reports a fault with emu_raise(). Sizes are 1, 2, 4 or
- *   8; data is little-endian. A read-modify-write is a read then a write (LOCK is honoured
- *   only as far as the ops make the pair atomic).
+ *   8; data is little-endian. A read-modify-write (ALU, XCHG, BTS...) is a read then a write
+ *   of the same place: LOCK is atomic only as far as the ops make that pair atomic, which
+ *   suits MMIO; a RAM page under write protection is better unprotected and re-executed.
  * - Results:
  *     EMU_OK        done: registers, RFLAGS and memory updated, RIP advanced past it.
  *     EMU_AGAIN     a REP string op ran c->rep_cap iterations and has more to do: RCX/RSI/RDI
  *                   are updated and RIP still points at the instruction, so resuming the
  *                   guest (or calling again) continues it and interrupts get a window.
- *     EMU_UNHANDLED not something this emulator does (c->why says what): no state changed;
- *                   the caller injects #UD or stops the VM.
- *     EMU_EXCEPTION inject c->exc. Registers are unchanged, except that a REP string op keeps
- *                   the iterations it completed, as hardware does.
- *   On EMU_UNHANDLED and EMU_EXCEPTION memory writes done before the failure stay done
- *   (MOVS that read its source and then faulted on its destination, for instance).
+ *     EMU_UNHANDLED not an instruction this emulator does, bytes that run out before the
+ *                   instruction ends, or an op that returned EMU_UNHANDLED; c->why says
+ *                   which. The caller injects #UD or stops the VM.
+ *     EMU_EXCEPTION inject c->exc (#GP(0) for more than 15 bytes, #UD for a misplaced LOCK
+ *                   or register operand, or what an op raised).
+ *   After EMU_UNHANDLED or EMU_EXCEPTION registers and RIP are as they were, except that a
+ *   REP string op keeps the iterations it completed, as hardware does; memory accesses done
+ *   before the failure stay done (MOVS read its source, then its destination faulted).
+ * - 32-bit register results zero-extend to 64 bits in every mode (outside 64-bit mode the
+ *   upper half is invisible to the guest); 8- and 16-bit results merge.
  * - RFLAGS.TF, RF, interrupt shadows and the like are the caller's to handle after EMU_OK.
  */
 
