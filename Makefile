@@ -15,23 +15,27 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 # Pure modules: compiled into keel.elf and into the host unit tests.
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
-	hypervisor/sched.c hypervisor/vm.c hypervisor/emu_decode.c hypervisor/emulate.c \
-	mm/frames.c mm/pt.c mm/p2m.c \
-	devices/io_bus.c devices/uart16550.c devices/debug_exit.c devices/state.c \
+	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
+	hypervisor/emu_decode.c hypervisor/emulate.c \
+	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
+	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
+	devices/state.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
-	guests/loader/multiboot.c
+	guests/loader/multiboot.c guests/loader/linux.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
 	hypervisor/uart_hw.c hypervisor/time_hw.c \
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
-	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c
+	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
+	vmx/guest_access.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
 
 include guests/tests/tests.mk
+include guests/linux/linux.mk
 
 FUZZERS := emulate
 
@@ -81,7 +85,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 $(BUILD)/unit/run-tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard tests/unit/*.h) \
 		$(wildcard */*.h */*/*.h vmx/*.def)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(PURE_SRCS)
+	@echo "  HOSTCC  $@ (unit tests with ASan and UBSan)"
+	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(PURE_SRCS)
 
 unit: $(BUILD)/unit/run-tests
 	@mkdir -p $(BUILD)/results

@@ -57,6 +57,26 @@ static bool set_string(struct parser *p, const char *field, char *dst, size_t si
 	return true;
 }
 
+/* One of a fixed set of words; the message lists them. */
+static bool set_choice(struct parser *p, const char *field, const char *v, const char *const *names,
+		       unsigned n, unsigned *out)
+{
+	char msg[128];
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (names[i] && !strcmp(v, names[i])) {
+			*out = i;
+			return true;
+		}
+	}
+	len += (size_t)ksnprintf(msg, sizeof(msg), "must be one of:");
+	for (unsigned i = 0; i < n && len < sizeof(msg); i++)
+		if (names[i])
+			len += (size_t)ksnprintf(msg + len, sizeof(msg) - len, " %s", names[i]);
+	error(p, field, msg);
+	return false;
+}
+
 static void set_field(struct parser *p, const char *key, const char *v)
 {
 	struct vm_config *vm = p->vm;
@@ -88,6 +108,31 @@ static void set_field(struct parser *p, const char *key, const char *v)
 			error(p, key, "needs a module name");
 		else
 			set_string(p, key, vm->kernel, sizeof(vm->kernel), v);
+	} else if (!strcmp(key, "initrd")) {
+		if (!*v)
+			error(p, key, "needs a module name");
+		else
+			set_string(p, key, vm->initrd, sizeof(vm->initrd), v);
+	} else if (!strcmp(key, "paging")) {
+		static const char *const names[] = {"auto", "ept", "shadow"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 3, &c))
+			vm->paging = (enum cfg_paging)c;
+	} else if (!strcmp(key, "on_poweroff")) {
+		static const char *const names[] = {"destroy", "restart", NULL};
+		unsigned c;
+		if (set_choice(p, key, v, names, 3, &c))
+			vm->on_poweroff = (enum cfg_action)c;
+	} else if (!strcmp(key, "on_crash")) {
+		static const char *const names[] = {"destroy", "restart", "preserve"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 3, &c))
+			vm->on_crash = (enum cfg_action)c;
+	} else if (!strcmp(key, "console")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->console = c;
 	} else if (!strcmp(key, "cmdline")) {
 		set_string(p, key, vm->cmdline, sizeof(vm->cmdline), v);
 	} else if (!strcmp(key, "module")) {
@@ -138,7 +183,7 @@ void config_parse(struct config *cfg, const char *text, size_t len, const char *
 	size_t pos = 0;
 	bool skipping = false; /* inside a [vm] section beyond CFG_MAX_VMS */
 	while (pos < len) {
-		char line[512];
+		char line[1024];
 		size_t n = 0;
 		bool too_long = false;
 		p.line++;
@@ -191,6 +236,7 @@ void config_parse(struct config *cfg, const char *text, size_t len, const char *
 			p.vm->line = p.line;
 			p.vm->memory_mib = 16;
 			p.vm->vcpus = 1;
+			p.vm->console = true;
 			continue;
 		}
 		if (skipping)

@@ -9,6 +9,10 @@
 #define CFG_MAX_MODULES 8
 #define CFG_NAME_LEN	24
 #define CFG_STR_LEN	128
+#define CFG_CMDLINE_LEN 512 /* Linux command lines run long */
+
+enum cfg_paging { PAGING_AUTO, PAGING_EPT, PAGING_SHADOW };
+enum cfg_action { ACTION_DESTROY, ACTION_RESTART, ACTION_PRESERVE };
 
 struct vm_module_cfg {
 	char name[CFG_STR_LEN]; /* the multiboot2 module to load */
@@ -22,7 +26,12 @@ struct vm_config {
 	u64 memory_mib;
 	unsigned vcpus;
 	char kernel[CFG_STR_LEN];
-	char cmdline[CFG_STR_LEN];
+	char initrd[CFG_STR_LEN]; /* module name; "" for none */
+	char cmdline[CFG_CMDLINE_LEN];
+	enum cfg_paging paging;	     /* auto: EPT where the CPU has it, else shadow */
+	enum cfg_action on_poweroff; /* destroy or restart */
+	enum cfg_action on_crash;    /* destroy, restart or preserve (kept stopped) */
+	bool console;		     /* show the guest's UART output on Keel's console */
 	unsigned nmodules;
 	struct vm_module_cfg modules[CFG_MAX_MODULES];
 };

@@ -9,6 +9,9 @@ static console_sink_fn sink;
 static enum log_level level = LOG_INFO;
 static char history[HISTORY_SIZE];
 static size_t history_pos; /* total bytes ever written; index = pos % size */
+static void (*write_hook)(void *ctx);
+static void *write_hook_ctx;
+static bool in_hook;
 
 static const char *const level_names[] = {"err", "warn", "info", "debug"};
 
@@ -38,8 +41,24 @@ bool console_parse_level(const char *name, enum log_level *out)
 	return false;
 }
 
+const char *console_level_name(enum log_level lvl)
+{
+	return (unsigned)lvl < ARRAY_SIZE(level_names) ? level_names[lvl] : "?";
+}
+
+void console_set_write_hook(void (*fn)(void *ctx), void *ctx)
+{
+	write_hook = fn;
+	write_hook_ctx = ctx;
+}
+
 void console_write(const char *s, size_t n)
 {
+	if (write_hook && !in_hook && n) {
+		in_hook = true;
+		write_hook(write_hook_ctx);
+		in_hook = false;
+	}
 	for (size_t i = 0; i < n; i++)
 		history[(history_pos + i) % HISTORY_SIZE] = s[i];
 	history_pos += n;

@@ -13,6 +13,10 @@ void console_set_sink(console_sink_fn fn);
 void console_set_level(enum log_level lvl);
 enum log_level console_level(void);
 bool console_parse_level(const char *name, enum log_level *out);
+const char *console_level_name(enum log_level lvl);
+/* Called before each write that is not made from inside the hook itself (the shell erases
+ * its half-typed line there); NULL removes it. */
+void console_set_write_hook(void (*fn)(void *ctx), void *ctx);
 
 void console_write(const char *s, size_t n);
 void kprintf(const char *fmt, ...) __printf(1, 2);

@@ -27,18 +27,26 @@
 #define D1_TM	BIT(29)
 #define D1_PBE	BIT(31)
 /* leaf 7.0 */
-#define B7_SGX	     BIT(2)
-#define B7_INVPCID   BIT(10)
-#define B7_PQM	     BIT(12)
-#define B7_MPX	     BIT(14)
-#define B7_PQE	     BIT(15)
-#define B7_PT	     BIT(25)
-#define C7_WAITPKG   BIT(5)
-#define C7_OSPKE     BIT(4)
-#define C7_SGXLC     BIT(30)
-#define D7_HYBRID    BIT(15)
-#define D7_ARCH_CAPS BIT(29)
-#define D7_CORE_CAPS BIT(30)
+#define B7_SGX	      BIT(2)
+#define B7_INVPCID    BIT(10)
+#define B7_PQM	      BIT(12)
+#define B7_MPX	      BIT(14)
+#define B7_PQE	      BIT(15)
+#define B7_PT	      BIT(25)
+#define C7_WAITPKG    BIT(5)
+#define C7_OSPKE      BIT(4)
+#define C7_SGXLC      BIT(30)
+#define C7_LA57	      BIT(16) /* 5-level paging: Keel walks 4 levels */
+#define D7_HYBRID     BIT(15)
+#define D7_ARCH_CAPS  BIT(29)
+#define D7_CORE_CAPS  BIT(30)
+#define C7_CET_SS     BIT(7)
+#define B7_TSC_ADJUST BIT(1)
+/* leaf 7.0 EDX: features that come with MSRs Keel does not emulate yet (a guest would
+ * WRMSR them unguarded): TSX_FORCE_ABORT, PCONFIG, CET IBT, SPEC_CTRL/PRED_CMD (IBRS,
+ * STIBP, SSBD) and FLUSH_CMD */
+#define D7_UNEMULATED_MSRS (BIT(13) | BIT(18) | BIT(20) | BIT(26) | BIT(27) | BIT(28) | BIT(31))
+#define C1_DCA		   BIT(18)
 /* leaf 0xd.1 */
 #define AD1_XSAVES BIT(3)
 #define AD1_XFD	   BIT(4)
@@ -77,7 +85,7 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 		/* one logical processor per package, APIC ID = vCPU number */
 		r->b = (r->b & 0x0000ffff) | (1u << 16) | ((u32)ctx->vcpu_id << 24);
 		r->c &= ~(C1_DTES64 | C1_MONITOR | C1_DSCPL | C1_VMX | C1_SMX | C1_EST | C1_TM2 |
-			  C1_PDCM | C1_X2APIC | C1_DEADLINE | C1_OSXSAVE);
+			  C1_PDCM | C1_X2APIC | C1_DEADLINE | C1_OSXSAVE | C1_DCA);
 		if (ctx->guest_cr4 & CR4_OSXSAVE_BIT)
 			r->c |= C1_OSXSAVE;
 		r->c |= C1_HV;
@@ -96,13 +104,13 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 		break;
 	case 7:
 		if (sub == 0) {
-			r->b &= ~(B7_SGX | B7_PQM | B7_MPX | B7_PQE | B7_PT);
+			r->b &= ~(B7_SGX | B7_PQM | B7_MPX | B7_PQE | B7_PT | B7_TSC_ADJUST);
 			if (!ctx->invpcid)
 				r->b &= ~B7_INVPCID;
-			r->c &= ~(C7_WAITPKG | C7_SGXLC | C7_OSPKE);
+			r->c &= ~(C7_WAITPKG | C7_SGXLC | C7_OSPKE | C7_LA57 | C7_CET_SS);
 			if (ctx->guest_cr4 & CR4_PKE_BIT)
 				r->c |= C7_OSPKE;
-			r->d &= ~(D7_HYBRID | D7_ARCH_CAPS | D7_CORE_CAPS);
+			r->d &= ~(D7_HYBRID | D7_ARCH_CAPS | D7_CORE_CAPS | D7_UNEMULATED_MSRS);
 		} else {
 			memset(r, 0, sizeof(*r));
 		}
@@ -114,6 +122,26 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 		r->b = sub < 2 ? 1 : 0;
 		r->c = sub < 2 ? ((sub + 1) << 8) | sub : sub;
 		r->d = ctx->vcpu_id;
+		break;
+	case 0x15:
+		/* TSC = crystal * EBX / EAX: say 1:1 with the rate Keel measured, so the guest
+		 * does not take a model's nominal frequency for the TSC's (they differ in
+		 * emulators, and after migration) */
+		if (ctx->tsc_hz && ctx->tsc_hz <= 0xffffffffULL) {
+			r->a = 1;
+			r->b = 1;
+			r->c = (u32)ctx->tsc_hz;
+			r->d = 0;
+		}
+		break;
+	case 0x16:
+		if (ctx->tsc_hz) {
+			u32 mhz = (u32)(ctx->tsc_hz / 1000000);
+			r->a = mhz; /* base */
+			r->b = mhz; /* maximum */
+			r->c = mhz; /* bus (reference) */
+			r->d = 0;
+		}
 		break;
 	case 0xd:
 		if (sub == 1)

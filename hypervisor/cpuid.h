@@ -23,6 +23,7 @@ struct cpuid_ctx {
 	u64 guest_cr4; /* OSXSAVE/OSPKE mirror the guest's CR4 */
 	bool rdtscp;   /* "enable RDTSCP" is set: RDTSCP may be shown */
 	bool invpcid;  /* "enable INVPCID" is set */
+	u64 tsc_hz;    /* the TSC rate Keel measured: leaves 0x15/0x16 report it */
 };
 
 /* True for the leaves Keel answers itself (no native CPUID needed). */

@@ -1,11 +1,13 @@
 /* kmain: from the boot loader's hand-off to running VMs. Order: console, traps, boot
- * info, machine frames, time, VMX, config, VMs, then the scheduler loop. */
+ * info, machine frames, time, VMX, config, VMs, then the scheduler loop, which also feeds
+ * COM1 input to the shell; the actions the shell may take are implemented here. */
 #include "bootinfo.h"
 #include "config.h"
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
 #include "sched.h"
+#include "shell.h"
 #include "time.h"
 #include "trap.h"
 #include "uart_hw.h"
@@ -22,6 +24,8 @@ static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
+static u64 boot_tsc;
+static struct shell shell;
 
 __noreturn void assert_failed(const char *file, int line, const char *expr)
 {
@@ -101,28 +105,159 @@ static void create_vms(void)
 	}
 }
 
-static void vm_finished(struct vm *vm)
+/* A VM that keeps crashing right after each restart is not restarted forever. */
+#define MAX_CRASH_RESTARTS 3
+
+static void vm_report(const struct vm *vm)
 {
 	const struct vcpu *v = &vm->vcpu[0];
 	vm_print_exits(vm);
 	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
 		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
-	vm_release(vm);
 }
 
-static void run_vms(void)
+/* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
+ * on_crash after a stop). */
+static void vm_finished(struct vm *vm)
 {
+	bool crashed = vm->state == VM_STOPPED;
+	enum cfg_action act = crashed ? vm->cfg->on_crash : vm->cfg->on_poweroff;
+	vm_report(vm);
+	if (act == ACTION_RESTART) {
+		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
+			kprintf(
+			    "keel: vm %s crashed %u times after restarts: not restarted again\n",
+			    vm->name, MAX_CRASH_RESTARTS + 1);
+			vm_release(vm);
+			shell_vm_ended(&shell, vm);
+			return;
+		}
+		vm->crash_restarts = crashed ? vm->crash_restarts + 1 : 0;
+		kprintf("keel: vm %s restarting (%s = restart)\n", vm->name,
+			crashed ? "on_crash" : "on_poweroff");
+		const char *err;
+		if (!vm_restart(vm, &boot, &err)) {
+			kprintf("keel: vm %s not restarted: %s\n", vm->cfg->name, err);
+			shell_vm_ended(&shell, vm);
+		}
+		/* restarted in the same slot: an attached shell console stays attached */
+		return;
+	}
+	if (act == ACTION_PRESERVE)
+		kprintf("keel: vm %s preserved: stopped, its memory kept (%llu MiB)\n", vm->name,
+			(unsigned long long)(vm->mem_bytes >> 20));
+	else
+		vm_release(vm);
+	shell_vm_ended(&shell, vm);
+}
+
+/* ---- what the shell may ask; it runs between scheduler passes, never inside vmx_run ---- */
+
+static struct vm *shell_vm_at(void *ctx, unsigned i)
+{
+	(void)ctx;
+	return vm_by_index(i);
+}
+
+static const char *shell_pause(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	vm->state = VM_PAUSED; /* sched_pick passes over it; its timer still fires */
+	return NULL;
+}
+
+static const char *shell_resume(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	vm->state = VM_READY;
+	return NULL;
+}
+
+/* Killed means gone: not restarted or preserved whatever on_crash says. */
+static const char *shell_kill(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	vm_stop(vm, "killed from the shell");
+	vm_report(vm);
+	vm_release(vm);
+	shell_vm_ended(&shell, vm);
+	return NULL;
+}
+
+static const char *shell_reset(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	const char *err;
+	if (!vm_is_done(vm)) {
+		vm_stop(vm, "reset from the shell");
+		vm_report(vm);
+	}
+	vm->crash_restarts = 0;
+	return vm_restart(vm, &boot, &err) ? NULL : err;
+}
+
+static const char *shell_console_input(void *ctx, struct vm *vm, u8 c)
+{
+	(void)ctx;
+	return uart_receive(&vm->uart, c) ? NULL : "its UART receive FIFO is full";
+}
+
+static const struct shell_ops shell_actions = {
+    shell_vm_at, shell_pause, shell_resume, shell_kill, shell_reset, shell_console_input,
+};
+
+/* COM1 is polled (no UART interrupt): on every scheduler pass and every idle tick. */
+static void poll_console(void)
+{
+	int c;
+	while ((c = uart_hw_getc()) >= 0)
+		shell_input(&shell, (u8)c);
+	shell_refresh(&shell);
+}
+
+static void report_finished(void)
+{
+	unsigned exited = 0, stopped = 0;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = vm_by_index(i);
+		if (vm && vm->state == VM_EXITED)
+			exited++;
+		else if (vm && vm->state == VM_STOPPED)
+			stopped++;
+	}
+	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
+	kprintf("keel: uptime %llu ms (TSC), %llu timer ticks\n",
+		(unsigned long long)((time_now() - boot_tsc) / (tsc_hz / 1000)),
+		(unsigned long long)time_ticks());
+}
+
+/* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
+ * going, where `vm reset` can start a VM again. */
+static __noreturn void run_vms(void)
+{
+	bool idle = false;
+	kprintf("keel: shell on this console: press Enter for the prompt, `help` lists commands\n");
 	for (;;) {
+		poll_console();
 		struct vcpu *v = sched_pick(&sched, time_now());
-		if (!v) {
-			if (sched_all_done(&sched))
-				return;
-			/* everyone is halted: sleep until the tick, then look at timers again */
-			irq_wait_hw();
+		if (v) {
+			idle = false;
+			if (vmx_run(v, time_now() + sched.slice) == RUN_DONE)
+				vm_finished(v->vm);
 			continue;
 		}
-		if (vmx_run(v, time_now() + sched.slice) == RUN_DONE)
-			vm_finished(v->vm);
+		if (!sched_all_done(&sched)) {
+			idle = false;
+		} else if (!idle) {
+			idle = true;
+			report_finished();
+			if (shutdown_when_idle)
+				platform_shutdown();
+			kprintf("keel: idle\n");
+			shell_activate(&shell);
+		}
+		/* everyone is halted, paused or ended: sleep until the tick, then look again */
+		irq_wait_hw();
 	}
 }
 
@@ -142,6 +277,7 @@ void kmain(u32 magic, u32 mbi)
 		boot.nmodules);
 	setup_memory();
 	time_init();
+	boot_tsc = time_now();
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);
@@ -149,19 +285,8 @@ void kmain(u32 magic, u32 mbi)
 			platform_shutdown();
 		cpu_halt_forever_hw();
 	}
+	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
+	console_set_write_hook(shell_console_hook, &shell);
 	create_vms();
 	run_vms();
-	unsigned exited = 0, stopped = 0;
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		struct vm *vm = vm_by_index(i);
-		if (vm && vm->state == VM_EXITED)
-			exited++;
-		else if (vm && vm->state == VM_STOPPED)
-			stopped++;
-	}
-	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
-	if (shutdown_when_idle)
-		platform_shutdown();
-	kprintf("keel: idle\n");
-	cpu_halt_forever_hw();
 }

@@ -20,6 +20,8 @@ void vm_console_flush(struct vm *vm)
 
 void vm_console_putc(struct vm *vm, u8 c)
 {
+	if (!vm->console)
+		return;
 	if (c == '\n') {
 		if (vm->con_len == 0)
 			kprintf("[%s] \n", vm->name);

@@ -80,7 +80,7 @@ struct vcpu {
 	u64 cr8;
 	u64 xcr0;
 	u64 misc_enable;
-	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask;
+	u64 msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
 	u8 *fpu_area; /* XSAVE/FXSAVE image, 64-byte aligned */
 
 	bool break_entry; /* test hypercall: corrupt guest state before the next entry */
@@ -100,6 +100,9 @@ struct vm {
 	unsigned id;
 	char name[CFG_NAME_LEN];
 	enum vm_state state;
+	const struct vm_config *cfg; /* what it was built from (restart builds it again) */
+	unsigned crash_restarts;     /* restarts after a crash since the last clean exit */
+	bool console;		     /* guest output shown on Keel's console */
 	u64 mem_bytes;
 	struct p2m p2m;
 	u16 vpid;

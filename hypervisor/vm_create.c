@@ -5,6 +5,7 @@
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
+#include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
 
@@ -43,13 +44,12 @@ void vm_release(struct vm *vm)
 	}
 }
 
-static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
-			       const struct boot_info *bi, struct mb1_result *res)
+static const char *load_multiboot(struct vm *vm, const struct vm_config *cfg,
+				  const struct boot_info *bi, const struct boot_module *k,
+				  struct vcpu_boot *boot)
 {
-	const struct boot_module *k = boot_find_module(bi, cfg->kernel);
-	if (!k)
-		return "kernel module not found in the boot image";
 	struct mb1_module mods[CFG_MAX_MODULES];
+	struct mb1_result res;
 	for (unsigned i = 0; i < cfg->nmodules; i++) {
 		const struct boot_module *m = boot_find_module(bi, cfg->modules[i].name);
 		if (!m)
@@ -58,23 +58,81 @@ static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
 					      cfg->modules[i].args};
 	}
 	struct guest_mem_ops ops = {guest_write, &vm->p2m};
-	return mb1_load(&ops, vm->mem_bytes, phys_to_virt(k->start), k->end - k->start,
-			cfg->cmdline, mods, cfg->nmodules, res);
+	const char *err = mb1_load(&ops, vm->mem_bytes, phys_to_virt(k->start), k->end - k->start,
+				   cfg->cmdline, mods, cfg->nmodules, &res);
+	if (err)
+		return err;
+	*boot = (struct vcpu_boot){.mode = BOOT_PROTECTED32, .rip = res.entry};
+	boot->gpr[GPR_RAX] = MB1_BOOT_MAGIC;
+	boot->gpr[GPR_RBX] = res.mbi;
+	return NULL;
 }
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
-		     const char **err)
+/* The Linux x86 boot protocol, 64-bit entry: boot_params in RSI, long mode with the
+ * loader's identity map and GDT. */
+static const char *load_linux(struct vm *vm, const struct vm_config *cfg,
+			      const struct boot_info *bi, const struct boot_module *k,
+			      struct vcpu_boot *boot)
 {
-	unsigned id;
-	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
-		;
-	if (id == MAX_VMS) {
-		*err = "too many VMs";
-		return NULL;
+	struct linux_e820 e820[8];
+	struct linux_config lc = {.cmdline = cfg->cmdline};
+	struct linux_boot lb;
+	if (cfg->nmodules)
+		return "a Linux kernel takes an initrd, not multiboot modules";
+	lc.e820 = e820;
+	lc.e820_count = linux_e820_keel(vm->mem_bytes, e820, ARRAY_SIZE(e820));
+	if (cfg->initrd[0]) {
+		const struct boot_module *m = boot_find_module(bi, cfg->initrd);
+		if (!m)
+			return "the initrd named in the config is not in the boot image";
+		lc.initrd = phys_to_virt(m->start);
+		lc.initrd_len = m->end - m->start;
 	}
+	struct guest_mem_ops ops = {guest_write, &vm->p2m};
+	const char *err = linux_load(&ops, phys_to_virt(k->start), k->end - k->start, &lc, &lb);
+	if (err)
+		return err;
+	*boot = (struct vcpu_boot){.mode = BOOT_LONG64,
+				   .rip = lb.rip,
+				   .cr3 = lb.cr3,
+				   .gdt_base = lb.gdt_base,
+				   .gdt_limit = lb.gdt_limit,
+				   .code_sel = lb.cs_sel,
+				   .data_sel = lb.ds_sel};
+	boot->gpr[GPR_RSI] = lb.rsi;
+	const char *ver = linux_kernel_version(phys_to_virt(k->start), k->end - k->start);
+	kprintf("keel: vm %s: Linux %s, boot protocol %x.%02x, kernel at %llx, initrd %llu KiB\n",
+		vm->name, ver ? ver : "(no version string)", lb.protocol >> 8, lb.protocol & 0xff,
+		(unsigned long long)lb.kernel_addr, (unsigned long long)(lb.initrd_size >> 10));
+	return NULL;
+}
+
+static const char *load_kernel(struct vm *vm, const struct vm_config *cfg,
+			       const struct boot_info *bi, struct vcpu_boot *boot)
+{
+	const struct boot_module *k = boot_find_module(bi, cfg->kernel);
+	if (!k)
+		return "kernel module not found in the boot image";
+	if (linux_is_bzimage(phys_to_virt(k->start), k->end - k->start))
+		return load_linux(vm, cfg, bi, k, boot);
+	if (cfg->initrd[0])
+		return "initrd is for Linux kernels; a multiboot kernel takes modules";
+	return load_multiboot(vm, cfg, bi, k, boot);
+}
+
+/* Builds the VM of `cfg` in slot `id`; the slot is left empty on failure. */
+static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struct boot_info *bi,
+			   bool test_hypercalls, const char **err)
+{
 	struct vm *vm = &vms[id];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
+	vm->cfg = cfg;
+	vm->console = cfg->console;
+	if (cfg->paging == PAGING_SHADOW) {
+		*err = "paging = shadow is not implemented yet (use ept or auto)";
+		goto fail;
+	}
 	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->mem_bytes = cfg->memory_mib << 20;
 	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */
@@ -90,12 +148,19 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 	}
 	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
 		goto fail;
+	/* RAM below 640 KiB and from 1 MiB; the BIOS area [0xc0000, 1 MiB) is ROM (zeroes
+	 * for now: firmware tables go there), which Linux reads while looking for them */
 	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
+	    !p2m_populate_as(&vm->p2m, GUEST_ROM_START >> PAGE_SHIFT,
+			     (GUEST_HIGH_START - GUEST_ROM_START) >> PAGE_SHIFT, P2M_ROM) ||
 	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
 			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
 		*err = "not enough machine memory for the guest";
 		goto fail;
 	}
+	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
+	 * that one may survive, so INVEPT before the first entry */
+	vm->p2m.ept_stale = true;
 
 	uart_init(&vm->uart, uart_tx, NULL, vm);
 	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
@@ -103,19 +168,56 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bo
 	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
 			&vm->dbg_exit);
 
-	struct mb1_result res;
-	if ((*err = load_kernel(vm, cfg, bi, &res)))
+	struct vcpu_boot boot;
+	if ((*err = load_kernel(vm, cfg, bi, &boot)))
 		goto fail;
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
-	if ((*err = vmx_vcpu_init(&vm->vcpu[0], res.entry, MB1_BOOT_MAGIC, res.mbi)))
+	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;
-	kprintf("keel: vm %s started: %llu MiB, kernel %s\n", vm->name,
-		(unsigned long long)cfg->memory_mib, cfg->kernel);
+	kprintf("keel: vm %s started: %llu MiB, kernel %s%s\n", vm->name,
+		(unsigned long long)cfg->memory_mib, cfg->kernel,
+		vm->console ? "" : ", console off");
 	return vm;
 fail:
 	vm_release(vm);
 	memset(vm, 0, sizeof(*vm));
+	return NULL;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
+		     const char **err)
+{
+	unsigned id;
+	for (id = 0; id < MAX_VMS && vms[id].name[0]; id++)
+		;
+	if (id == MAX_VMS) {
+		*err = "too many VMs";
+		return NULL;
+	}
+	return vm_build(id, cfg, bi, test_hypercalls, err);
+}
+
+struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	unsigned id = vm->id, crash_restarts = vm->crash_restarts;
+	bool test_hypercalls = vm->test_hypercalls;
+	vm_release(vm);
+	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
+	if (n) {
+		n->crash_restarts = crash_restarts;
+		return n;
+	}
+	/* the scheduler still holds this slot's vCPU: keep the slot as a stopped VM, never
+	 * as an empty one it would run */
+	vm->id = id;
+	vm->cfg = cfg;
+	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	vm->vcpu[0].state = VCPU_DONE;
+	vm_stop(vm, "restart failed: %s", *err);
 	return NULL;
 }

@@ -8,6 +8,10 @@
 /* test_hypercalls: the Keel command line enabled KEEL_HC_TEST_* for every VM. */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, bool test_hypercalls,
 		     const char **err);
+/* Builds an ended VM again from its config, in the same slot (so its vCPU pointers stay
+ * valid): a fresh boot. NULL and *err on failure; the VM then stays, stopped with that
+ * reason. */
+struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **err);
 /* Frees the VM's memory, tables and VMCS (the object itself stays for its report). */
 void vm_release(struct vm *vm);
 struct vm *vm_by_index(unsigned i);

@@ -103,11 +103,11 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 		for (u64 p = MAX(rs, lo); p < MIN(re, hi); p += PAGE_SIZE) {
 			u16 *o = &fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn];
 			if (*o == FRAME_FREE)
-				*o = FRAME_HV;
+				*o = FRAME_BOOT;
 		}
 	}
 	for (u64 p = at; p < at + meta; p += PAGE_SIZE)
-		fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_HV;
+		fa->owner[(p >> PAGE_SHIFT) - fa->base_pfn] = FRAME_BOOT;
 	for (u64 i = 0; i < fa->npfn; i++) {
 		if (fa->owner[i] != FRAME_NOT_RAM)
 			fa->ntotal++;
@@ -119,7 +119,7 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 
 u64 frames_alloc(struct frames *fa, u16 owner)
 {
-	if (!fa->nfree || owner == FRAME_FREE || owner == FRAME_NOT_RAM)
+	if (!fa->nfree || owner == FRAME_FREE || owner == FRAME_BOOT || owner == FRAME_NOT_RAM)
 		return 0;
 	for (u64 n = 0; n < fa->npfn; n++) {
 		u64 i = (fa->cursor + n) % fa->npfn;
@@ -146,7 +146,8 @@ static u16 *owner_slot(const struct frames *fa, u64 pa)
 bool frames_free(struct frames *fa, u64 pa, u16 owner)
 {
 	u16 *o = owner_slot(fa, pa);
-	if (!o || *o != owner || owner == FRAME_FREE || owner == FRAME_NOT_RAM)
+	if (!o || *o != owner || owner == FRAME_FREE || owner == FRAME_BOOT ||
+	    owner == FRAME_NOT_RAM)
 		return false;
 	*o = FRAME_FREE;
 	fa->nfree++;

@@ -9,6 +9,7 @@
 #define FRAME_FREE    0
 #define FRAME_HV      1
 #define FRAME_VM(id)  ((u16)(2 + (id)))
+#define FRAME_BOOT    0xfffe /* image, modules, boot info, frame table: never freed */
 #define FRAME_NOT_RAM 0xffff
 
 struct addr_range {

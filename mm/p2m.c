@@ -16,6 +16,9 @@
 
 const struct pt_format pt_fmt_p2m = {
     .name = "p2m",
+    .levels = 4,
+    .entry_size = 8,
+    .index_bits = 9,
     .addr_mask = ADDR_MASK,
     .present = P2M_VALID,
     .table_bits = P2M_VALID,
@@ -23,6 +26,9 @@ const struct pt_format pt_fmt_p2m = {
 
 const struct pt_format pt_fmt_ept = {
     .name = "ept",
+    .levels = 4,
+    .entry_size = 8,
+    .index_bits = 9,
     .addr_mask = ADDR_MASK,
     .present = EPT_R | EPT_W | EPT_X,
     .table_bits = EPT_R | EPT_W | EPT_X,
@@ -117,13 +123,13 @@ enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn)
 	return (enum p2m_type)((w.entry & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT);
 }
 
-bool p2m_populate(struct p2m *p, u64 gfn, u64 count)
+bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t)
 {
 	for (u64 i = 0; i < count; i++) {
 		u64 pa = frames_alloc(p->fa, p->owner);
 		if (!pa)
 			return false;
-		if (!p2m_set(p, gfn + i, pa >> PAGE_SHIFT, P2M_RAM)) {
+		if (!p2m_set(p, gfn + i, pa >> PAGE_SHIFT, t)) {
 			KASSERT(frames_free(p->fa, pa, p->owner));
 			return false;
 		}
@@ -151,7 +157,7 @@ static void free_leaves(struct p2m *p, u64 table_pa, unsigned level)
 void p2m_destroy(struct p2m *p)
 {
 	if (p->root) {
-		free_leaves(p, p->root, PT_LEVELS - 1);
+		free_leaves(p, p->root, pt_fmt_p2m.levels - 1u);
 		pt_destroy(&pt_fmt_p2m, &p->ops, p->root);
 	}
 	if (p->ept_root)

@@ -31,8 +31,12 @@ const char *p2m_init(struct p2m *p, struct frames *fa, u16 owner);
  * when a table cannot be allocated. */
 bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t);
 enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn);
-/* Allocates and maps `count` fresh RAM frames from gfn on. */
-bool p2m_populate(struct p2m *p, u64 gfn, u64 count);
+/* Allocates and maps `count` fresh (zeroed) frames from gfn on, as RAM or ROM. */
+bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t);
+static inline bool p2m_populate(struct p2m *p, u64 gfn, u64 count)
+{
+	return p2m_populate_as(p, gfn, count, P2M_RAM);
+}
 /* Unmaps everything, frees the VM's frames and all tables. */
 void p2m_destroy(struct p2m *p);
 

@@ -2,6 +2,7 @@
 #include "vmx_ops.h"
 #include "../hypervisor/cpuid.h"
 #include "../hypervisor/cpu_hw.h"
+#include "../hypervisor/keel.h"
 
 enum exit_action exit_cpuid(struct vcpu *v)
 {

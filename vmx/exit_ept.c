@@ -23,31 +23,25 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	struct ept_qual q = decode(v->exit_qual);
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
-	u64 rip = vcpu_reg(v, REG_RIP);
 	u64 mfn;
-	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
-	switch (t) {
-	case P2M_NONE:
-		vm_stop(v->vm, "EPT violation: %s at gpa %llx, outside guest memory (rip %llx)",
-			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
-		break;
+	const char *what;
+	switch (p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn)) {
 	case P2M_MMIO:
-		vm_stop(v->vm,
-			"EPT violation: %s at gpa %llx, MMIO with no device model (rip %llx)",
-			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		what = "MMIO with no device model";
 		break;
 	case P2M_ROM:
-		vm_stop(v->vm, "EPT violation: %s at gpa %llx, write to ROM (rip %llx)",
-			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		what = "write to ROM";
 		break;
 	case P2M_RAM:
 		/* RAM is mapped with full rights: this means the EPT and P2M disagree */
-		vm_stop(v->vm,
-			"EPT violation: %s at gpa %llx which the P2M maps as RAM (hypervisor bug; "
-			"rip %llx)",
-			access_name(&q), (unsigned long long)gpa, (unsigned long long)rip);
+		what = "which the P2M maps as RAM (hypervisor bug)";
+		break;
+	default:
+		what = "outside guest memory";
 		break;
 	}
+	vm_stop(v->vm, "EPT violation: %s at gpa %llx, %s (rip %llx)", access_name(&q),
+		(unsigned long long)gpa, what, (unsigned long long)vcpu_reg(v, REG_RIP));
 	return EXIT_ACT_DONE;
 }
 

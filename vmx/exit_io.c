@@ -1,5 +1,6 @@
 /* Port I/O exit: decode the qualification once, hand a plain io_access to the VM's bus. */
 #include "vmx_ops.h"
+#include "guest_access.h"
 #include "../hypervisor/console.h"
 
 struct io_qual {
@@ -19,16 +20,107 @@ static struct io_qual decode(u64 q)
 	};
 }
 
+/* At most this many iterations of a REP INS/OUTS per exit: the instruction is re-executed
+ * for the rest, so interrupts and other VMs are not held up by a long string. */
+#define STRING_IO_BATCH 128
+
+struct string_io {
+	u64 amask;     /* address-size mask */
+	u64 seg_base;  /* of DS (or the override) for OUTS, ES for INS */
+	unsigned sreg; /* GPR_RSI or GPR_RDI */
+	s64 step;
+};
+
+static void set_masked(u64 *reg, u64 val, u64 amask)
+{
+	/* a 32-bit address-size update zero-extends like any 32-bit write; 16-bit merges */
+	*reg = amask == 0xffff ? (*reg & ~0xffffULL) | (val & 0xffff) : val & amask;
+}
+
+/* One element: between memory and the port. false ends the instruction early (a fault
+ * was injected or the VM stopped). */
+static bool string_io_one(struct vcpu *v, const struct io_qual *q, const struct string_io *s)
+{
+	u64 *idx = &v->regs.gpr[s->sreg];
+	u64 lin = s->seg_base + (*idx & s->amask);
+	if (s->amask != ~0ULL)
+		lin &= 0xffffffffULL;
+	struct io_access a = {q->port, q->size, !q->in, 0};
+	struct gwalk w;
+	enum gwalk_status st;
+	if (!q->in) {
+		u32 val = 0;
+		st = vcpu_read_virt(v, lin, &val, q->size, 0, &w);
+		a.value = val;
+		if (st == GWALK_OK)
+			io_bus_access(&v->vm->io, &a);
+	} else {
+		io_bus_access(&v->vm->io, &a);
+		st = vcpu_write_virt(v, lin, &a.value, q->size, &w);
+	}
+	switch (st) {
+	case GWALK_OK:
+		set_masked(idx, *idx + (u64)s->step, s->amask);
+		return !vm_is_done(v->vm);
+	case GWALK_FAULT:
+		v->regs.cr2 = lin;
+		vcpu_inject_exception(v, EXC_PF, true, w.error);
+		return false;
+	case GWALK_NONCANONICAL:
+		vcpu_inject_gp(v);
+		return false;
+	default:
+		vm_stop(v->vm, "unsupported: string I/O with guest memory that is not RAM (%llx)",
+			(unsigned long long)lin);
+		return false;
+	}
+}
+
+static enum exit_action exit_string_io(struct vcpu *v, const struct io_qual *q)
+{
+	/* IA32_VMX_BASIC[54]: the CPU reports address size and segment of INS/OUTS */
+	if (!(vmx_cpu.caps.basic & BIT(54))) {
+		vm_stop(v->vm, "unsupported: string I/O without VM-exit instruction information");
+		return EXIT_ACT_DONE;
+	}
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INSTR_INFO);
+	unsigned asz = (info >> 7) & 7, seg = q->in ? 0 /* ES */ : (info >> 15) & 7;
+	bool lm64 = (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
+		    (vmcs_read(VMCS_GUEST_CS_AR) & BIT(13));
+	struct string_io s = {
+	    .amask = asz == 0	? 0xffff
+		     : asz == 1 ? 0xffffffffULL
+				: ~0ULL,
+	    /* in 64-bit mode only FS and GS have a base */
+	    .seg_base = (lm64 && seg < 4) || seg > 5
+			    ? 0
+			    : vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * seg)),
+	    .sreg = q->in ? GPR_RDI : GPR_RSI,
+	    .step = (vcpu_reg(v, REG_RFLAGS) & BIT(10)) ? -(s64)q->size : (s64)q->size,
+	};
+	u64 *rcx = &v->regs.gpr[GPR_RCX];
+	unsigned done = 0;
+	for (;;) {
+		if (q->rep && (*rcx & s.amask) == 0)
+			break;
+		if (!string_io_one(v, q, &s))
+			return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+		if (!q->rep)
+			break;
+		set_masked(rcx, *rcx - 1, s.amask);
+		if (++done == STRING_IO_BATCH && (*rcx & s.amask))
+			return EXIT_ACT_RESUME; /* RIP stays: the rest on re-execution */
+	}
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
 enum exit_action exit_io(struct vcpu *v)
 {
 	struct io_qual q = decode(v->exit_qual);
 	struct vm *vm = v->vm;
-	if (q.string) {
-		/* needs guest linear-address translation: arrives with the instruction emulator */
-		vm_stop(vm, "unsupported: string I/O (%s) on port %x at rip %llx",
-			q.in ? "INS" : "OUTS", q.port, (unsigned long long)vcpu_reg(v, REG_RIP));
-		return EXIT_ACT_DONE;
-	}
+	if (q.string)
+		return exit_string_io(v, &q);
 	struct io_access a = {q.port, q.size, !q.in, 0};
 	u32 mask = io_size_mask(q.size);
 	if (!q.in)

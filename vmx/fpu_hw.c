@@ -1,6 +1,6 @@
 /* State the VMCS does not switch between vCPUs on one CPU: x87/SSE/AVX registers (XSAVE),
- * XCR0, and the syscall MSRs the guest reaches without exits. Switched lazily: only when a
- * different vCPU runs than the one whose state the CPU holds. */
+ * XCR0, and the syscall MSRs and TSC_AUX the guest reaches without exits. Switched lazily: only
+ * when a different vCPU runs than the one whose state the CPU holds. */
 #include "vmx_ops.h"
 #include "../hypervisor/cpu_hw.h"
 
@@ -29,6 +29,8 @@ static void msrs_save(struct vcpu *v)
 	v->msr_lstar = rdmsr(MSR_LSTAR);
 	v->msr_cstar = rdmsr(MSR_CSTAR);
 	v->msr_sfmask = rdmsr(MSR_SFMASK);
+	if (vmx_cpu.proc2 & PROC2_RDTSCP)
+		v->msr_tsc_aux = rdmsr(MSR_TSC_AUX);
 }
 
 static void msrs_restore(struct vcpu *v)
@@ -38,6 +40,8 @@ static void msrs_restore(struct vcpu *v)
 	wrmsr(MSR_LSTAR, v->msr_lstar);
 	wrmsr(MSR_CSTAR, v->msr_cstar);
 	wrmsr(MSR_SFMASK, v->msr_sfmask);
+	if (vmx_cpu.proc2 & PROC2_RDTSCP)
+		wrmsr(MSR_TSC_AUX, v->msr_tsc_aux);
 }
 
 void vmx_switch_guest_state(struct vcpu *v)

@@ -23,6 +23,7 @@ static const u32 passthrough_msrs[] = {
     MSR_IA32_SYSENTER_EIP,
 };
 
+/* TSC_AUX (what RDTSCP returns in ECX) too, when RDTSCP is enabled. */
 static void msr_bitmap_allow(u8 *bm, u32 msr)
 {
 	unsigned base;
@@ -83,36 +84,42 @@ static void set_segment(enum vmcs_field sel, u16 s, u64 base, u32 limit, u32 ar)
 	vmcs_write((enum vmcs_field)(VMCS_GUEST_ES_BASE + (sel - VMCS_GUEST_ES_SEL)), base);
 }
 
-static void setup_guest_state(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
+static void setup_guest_state(struct vcpu *v, const struct vcpu_boot *b)
 {
 	const struct vmx_cpu *c = &vmx_cpu;
-	u64 cr0 = CR0_PE | CR0_ET;
+	bool lm = b->mode == BOOT_LONG64;
+	u64 cr0 = CR0_PE | CR0_ET | (lm ? CR0_PG : 0);
+	u64 cr4 = lm ? CR4_PAE : 0;
 	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask);
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
 	vmcs_write(VMCS_GUEST_CR0, (cr0 | c->cr0_must1) & ~c->cr0_must0);
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask);
-	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
-	vmcs_write(VMCS_GUEST_CR4, c->cr4_must1 & ~c->cr4_must0);
-	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
+	vmcs_write(VMCS_GUEST_CR4, (cr4 | c->cr4_must1) & ~c->cr4_must0);
+	vmcs_write(VMCS_GUEST_CR3, lm ? b->cr3 : 0);
 	vmcs_write(VMCS_GUEST_DR7, 0x400);
 
-	set_segment(VMCS_GUEST_CS_SEL, 0x08, 0, 0xffffffff, 0xc09b);
-	set_segment(VMCS_GUEST_SS_SEL, 0x10, 0, 0xffffffff, 0xc093);
-	set_segment(VMCS_GUEST_DS_SEL, 0x10, 0, 0xffffffff, 0xc093);
-	set_segment(VMCS_GUEST_ES_SEL, 0x10, 0, 0xffffffff, 0xc093);
-	set_segment(VMCS_GUEST_FS_SEL, 0x10, 0, 0xffffffff, 0xc093);
-	set_segment(VMCS_GUEST_GS_SEL, 0x10, 0, 0xffffffff, 0xc093);
+	/* flat segments; in long mode CS is a 64-bit code segment (L=1, D=0) */
+	u16 cs = lm ? b->code_sel : 0x08, ds = lm ? b->data_sel : 0x10;
+	set_segment(VMCS_GUEST_CS_SEL, cs, 0, 0xffffffff, lm ? 0xa09b : 0xc09b);
+	set_segment(VMCS_GUEST_SS_SEL, ds, 0, 0xffffffff, 0xc093);
+	set_segment(VMCS_GUEST_DS_SEL, ds, 0, 0xffffffff, 0xc093);
+	set_segment(VMCS_GUEST_ES_SEL, ds, 0, 0xffffffff, 0xc093);
+	set_segment(VMCS_GUEST_FS_SEL, ds, 0, 0xffffffff, 0xc093);
+	set_segment(VMCS_GUEST_GS_SEL, ds, 0, 0xffffffff, 0xc093);
 	set_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, 0x10000); /* unusable */
-	set_segment(VMCS_GUEST_TR_SEL, 0, 0, 0x67, 0x8b);   /* busy 32-bit TSS */
-	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
-	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0);
+	set_segment(VMCS_GUEST_TR_SEL, 0, 0, 0x67, 0x8b);   /* busy TSS (type 11: valid in both) */
+	vmcs_write(VMCS_GUEST_GDTR_BASE, lm ? b->gdt_base : 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, lm ? b->gdt_limit : 0);
 	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
 	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
 
-	vmcs_write(VMCS_GUEST_RIP, entry);
-	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_RIP, b->rip);
+	vmcs_write(VMCS_GUEST_RSP, b->rsp);
 	vmcs_write(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
-	vmcs_write(VMCS_GUEST_EFER, 0);
+	vmcs_write(VMCS_GUEST_EFER, lm ? EFER_LME | EFER_LMA : 0);
+	if (lm)
+		vmcs_write(VMCS_ENTRY_CONTROLS, c->entry | ENTRY_IA32E_GUEST);
 	if (c->entry & ENTRY_LOAD_PAT)
 		vmcs_write(VMCS_GUEST_PAT, 0x0007040600070406ULL); /* power-on default */
 	vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
@@ -125,11 +132,12 @@ static void setup_guest_state(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
 	vmcs_write(VMCS_VMCS_LINK_PTR, ~0ULL);
 
 	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.gpr[GPR_RAX] = eax;
-	v->regs.gpr[GPR_RBX] = ebx;
+	for (unsigned r = 0; r < 16; r++)
+		if (r != GPR_RSP)
+			v->regs.gpr[r] = b->gpr[r];
 }
 
-const char *vmx_vcpu_init(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
+const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot)
 {
 	const struct vmx_cpu *c = &vmx_cpu;
 	struct vm *vm = v->vm;
@@ -148,6 +156,8 @@ const char *vmx_vcpu_init(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
 		vm->msr_bitmap = phys_to_virt(m);
 		for (unsigned i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 			msr_bitmap_allow(vm->msr_bitmap, passthrough_msrs[i]);
+		if (c->proc2 & PROC2_RDTSCP)
+			msr_bitmap_allow(vm->msr_bitmap, MSR_TSC_AUX);
 		vm->io_bitmap_b = b;
 	}
 
@@ -191,7 +201,7 @@ const char *vmx_vcpu_init(struct vcpu *v, u32 entry, u32 eax, u32 ebx)
 	if (c->proc2 & PROC2_VPID)
 		vmcs_write(VMCS_VPID, vm->vpid);
 	setup_host_state();
-	setup_guest_state(v, entry, eax, ebx);
+	setup_guest_state(v, boot);
 	vcpu_invalidate_regs(v);
 	if (vmcs_errors())
 		return "VMCS setup failed (see the VMWRITE errors above)";

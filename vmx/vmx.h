@@ -27,9 +27,24 @@ extern struct vmx_cpu vmx_cpu;
  * NULL on success, else why Keel cannot run. */
 const char *vmx_init(void);
 
-/* Builds the VMCS of a vCPU that starts in 32-bit protected mode at `entry` with the given
- * EAX/EBX (the multiboot handoff). NULL or an error. */
-const char *vmx_vcpu_init(struct vcpu *v, u32 entry, u32 eax, u32 ebx);
+/* The state a vCPU starts in, as a boot protocol hands over to the guest. */
+enum boot_mode {
+	BOOT_PROTECTED32, /* multiboot: flat 32-bit protected mode, paging off */
+	BOOT_LONG64,	  /* Linux 64-bit boot protocol: long mode, identity page tables */
+};
+
+struct vcpu_boot {
+	enum boot_mode mode;
+	u64 rip, rsp;
+	u64 gpr[16];  /* initial general registers (RSP's slot unused) */
+	u64 cr3;      /* BOOT_LONG64: the loader's page tables */
+	u64 gdt_base; /* BOOT_LONG64: the loader's GDT */
+	u16 gdt_limit;
+	u16 code_sel, data_sel; /* BOOT_LONG64: selectors in that GDT */
+};
+
+/* Builds the VMCS of a vCPU that starts in the given state. NULL or an error. */
+const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot);
 void vmx_vcpu_free(struct vcpu *v);
 
 enum run_result {

@@ -51,19 +51,6 @@ struct __packed elf32_phdr {
 
 #define PT_LOAD 1
 
-static bool zero_fill(const struct guest_mem_ops *m, u64 gpa, u64 len)
-{
-	static const u8 zeros[256];
-	while (len) {
-		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		if (!m->write(m->ctx, gpa, zeros, n))
-			return false;
-		gpa += n;
-		len -= n;
-	}
-	return true;
-}
-
 static bool in_ram(u64 mem_bytes, u64 start, u64 end)
 {
 	if (end < start)
@@ -106,7 +93,7 @@ static const char *load_aout(const struct guest_mem_ops *m, u64 mem, const u8 *i
 	if (!in_ram(mem, h->load_addr, bss_end))
 		return "a.out kludge: kernel does not fit in guest RAM";
 	if (!m->write(m->ctx, h->load_addr, image + file_off, load_end - h->load_addr) ||
-	    !zero_fill(m, load_end, bss_end - load_end))
+	    !guest_zero(m, load_end, bss_end - load_end))
 		return "a.out kludge: cannot write the kernel into guest RAM";
 	if (h->entry_addr < h->load_addr || h->entry_addr >= load_end)
 		return "a.out kludge: entry point is outside the loaded image";
@@ -148,7 +135,7 @@ static const char *load_elf(const struct guest_mem_ops *m, u64 mem, const u8 *im
 		if (!in_ram(mem, start, end))
 			return "ELF segment does not fit in guest RAM";
 		if (!m->write(m->ctx, start, image + ph.offset, ph.filesz) ||
-		    !zero_fill(m, start + ph.filesz, ph.memsz - ph.filesz))
+		    !guest_zero(m, start + ph.filesz, ph.memsz - ph.filesz))
 			return "cannot write an ELF segment into guest RAM";
 		lo = MIN(lo, start);
 		hi = MAX(hi, end);

@@ -4,15 +4,9 @@
 #ifndef KEEL_MULTIBOOT_LOADER_H
 #define KEEL_MULTIBOOT_LOADER_H
 
-#include "../../hypervisor/types.h"
+#include "guest_mem.h"
 
 #define MB1_BOOT_MAGIC 0x2badb002
-
-/* How the loader writes guest memory: false if [gpa, gpa+len) is not all guest RAM. */
-struct guest_mem_ops {
-	bool (*write)(void *ctx, u64 gpa, const void *src, size_t len);
-	void *ctx;
-};
 
 struct mb1_module {
 	const u8 *data;
@@ -31,10 +25,5 @@ struct mb1_result {
 const char *mb1_load(const struct guest_mem_ops *mem, u64 mem_bytes, const u8 *image, size_t len,
 		     const char *cmdline, const struct mb1_module *mods, unsigned nmods,
 		     struct mb1_result *out);
-
-/* The guest's physical memory map (docs/guest-abi.md), shared with the EPT setup. */
-#define GUEST_LOW_RAM_END 0x9fc00ULL
-#define GUEST_HOLE_START  0xa0000ULL
-#define GUEST_HIGH_START  0x100000ULL
 
 #endif

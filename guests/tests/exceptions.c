@@ -116,6 +116,32 @@ static void page_fault_case(uint32_t addr, int write, uint32_t want_error, const
 	      trap_last.cr2, trap_last.error);
 }
 
+/* REP INSB from an empty port across the edge of a not-present page: the bytes before
+ * the edge are written, then #PF with CR2 at the edge (Keel emulates string I/O through
+ * the guest's page tables). */
+static void string_io_page_fault(uint32_t edge)
+{
+	volatile uint8_t *before = (volatile uint8_t *)(edge - 2);
+	uint32_t di = edge - 2, count = 5;
+	before[0] = before[1] = 0;
+	if (!trap_expect(VEC_PF)) {
+		asm volatile("movl $1f, %0\n1:\tcld; rep insb"
+			     : "=m"(expected_eip), "+D"(di), "+c"(count)
+			     : "d"(0x2e0)
+			     : "memory");
+		trap_disarm();
+	}
+	(void)di;
+	(void)count;
+	check(trap_last.hit && trap_last.vector == VEC_PF,
+	      "REP INSB running into a not-present page raises #PF");
+	check(trap_last.cr2 == edge && trap_last.error == PF_ERR_W,
+	      "REP INSB #PF: CR2 0x%x error 0x%x (got CR2 0x%x error 0x%x)", edge, PF_ERR_W,
+	      trap_last.cr2, trap_last.error);
+	check(before[0] == 0xff && before[1] == 0xff,
+	      "REP INSB wrote the bytes before the missing page (0x%x 0x%x)", before[0], before[1]);
+}
+
 static void test_page_faults(void)
 {
 	const uint32_t missing = (PD_NOT_PRESENT << 22) + 0x1234;
@@ -135,6 +161,10 @@ static void test_page_faults(void)
 	volatile uint32_t *ro = (volatile uint32_t *)read_only;
 	(void)*ro;
 	pass("read of a read-only page works");
+	/* the page before the missing one is the read-only one: with CR0.WP clear, supervisor
+	 * writes to it are allowed */
+	write_cr0(read_cr0() & ~CR0_WP);
+	string_io_page_fault(PD_NOT_PRESENT << 22);
 
 	paging_disable();
 	write_cr0(cr0);

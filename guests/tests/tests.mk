@@ -3,6 +3,7 @@
 # phony target test-guests; every private variable starts with TG_.
 
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault entry_fail \
+	longmode \
 	ticker spin
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs

@@ -247,10 +247,10 @@ TEST(config_too_many_vms)
 
 TEST(config_over_long_line)
 {
-	char text[1200];
+	char text[1400];
 	size_t n = (size_t)ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ncmdline = ");
-	memset(text + n, 'x', 600);
-	n += 600;
+	memset(text + n, 'x', 1100);
+	n += 1100;
 	n += (size_t)ksnprintf(text + n, sizeof(text) - n, "\nmemory = 8\n");
 	struct config *c = parse_n(text, n);
 	CHECK_ONE_ERROR(c, "keel.cfg:4: line too long");
@@ -258,12 +258,29 @@ TEST(config_over_long_line)
 	CHECK_EQ(c->vms[0].memory_mib, 8); /* the line after it is still read */
 }
 
+TEST(config_long_cmdline)
+{
+	/* Linux command lines: up to 511 characters fit, more is refused with a clear error */
+	char text[1100], v[700];
+	memset(v, 'c', 511);
+	v[511] = 0;
+	ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ncmdline = %s\n", v);
+	struct config *c = parse(text);
+	CHECK_EQ(c->nerrors, 0);
+	CHECK_EQ(strlen(c->vms[0].cmdline), 511);
+	memset(v, 'c', 600);
+	v[600] = 0;
+	ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ncmdline = %s\n", v);
+	c = parse(text);
+	CHECK_ONE_ERROR(c, "keel.cfg:4: field 'cmdline': value too long");
+}
+
 TEST(config_over_long_values)
 {
 	char text[600], v[200];
 	memset(v, 'y', 150);
 	v[150] = 0;
-	const char *fields[] = {"kernel", "cmdline", "module"};
+	const char *fields[] = {"kernel", "initrd", "module"};
 	for (unsigned i = 0; i < ARRAY_SIZE(fields); i++) {
 		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\n%s = %s\n", fields[i],
 			  v);
@@ -326,4 +343,55 @@ TEST(config_null_report_is_allowed)
 	config_parse(c, test_dup(t, strlen(t)), strlen(t), "x.cfg", NULL);
 	CHECK_EQ(c->nerrors, 3);
 	CHECK(!c->vms[0].valid);
+}
+
+TEST(config_issue3_fields)
+{
+	static const char text[] = "[vm]\n"
+				   "name = linux1\n"
+				   "kernel = vmlinuz\n"
+				   "initrd = initramfs.cpio.gz\n"
+				   "paging = shadow\n"
+				   "on_poweroff = restart\n"
+				   "on_crash = preserve\n"
+				   "console = off\n"
+				   "[vm]\n"
+				   "name = plain\n"
+				   "kernel = hello.elf\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 2);
+	CHECK_EQ(c->nerrors, 0);
+	CHECK_STR(c->vms[0].initrd, "initramfs.cpio.gz");
+	CHECK_EQ(c->vms[0].paging, PAGING_SHADOW);
+	CHECK_EQ(c->vms[0].on_poweroff, ACTION_RESTART);
+	CHECK_EQ(c->vms[0].on_crash, ACTION_PRESERVE);
+	CHECK(!c->vms[0].console);
+	/* defaults */
+	CHECK_STR(c->vms[1].initrd, "");
+	CHECK_EQ(c->vms[1].paging, PAGING_AUTO);
+	CHECK_EQ(c->vms[1].on_poweroff, ACTION_DESTROY);
+	CHECK_EQ(c->vms[1].on_crash, ACTION_DESTROY);
+	CHECK(c->vms[1].console);
+}
+
+TEST(config_issue3_bad_choices)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "paging = npt\n"
+				   "on_poweroff = preserve\n"
+				   "on_crash = explode\n"
+				   "console = maybe\n"
+				   "initrd =\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 1);
+	CHECK(!c->vms[0].valid);
+	CHECK_EQ(c->nerrors, 5);
+	REQUIRE(nmsgs == 5);
+	CHECK_CONTAINS(msgs[0], "keel.cfg:4: field 'paging': must be one of: auto ept shadow");
+	CHECK_CONTAINS(msgs[1], "keel.cfg:5: field 'on_poweroff': must be one of: destroy restart");
+	CHECK_CONTAINS(msgs[2], "keel.cfg:6: field 'on_crash': must be one of:");
+	CHECK_CONTAINS(msgs[3], "keel.cfg:7: field 'console': must be one of: off on");
+	CHECK_CONTAINS(msgs[4], "keel.cfg:8: field 'initrd': needs a module name");
 }

@@ -173,3 +173,37 @@ TEST(cpuid_other_leaves_pass_through)
 	r = filter(0x80000008, 0, &ctx, ALL_ONES);
 	CHECK_EQ(r.a, 0xffffffffu);
 }
+
+TEST(cpuid_hides_features_with_unemulated_msrs)
+{
+	struct cpuid_ctx ctx = {0};
+	struct cpuid_regs r = {0, ~0u, ~0u, ~0u};
+	cpuid_filter(7, 0, &ctx, &r);
+	CHECK(!(r.b & BIT(1)));	 /* TSC_ADJUST */
+	CHECK(!(r.c & BIT(7)));	 /* CET shadow stacks */
+	CHECK(!(r.c & BIT(16))); /* LA57 */
+	CHECK(!(r.d & BIT(26))); /* IBRS/IBPB: SPEC_CTRL, PRED_CMD */
+	CHECK(!(r.d & BIT(27))); /* STIBP */
+	CHECK(!(r.d & BIT(28))); /* L1D_FLUSH */
+	CHECK(!(r.d & BIT(31))); /* SSBD */
+	CHECK(r.d & BIT(10));	 /* MD_CLEAR (VERW) needs no MSR: kept */
+	r = (struct cpuid_regs){0, 0, ~0u, 0};
+	cpuid_filter(1, 0, &ctx, &r);
+	CHECK(!(r.c & BIT(18))); /* DCA */
+}
+
+TEST(cpuid_reports_the_measured_tsc_rate)
+{
+	struct cpuid_ctx ctx = {.tsc_hz = 50000000};
+	struct cpuid_regs r = {2, 292, 24000000, 7}; /* a model's nominal crystal ratio */
+	cpuid_filter(0x15, 0, &ctx, &r);
+	CHECK_EQ((u64)r.c * r.b / r.a, 50000000);
+	r = (struct cpuid_regs){3500, 3500, 100, 0};
+	cpuid_filter(0x16, 0, &ctx, &r);
+	CHECK_EQ(r.a, 50);
+	/* unknown rate: the native answer stays */
+	ctx.tsc_hz = 0;
+	r = (struct cpuid_regs){2, 292, 24000000, 7};
+	cpuid_filter(0x15, 0, &ctx, &r);
+	CHECK_EQ(r.b, 292);
+}

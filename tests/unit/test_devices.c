@@ -468,3 +468,54 @@ TEST(debug_exit_write_ends_with_v_shl_1_or_1)
 	struct state_reader bad = {(const u8 *)"UART\1\0\0\0", 8, 0, false};
 	CHECK(!debug_exit_load(&d, &bad));
 }
+
+/* --- devices/mmio_bus.c --- */
+#include "../../devices/mmio_bus.h"
+
+struct mmio_rec {
+	unsigned calls;
+	struct mmio_access last;
+};
+
+static void mmio_rec_fn(void *dev, struct mmio_access *a)
+{
+	struct mmio_rec *r = dev;
+	r->calls++;
+	r->last = *a;
+	if (!a->write)
+		a->value = 0x1122334455667788ULL;
+}
+
+TEST(mmio_bus_dispatch_and_bounds)
+{
+	struct mmio_bus bus;
+	struct mmio_rec lapic = {0}, ioapic = {0};
+	memset(&bus, 0, sizeof(bus));
+	CHECK(mmio_bus_register(&bus, 0xfee00000, 0x1000, "lapic", mmio_rec_fn, &lapic));
+	CHECK(mmio_bus_register(&bus, 0xfec00000, 0x1000, "ioapic", mmio_rec_fn, &ioapic));
+	CHECK(!mmio_bus_register(&bus, 0xfee00800, 0x1000, "overlap", mmio_rec_fn, &lapic));
+	CHECK(
+	    !mmio_bus_register(&bus, 0xfffffffffffff000ULL, 0x2000, "wraps", mmio_rec_fn, &lapic));
+	CHECK(!mmio_bus_register(&bus, 0x1000, 0, "empty", mmio_rec_fn, &lapic));
+
+	struct mmio_access a = {0, 4, false, 0};
+	CHECK(mmio_bus_access(&bus, 0xfee00030, &a));
+	CHECK_EQ(lapic.calls, 1);
+	CHECK_EQ(lapic.last.offset, 0x30);
+	CHECK_EQ(a.value, 0x55667788); /* masked to the access size */
+
+	a = (struct mmio_access){0, 2, true, 0xabcdef};
+	CHECK(mmio_bus_access(&bus, 0xfec00010, &a));
+	CHECK_EQ(ioapic.last.value, 0xcdef);
+	CHECK_EQ(ioapic.last.offset, 0x10);
+
+	/* straddling the end of a window, or outside any: unclaimed, reads all ones */
+	a = (struct mmio_access){0, 8, false, 0};
+	CHECK(!mmio_bus_access(&bus, 0xfee00ffc, &a));
+	CHECK_EQ(a.value, ~0ULL);
+	a = (struct mmio_access){0, 1, false, 0};
+	CHECK(!mmio_bus_access(&bus, 0xd0000000, &a));
+	CHECK_EQ(a.value, 0xff);
+	CHECK_EQ(bus.unclaimed, 2);
+	CHECK_EQ(lapic.calls, 1);
+}

@@ -41,11 +41,11 @@ TEST(frames_init_one_region)
 	CHECK_EQ(fa.npfn, NFRAMES);
 	/* 2048 two-byte tags fit in one frame, placed at the first usable frame */
 	CHECK_EQ(virt_to_phys(fa.owner), base);
-	CHECK_EQ(frames_owner(&fa, base), FRAME_HV);
+	CHECK_EQ(frames_owner(&fa, base), FRAME_BOOT);
 	CHECK_EQ(fa.ntotal, NFRAMES);
 	CHECK_EQ(fa.nfree, NFRAMES - 1);
 	CHECK_EQ(frames_count(&fa, FRAME_FREE), NFRAMES - 1);
-	CHECK_EQ(frames_count(&fa, FRAME_HV), 1);
+	CHECK_EQ(frames_count(&fa, FRAME_BOOT), 1);
 	CHECK_EQ(frames_owner(&fa, base + ARENA - PAGE_SIZE), FRAME_FREE);
 	/* outside the managed range and unaligned addresses are not RAM */
 	CHECK_EQ(frames_owner(&fa, base + ARENA), FRAME_NOT_RAM);
@@ -185,16 +185,20 @@ TEST(frames_reserved_ranges_belong_to_the_hypervisor)
 	};
 	REQUIRE(frames_init(&fa, &r, 1, res, 2, UINT64_MAX) == NULL);
 	CHECK_EQ(virt_to_phys(fa.owner), base + 0x2000);
-	CHECK_EQ(frames_owner(&fa, base), FRAME_HV);
-	CHECK_EQ(frames_owner(&fa, base + 0x1000), FRAME_HV);
-	CHECK_EQ(frames_owner(&fa, base + 0x2000), FRAME_HV); /* the table */
+	CHECK_EQ(frames_owner(&fa, base), FRAME_BOOT);
+	CHECK_EQ(frames_owner(&fa, base + 0x1000), FRAME_BOOT);
+	CHECK_EQ(frames_owner(&fa, base + 0x2000), FRAME_BOOT); /* the table */
 	CHECK_EQ(frames_owner(&fa, base + 0x3000), FRAME_FREE);
-	CHECK_EQ(frames_owner(&fa, base + 0x5000), FRAME_HV);
-	CHECK_EQ(frames_owner(&fa, base + 0x6000), FRAME_HV);
+	CHECK_EQ(frames_owner(&fa, base + 0x5000), FRAME_BOOT);
+	CHECK_EQ(frames_owner(&fa, base + 0x6000), FRAME_BOOT);
 	CHECK_EQ(frames_owner(&fa, base + 0x7000), FRAME_FREE);
 	CHECK_EQ(fa.ntotal, NFRAMES);
 	CHECK_EQ(fa.nfree, NFRAMES - 5);
-	CHECK_EQ(frames_count(&fa, FRAME_HV), 5);
+	CHECK_EQ(frames_count(&fa, FRAME_BOOT), 5);
+	/* boot-reserved frames can never be freed, whatever owner is claimed */
+	CHECK(!frames_free(&fa, base, FRAME_BOOT));
+	CHECK(!frames_free(&fa, base, FRAME_HV));
+	CHECK_EQ(frames_owner(&fa, base), FRAME_BOOT);
 	/* reserved memory is never handed out */
 	u64 pa;
 	while ((pa = frames_alloc(&fa, OWNER_A)) != 0) {

@@ -12,6 +12,7 @@ static struct vm *new_vm(const char *name)
 {
 	struct vm *vm = test_alloc(sizeof(*vm));
 	kstrlcpy(vm->name, name, sizeof(vm->name));
+	vm->console = true;
 	vm->state = VM_RUNNING;
 	vm->nvcpus = 1;
 	vm->vcpu[0].vm = vm;
@@ -370,4 +371,14 @@ TEST(exit_reason_names)
 		bool gap = r == 35 || r == 38 || r == 42;
 		CHECK_EQ(!strcmp(exit_reason_name(r), "UNKNOWN"), gap);
 	}
+}
+
+TEST(vm_console_off_shows_nothing)
+{
+	struct vm *vm = new_vm("quiet");
+	vm->console = false;
+	test_console_clear();
+	for (const char *s = "hidden line\n"; *s; s++)
+		vm_console_putc(vm, (u8)*s);
+	CHECK_STR(test_console(), "");
 }

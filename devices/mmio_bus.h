@@ -1,0 +1,29 @@
+/* MMIO bus of one VM: devices claim guest-physical windows (the P2M marks those pages
+ * P2M_MMIO, so every access exits); an access nobody claims reads all ones. */
+#ifndef KEEL_MMIO_BUS_H
+#define KEEL_MMIO_BUS_H
+
+#include "mmio.h"
+
+#define MMIO_BUS_MAX 16
+
+struct mmio_bus {
+	struct {
+		u64 base, len;
+		mmio_fn fn;
+		void *dev;
+		const char *name;
+	} ranges[MMIO_BUS_MAX];
+	unsigned n;
+	u64 unclaimed;
+};
+
+/* false if the window is empty, wraps, overlaps another or the bus is full. */
+bool mmio_bus_register(struct mmio_bus *bus, u64 base, u64 len, const char *name, mmio_fn fn,
+		       void *dev);
+/* The access at guest-physical `gpa`: true if a device took it (a->offset is set to the
+ * offset in its window); false if unclaimed (reads then hold all ones). An access that
+ * straddles the end of a window is unclaimed. */
+bool mmio_bus_access(struct mmio_bus *bus, u64 gpa, struct mmio_access *a);
+
+#endif

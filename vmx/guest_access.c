@@ -1,0 +1,96 @@
+/* Guest virtual memory access for the hypervisor. */
+#include "guest_access.h"
+#include "vmx_ops.h"
+#include "../hypervisor/lib.h"
+
+static void *map_guest_table(void *ctx, u64 gpa)
+{
+	struct p2m *p = ctx;
+	u64 mfn;
+	if (p2m_lookup(p, gpa >> PAGE_SHIFT, &mfn) != P2M_RAM)
+		return NULL;
+	return phys_to_virt(mfn << PAGE_SHIFT);
+}
+
+void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
+{
+	u64 m0 = vmcs_read(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	memset(gp, 0, sizeof(*gp));
+	gp->cr0 = (vmcs_read(VMCS_GUEST_CR0) & ~m0) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m0);
+	gp->cr4 = (vmcs_read(VMCS_GUEST_CR4) & ~m4) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m4);
+	gp->cr3 = vmcs_read(VMCS_GUEST_CR3);
+	gp->efer = vmcs_read(VMCS_GUEST_EFER);
+	if (guest_paging_mode(gp) == GPM_PAE) {
+		gp->pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
+		gp->pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
+		gp->pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
+		gp->pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
+	}
+	gp->rflags_ac = vcpu_reg(v, REG_RFLAGS) & BIT(18);
+	gp->maxphyaddr = 39; /* what the P2M's tables can hold is far more; Bochs reports 39 */
+	gp->gbpages = true;
+}
+
+unsigned vcpu_cpl(struct vcpu *v)
+{
+	(void)v;
+	return (unsigned)(vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+static enum gwalk_status copy_virt(struct vcpu *v, u64 gva, void *buf, size_t len, unsigned access,
+				   struct gwalk *w)
+{
+	struct guest_paging gp;
+	struct pt_ops mem = {NULL, NULL, map_guest_table, &v->vm->p2m};
+	u8 *b = buf;
+	vcpu_guest_paging(v, &gp);
+	if (vcpu_cpl(v) == 3)
+		access |= GACC_USER;
+	while (len) {
+		size_t n = MIN(len, PAGE_SIZE - (gva & ~PAGE_MASK));
+		guest_walk(&gp, &mem, gva, access, true, w);
+		if (w->status != GWALK_OK)
+			return w->status;
+		bool ok = (access & GACC_WRITE) ? p2m_write(&v->vm->p2m, w->gpa, b, n)
+						: p2m_read(&v->vm->p2m, w->gpa, b, n);
+		if (!ok) {
+			w->status = GWALK_UNREACHABLE;
+			return w->status;
+		}
+		b += n;
+		gva += n;
+		len -= n;
+	}
+	return GWALK_OK;
+}
+
+enum gwalk_status vcpu_read_virt(struct vcpu *v, u64 gva, void *buf, size_t len, unsigned access,
+				 struct gwalk *w)
+{
+	return copy_virt(v, gva, buf, len, access & ~(unsigned)GACC_WRITE, w);
+}
+
+enum gwalk_status vcpu_write_virt(struct vcpu *v, u64 gva, const void *buf, size_t len,
+				  struct gwalk *w)
+{
+	return copy_virt(v, gva, (void *)buf, len, GACC_WRITE, w);
+}
+
+size_t vcpu_fetch_insn(struct vcpu *v, u8 *buf, size_t max)
+{
+	bool lm = vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+	bool cs_l = vmcs_read(VMCS_GUEST_CS_AR) & BIT(13);
+	u64 rip = vcpu_reg(v, REG_RIP);
+	/* outside 64-bit code the fetch is CS-relative and wraps at 4 GiB */
+	u64 lin = (lm && cs_l) ? rip : ((vmcs_read(VMCS_GUEST_CS_BASE) + rip) & 0xffffffffULL);
+	size_t got = 0;
+	while (got < max) {
+		/* one page at a time: the fetch may run off a mapped page into an unmapped one */
+		size_t n = MIN(max - got, PAGE_SIZE - ((lin + got) & ~PAGE_MASK));
+		struct gwalk w;
+		if (vcpu_read_virt(v, lin + got, buf + got, n, GACC_FETCH, &w) != GWALK_OK)
+			break;
+		got += n;
+	}
+	return got;
+}
