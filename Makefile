@@ -16,6 +16,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
+	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
 	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c \
@@ -36,7 +37,9 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 include guests/tests/tests.mk
 include guests/linux/linux.mk
 
-.PHONY: all run test unit integration deps clean format iso test-iso \
+FUZZERS := emulate
+
+.PHONY: all run test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/keel.iso $(BUILD)/test.iso
 
@@ -88,6 +91,33 @@ $(BUILD)/unit/run-tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard tests/unit/*.h) \
 unit: $(BUILD)/unit/run-tests
 	@mkdir -p $(BUILD)/results
 	$(BUILD)/unit/run-tests --counts $(BUILD)/results/unit.counts
+
+# libFuzzer targets (clang), not part of `make test`: each runs FUZZ_SECONDS from the seeds
+# in tests/fuzz/corpus/NAME, keeping what it learns in build/fuzz/corpus/NAME.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
+
+$(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
+
+# $(call run_fuzzer,NAME)
+define run_fuzzer
+	@mkdir -p $(BUILD)/fuzz/corpus/$(1) $(BUILD)/fuzz/artifacts/$(1)
+	$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)/ \
+		$(BUILD)/fuzz/corpus/$(1) tests/fuzz/corpus/$(1)
+endef
+
+fuzz-emulate: $(BUILD)/fuzz/fuzz_emulate
+	$(call run_fuzzer,emulate)
+
+fuzz: $(FUZZERS:%=fuzz-%)
 
 # The test ISO on the default CPU, then on two CPUs Keel must refuse with a clear reason.
 # Separate targets so that `make -k` runs them all even when one fails.
