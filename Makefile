@@ -20,6 +20,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
 	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
+	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 
