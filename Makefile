@@ -18,7 +18,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/sched.c hypervisor/vm.c \
 	mm/frames.c mm/pt.c mm/p2m.c \
 	devices/io_bus.c devices/uart16550.c devices/debug_exit.c devices/state.c \
-	devices/pic8259.c devices/pit8254.c \
+	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
 	guests/loader/multiboot.c
 
