@@ -649,3 +649,48 @@ TEST(pit_load_rejects_malformed_state)
 	CHECK_EQ(save(victim, after, sizeof(after)), before_len);
 	CHECK(!memcmp(before, after, before_len)); /* nothing changed */
 }
+
+static u64 rng_next(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random programming of channel 0 (and the rest) at random times, some going backwards:
+ * pit_next_event() is always the first time IRQ0 pulses, never in the past. */
+TEST(pit_random_programming_next_event_is_the_first_pulse)
+{
+	struct pulse_rec rec = {0};
+	struct pit8254 *pit = new_pit(&rec);
+	u64 seed = 0x243f6a8885a308d3ULL, now = 0;
+	unsigned checked = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		u64 r = rng_next(&seed);
+		u64 t = (r >> 40) % 8 == 0 ? now - MIN(now, r % 5000000) : now + r % 3000000;
+		u16 port = (u16)(0x40 + (r >> 8) % 5);
+		if (port == 0x44)
+			port = 0x61;
+		u8 v = (u8)(r >> 16);
+		if (port == 0x43 && (r >> 24) % 2)
+			v = (u8)((v & 0x0e) | 0x30); /* mostly channel 0, lo/hi */
+		if (port == 0x40 && (r >> 24) % 4)
+			v = (u8)(v | 0x40); /* no tiny periods all the time */
+		struct io_access a = {port, 1, (r >> 32) & 1, v};
+		pit_io(pit, &a, t);
+		now = MAX(now, t);
+		u64 next = pit_next_event(pit, now);
+		if (next == UINT64_MAX)
+			continue;
+		CHECK(next > now);
+		unsigned before = rec.rises;
+		pit_update(pit, next - 1);
+		CHECK_EQ(rec.rises, before);
+		pit_update(pit, next);
+		CHECK_EQ(rec.rises, before + 1);
+		now = next;
+		checked++;
+	}
+	CHECK(checked > 1000);
+}

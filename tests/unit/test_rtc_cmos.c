@@ -622,3 +622,54 @@ TEST(rtc_load_rejects_malformed_state)
 	CHECK_EQ(save(victim, after, sizeof(after)), before_len);
 	CHECK(!memcmp(before, after, before_len));
 }
+
+static u64 rng_next(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random register writes at random times: rtc_next_event() is always the first time IRQ8
+ * rises, and every read gives well-formed BCD while the format is BCD. */
+TEST(rtc_random_programming_next_event_is_the_first_rise)
+{
+	struct irq8_rec rec = {0};
+	struct rtc_cmos *rtc = new_rtc(&rec, BASE);
+	u64 seed = 0x13198a2e03707344ULL, now = T0;
+	unsigned checked = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		u64 r = rng_next(&seed);
+		u64 t = (r >> 40) % 8 == 0 ? now - MIN(now, r % SEC) : now + r % (3 * SEC);
+		u8 reg = (u8)((r >> 8) % 14);
+		u8 v = (u8)(r >> 16);
+		if (reg == RTC_REG_A)
+			v = (u8)((v & 0x0f) | ((r >> 24) % 4 ? 0x20 : 0x70));
+		if (reg == RTC_REG_B)
+			v &= (u8)~RTC_B_DM;
+		if ((r >> 32) & 1)
+			cmos_write(rtc, reg, v, t);
+		else if (reg != RTC_REG_C && reg != RTC_REG_A && !(reg & 1) && reg < 10)
+			CHECK((cmos_read(rtc, reg, t) & 0x0f) <= 9 ||
+			      (rtc->cmos[RTC_REG_B] & RTC_B_SET) ||
+			      (rtc->cmos[RTC_REG_A] & 0x60) == 0x60);
+		else
+			cmos_read(rtc, reg, t);
+		now = MAX(now, t);
+		if (rec.level && (r >> 36) % 2)
+			cmos_read(rtc, RTC_REG_C, now);
+		u64 next = rtc_next_event(rtc, now);
+		if (next == UINT64_MAX)
+			continue;
+		CHECK(next > now);
+		CHECK(!rec.level);
+		rtc_update(rtc, next - 1);
+		CHECK(!rec.level);
+		rtc_update(rtc, next);
+		CHECK(rec.level);
+		now = next;
+		checked++;
+	}
+	CHECK(checked > 1000);
+}
