@@ -16,6 +16,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
+	hypervisor/platform.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
 	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
@@ -30,7 +31,7 @@ HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
 	hypervisor/uart_hw.c hypervisor/time_hw.c \
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
-	vmx/guest_access.c
+	vmx/guest_access.c vmx/exit_mmio.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \

@@ -90,6 +90,11 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 			r->c |= C1_OSXSAVE;
 		r->c |= C1_HV;
 		r->d &= ~(D1_APIC | D1_MTRR | D1_MCA | D1_DS | D1_ACPI | D1_HTT | D1_TM | D1_PBE);
+		if (ctx->apic) {
+			/* Keel's local APIC model offers x2APIC and TSC-deadline on any host */
+			r->c |= C1_X2APIC | C1_DEADLINE;
+			r->d |= D1_APIC;
+		}
 		break;
 	case 4:
 		/* caches shared by one thread, one core per package */

@@ -24,6 +24,7 @@ struct cpuid_ctx {
 	bool rdtscp;   /* "enable RDTSCP" is set: RDTSCP may be shown */
 	bool invpcid;  /* "enable INVPCID" is set */
 	u64 tsc_hz;    /* the TSC rate Keel measured: leaves 0x15/0x16 report it */
+	bool apic;     /* the VM has a local APIC model: offer APIC, x2APIC, TSC-deadline */
 };
 
 /* True for the leaves Keel answers itself (no native CPUID needed). */

@@ -117,11 +117,13 @@ static void vm_report(const struct vm *vm)
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
- * on_crash after a stop). */
+ * on_crash after a stop); a reset the guest asked for always builds it again. */
 static void vm_finished(struct vm *vm)
 {
 	bool crashed = vm->state == VM_STOPPED;
-	enum cfg_action act = crashed ? vm->cfg->on_crash : vm->cfg->on_poweroff;
+	enum cfg_action act = vm->reboot ? ACTION_RESTART
+			      : crashed	 ? vm->cfg->on_crash
+					 : vm->cfg->on_poweroff;
 	vm_report(vm);
 	if (act == ACTION_RESTART) {
 		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
@@ -133,8 +135,10 @@ static void vm_finished(struct vm *vm)
 			return;
 		}
 		vm->crash_restarts = crashed ? vm->crash_restarts + 1 : 0;
-		kprintf("keel: vm %s restarting (%s = restart)\n", vm->name,
-			crashed ? "on_crash" : "on_poweroff");
+		kprintf("keel: vm %s restarting (%s)\n", vm->name,
+			vm->reboot ? "reset by the guest"
+			: crashed  ? "on_crash = restart"
+				   : "on_poweroff = restart");
 		const char *err;
 		if (!vm_restart(vm, &boot, &err)) {
 			kprintf("keel: vm %s not restarted: %s\n", vm->cfg->name, err);

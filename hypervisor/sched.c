@@ -1,5 +1,6 @@
 /* Round-robin scheduling policy. */
 #include "sched.h"
+#include "keel.h"
 
 void sched_init(struct sched *s, u64 slice)
 {
@@ -18,6 +19,12 @@ bool sched_add(struct sched *s, struct vcpu *v)
 
 void sched_timer_check(struct vcpu *v, u64 now)
 {
+	/* a halted vCPU wakes when its platform has an interrupt for it */
+	if (v->state == VCPU_HALTED) {
+		platform_update(v->vm, now + v->vm->tsc_offset);
+		if (platform_pending_vector(v->vm) >= 0)
+			v->state = VCPU_RUNNABLE;
+	}
 	if (v->timer_deadline && now >= v->timer_deadline) {
 		v->timer_deadline = 0;
 		v->pending_irq = v->timer_vector;
@@ -52,8 +59,14 @@ u64 sched_next_wakeup(const struct sched *s)
 	u64 t = UINT64_MAX;
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct vcpu *v = s->vcpus[i];
-		if (v->state == VCPU_HALTED && !vm_is_done(v->vm) && v->timer_deadline)
+		if (v->state != VCPU_HALTED || vm_is_done(v->vm))
+			continue;
+		if (v->timer_deadline)
 			t = MIN(t, v->timer_deadline);
+		/* device timers count guest TSC: back to host TSC */
+		u64 dev = platform_next_event(v->vm, time_now() + v->vm->tsc_offset);
+		if (dev != UINT64_MAX)
+			t = MIN(t, dev - v->vm->tsc_offset);
 	}
 	return t;
 }

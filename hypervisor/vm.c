@@ -61,6 +61,26 @@ void vm_exit_with_status(struct vm *vm, u32 status)
 	kprintf("keel: vm %s exited: status %u\n", vm->name, status);
 }
 
+void vm_power_off(struct vm *vm)
+{
+	if (vm_is_done(vm))
+		return;
+	vm_console_flush(vm);
+	vm->exit_status = 0;
+	vm->state = VM_EXITED;
+	kprintf("keel: vm %s powered off\n", vm->name);
+}
+
+void vm_reboot(struct vm *vm)
+{
+	if (vm_is_done(vm))
+		return;
+	vm_console_flush(vm);
+	vm->reboot = true;
+	vm->state = VM_EXITED;
+	kprintf("keel: vm %s reset by the guest\n", vm->name);
+}
+
 void vm_print_exits(const struct vm *vm)
 {
 	u64 total = 0, cycles = 0;

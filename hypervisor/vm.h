@@ -9,6 +9,7 @@
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
+#include "platform.h"
 #include "../vmx/vmx_defs.h"
 
 #define MAX_VMS CFG_MAX_VMS
@@ -102,6 +103,7 @@ struct vm {
 	enum vm_state state;
 	const struct vm_config *cfg; /* what it was built from (restart builds it again) */
 	unsigned crash_restarts;     /* restarts after a crash since the last clean exit */
+	bool reboot;		     /* ended by a guest reset: build it again */
 	bool console;		     /* guest output shown on Keel's console */
 	u64 mem_bytes;
 	struct p2m p2m;
@@ -118,6 +120,8 @@ struct vm {
 	struct io_bus io;
 	struct uart16550 uart;
 	struct debug_exit dbg_exit;
+	struct platform plat;
+	u64 acpi_rsdp; /* guest-physical address of the ACPI RSDP */
 
 	char con_line[160];
 	size_t con_len;
@@ -132,6 +136,10 @@ struct vm {
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* The guest asked to end (debug-exit port). */
 void vm_exit_with_status(struct vm *vm, u32 status);
+/* The guest powered itself off (ACPI S5): "keel: vm <name> powered off". */
+void vm_power_off(struct vm *vm);
+/* The guest asked for a reset: the VM ends and is built again (vm->reboot). */
+void vm_reboot(struct vm *vm);
 bool vm_is_done(const struct vm *vm);
 /* Guest console byte: shown line by line as "[<name>] <line>". */
 void vm_console_putc(struct vm *vm, u8 c);

@@ -5,6 +5,7 @@
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
+#include "../devices/acpi_tables.h"
 #include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
@@ -24,6 +25,29 @@ static void uart_tx(void *ctx, u8 c)
 static void dbg_exit(void *ctx, u32 status)
 {
 	vm_exit_with_status(ctx, status);
+}
+
+static void uart_irq(void *ctx, bool level)
+{
+	platform_isa_irq(ctx, ISA_IRQ_COM1, level);
+}
+
+/* ACPI tables in the BIOS-area ROM, and the APICs' MMIO pages. */
+static const char *setup_firmware(struct vm *vm)
+{
+	static u8 blob[ACPI_TABLES_MAX];
+	struct acpi_config ac;
+	struct acpi_blob_info info;
+	acpi_config_default(&ac, vm->nvcpus);
+	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
+		return info.error ? info.error : "ACPI tables could not be built";
+	if (!p2m_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size))
+		return "ACPI tables do not fit the BIOS area";
+	vm->acpi_rsdp = ACPI_TABLES_GPA + info.rsdp_offset;
+	if (!p2m_set(&vm->p2m, LAPIC_DEFAULT_BASE >> PAGE_SHIFT, 0, P2M_MMIO) ||
+	    !p2m_set(&vm->p2m, IOAPIC_DEFAULT_BASE >> PAGE_SHIFT, 0, P2M_MMIO))
+		return "out of memory for the P2M";
+	return NULL;
 }
 
 static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
@@ -79,8 +103,15 @@ static const char *load_linux(struct vm *vm, const struct vm_config *cfg,
 	struct linux_boot lb;
 	if (cfg->nmodules)
 		return "a Linux kernel takes an initrd, not multiboot modules";
+	/* Keel's layout, with the firmware tables' ROM reserved */
+	unsigned n = 0;
+	e820[n++] = (struct linux_e820){0, GUEST_LOW_RAM_END, 1};
+	e820[n++] = (struct linux_e820){GUEST_LOW_RAM_END, GUEST_HOLE_START - GUEST_LOW_RAM_END, 2};
+	e820[n++] = (struct linux_e820){ACPI_TABLES_GPA, GUEST_HIGH_START - ACPI_TABLES_GPA, 2};
+	e820[n++] = (struct linux_e820){GUEST_HIGH_START, vm->mem_bytes - GUEST_HIGH_START, 1};
 	lc.e820 = e820;
-	lc.e820_count = linux_e820_keel(vm->mem_bytes, e820, ARRAY_SIZE(e820));
+	lc.e820_count = n;
+	lc.acpi_rsdp = vm->acpi_rsdp;
 	if (cfg->initrd[0]) {
 		const struct boot_module *m = boot_find_module(bi, cfg->initrd);
 		if (!m)
@@ -162,17 +193,24 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	 * that one may survive, so INVEPT before the first entry */
 	vm->p2m.ept_stale = true;
 
-	uart_init(&vm->uart, uart_tx, NULL, vm);
+	uart_init(&vm->uart, uart_tx, uart_irq, vm);
 	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
 	io_bus_register(&vm->io, 0x3f8, 8, "uart", uart_access, &vm->uart);
 	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
 			&vm->dbg_exit);
 
+	if ((*err = setup_firmware(vm)))
+		goto fail;
 	struct vcpu_boot boot;
 	if ((*err = load_kernel(vm, cfg, bi, &boot)))
 		goto fail;
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
+	/* the RTC starts at a fixed date until Keel has a wall clock: 2026-01-01 */
+	if (!platform_init(vm, tsc_hz, 0, 1767225600ULL)) {
+		*err = "platform devices could not be set up";
+		goto fail;
+	}
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;

@@ -166,13 +166,13 @@ void p2m_destroy(struct p2m *p)
 	p->nr_ram = 0;
 }
 
-static bool copy(struct p2m *p, u64 gpa, void *buf, size_t len, bool to_guest)
+static bool copy(struct p2m *p, u64 gpa, void *buf, size_t len, bool to_guest, bool rom_ok)
 {
 	u8 *b = buf;
 	while (len) {
 		u64 mfn;
 		enum p2m_type t = p2m_lookup(p, gpa >> PAGE_SHIFT, &mfn);
-		if (t != P2M_RAM && !(t == P2M_ROM && !to_guest))
+		if (t != P2M_RAM && !(t == P2M_ROM && (!to_guest || rom_ok)))
 			return false;
 		size_t off = gpa & ~PAGE_MASK;
 		size_t n = MIN(len, PAGE_SIZE - off);
@@ -196,12 +196,24 @@ bool p2m_write(struct p2m *p, u64 gpa, const void *src, size_t len)
 			return false;
 	if (gpa + len < gpa)
 		return false;
-	return copy(p, gpa, (void *)src, len, true);
+	return copy(p, gpa, (void *)src, len, true, false);
 }
 
 bool p2m_read(struct p2m *p, u64 gpa, void *dst, size_t len)
 {
 	if (gpa + len < gpa)
 		return false;
-	return copy(p, gpa, dst, len, false);
+	return copy(p, gpa, dst, len, false, false);
+}
+
+bool p2m_write_rom(struct p2m *p, u64 gpa, const void *src, size_t len)
+{
+	if (gpa + len < gpa)
+		return false;
+	for (u64 a = gpa & PAGE_MASK; a < gpa + len; a += PAGE_SIZE) {
+		enum p2m_type t = p2m_lookup(p, a >> PAGE_SHIFT, NULL);
+		if (t != P2M_RAM && t != P2M_ROM)
+			return false;
+	}
+	return copy(p, gpa, (void *)src, len, true, true);
 }

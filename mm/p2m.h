@@ -44,6 +44,8 @@ void p2m_destroy(struct p2m *p);
  * the failure) if any byte of the range is not guest RAM. */
 bool p2m_write(struct p2m *p, u64 gpa, const void *src, size_t len);
 bool p2m_read(struct p2m *p, u64 gpa, void *dst, size_t len);
+/* The hypervisor's own writes into guest ROM (firmware tables): RAM or ROM pages only. */
+bool p2m_write_rom(struct p2m *p, u64 gpa, const void *src, size_t len);
 
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 

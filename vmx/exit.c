@@ -95,6 +95,7 @@ static void prepare_events(struct vcpu *v)
 		vmcs_write(VMCS_ENTRY_INSTR_LEN, v->event.insn_len);
 		v->event.valid = false;
 		window = v->pending_irq >= 0;
+		window = v->pending_irq >= 0 || platform_pending_vector(v->vm) >= 0;
 	} else if (v->pending_irq >= 0) {
 		if (guest_can_take_irq(v)) {
 			vmcs_write(VMCS_ENTRY_INTR_INFO,
@@ -104,6 +105,19 @@ static void prepare_events(struct vcpu *v)
 			v->timer_pending = false;
 		} else {
 			window = true;
+		}
+	} else {
+		/* the platform's interrupt controllers: the LAPIC, or the PIC through LINT0 */
+		int vec = platform_pending_vector(v->vm);
+		if (vec >= 0) {
+			if (guest_can_take_irq(v)) {
+				vmcs_write(VMCS_ENTRY_INTR_INFO,
+					   (u32)vec | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
+					       INTR_INFO_VALID);
+				platform_acknowledge(v->vm, vec);
+			} else {
+				window = true;
+			}
 		}
 	}
 	set_intr_window(v, window);
@@ -116,6 +130,10 @@ static void set_preemption_timer(struct vcpu *v, u64 now, u64 slice_end)
 	u64 until = slice_end;
 	if (v->timer_deadline && v->timer_deadline < until)
 		until = v->timer_deadline;
+	/* the next device timer, from guest TSC to host TSC */
+	u64 dev = platform_next_event(v->vm, now + v->vm->tsc_offset);
+	if (dev != UINT64_MAX && dev - v->vm->tsc_offset < until)
+		until = dev - v->vm->tsc_offset;
 	u64 ticks = until > now ? (until - now) >> vmx_cpu.preempt_rate : 0;
 	vmcs_write(VMCS_GUEST_PREEMPT_TIMER, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
 }
@@ -159,6 +177,7 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 	for (;;) {
 		u64 now = time_now();
 		sched_timer_check(v, now);
+		platform_update(vm, now + vm->tsc_offset);
 		if (vm->p2m.ept_stale) {
 			vmx_invept_context(p2m_eptp(&vm->p2m));
 			vm->p2m.ept_stale = false;
@@ -194,6 +213,11 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 		}
 		v->run_cycles += spent;
 
+		/* the ACPI PM device saw S5 or a reset request during this exit */
+		if (vm->plat.poweroff)
+			vm_power_off(vm);
+		else if (vm->plat.reset)
+			vm_reboot(vm);
 		if (act == EXIT_ACT_DONE || vm_is_done(vm)) {
 			v->state = VCPU_DONE;
 			vcpu_flush_regs(v);

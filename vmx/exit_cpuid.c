@@ -16,6 +16,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 	    .rdtscp = vmx_cpu.proc2 & PROC2_RDTSCP,
 	    .invpcid = vmx_cpu.proc2 & PROC2_INVPCID,
 	    .tsc_hz = tsc_hz,
+	    .apic = v->vm->plat.tsc_hz != 0,
 	};
 	if (!cpuid_is_hv_leaf(leaf))
 		cpuid(leaf, sub, &r.a, &r.b, &r.c, &r.d);

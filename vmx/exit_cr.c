@@ -106,7 +106,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
 				vcpu_inject_gp(v);
 				break;
 			}
-			v->cr8 = val;
+			lapic_cr8_write(&v->vm->plat.lapic, val);
 			vcpu_skip_insn(v);
 			break;
 		}
@@ -128,7 +128,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
 			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q.cr);
 			return EXIT_ACT_DONE;
 		}
-		write_gpr(v, q.gpr, v->cr8);
+		write_gpr(v, q.gpr, lapic_cr8_read(&v->vm->plat.lapic));
 		vcpu_skip_insn(v);
 		break;
 	case 2: /* CLTS */

@@ -25,12 +25,12 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
 	u64 mfn;
 	const char *what;
-	switch (p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn)) {
-	case P2M_MMIO:
-		what = "MMIO with no device model";
-		break;
+	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
+	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
+		return exit_emulate(v, gpa);
+	switch (t) {
 	case P2M_ROM:
-		what = "write to ROM";
+		what = "ROM";
 		break;
 	case P2M_RAM:
 		/* RAM is mapped with full rights: this means the EPT and P2M disagree */

@@ -24,11 +24,11 @@ enum exit_action exit_hlt(struct vcpu *v)
 			(unsigned long long)(vcpu_reg(v, REG_RIP) - v->exit_insn_len));
 		return EXIT_ACT_DONE;
 	}
-	if (v->pending_irq >= 0)
+	if (v->pending_irq >= 0 || platform_pending_vector(v->vm) >= 0)
 		return EXIT_ACT_RESUME; /* the interrupt is delivered on entry */
-	if (!v->timer_deadline) {
-		vm_stop(v->vm, "HLT with no interrupt source (no timer armed): the vCPU can "
-			       "never wake");
+	if (!v->timer_deadline && !platform_can_wake(v->vm)) {
+		vm_stop(v->vm, "HLT with no interrupt source (no timer armed, every interrupt "
+			       "masked): the vCPU can never wake");
 		return EXIT_ACT_DONE;
 	}
 	v->state = VCPU_HALTED;

@@ -4,11 +4,20 @@
 #include "../hypervisor/cpu_hw.h"
 #include "../hypervisor/keel.h"
 
-#define MSR_IA32_TSC	     0x10
-#define MSR_IA32_BIOS_SIGN   0x8b
-#define MSR_IA32_MTRRCAP     0xfe
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define APIC_BASE_VALUE	     0xfee00900ULL /* enabled, BSP, default address */
+#define MSR_IA32_TSC	      0x10
+#define MSR_IA32_BIOS_SIGN    0x8b
+#define MSR_IA32_MTRRCAP      0xfe
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_FIRST      0x800
+#define MSR_X2APIC_LAST	      0x8ff
+
+/* The local APIC counts guest TSC: bring it to now before it answers. */
+static struct lapic *lapic_now(struct vcpu *v)
+{
+	lapic_update(&v->vm->plat.lapic, time_now() + v->vm->tsc_offset);
+	return &v->vm->plat.lapic;
+}
 
 /* PAT entries may only hold the defined memory types (0, 1, 4, 5, 6, 7). */
 static bool pat_valid(u64 v)
@@ -30,6 +39,8 @@ static u64 efer_allowed(void)
 
 static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
+		return lapic_msr_read(lapic_now(v), msr, val);
 	switch (msr) {
 	case MSR_IA32_EFER:
 		*val = vmcs_read(VMCS_GUEST_EFER);
@@ -43,7 +54,10 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = vmcs_read(VMCS_GUEST_PAT);
 		return true;
 	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_VALUE;
+		*val = lapic_get_base(&v->vm->plat.lapic);
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		*val = lapic_tsc_deadline_read(lapic_now(v));
 		return true;
 	case MSR_IA32_FEATURE_CONTROL:
 		*val = 1; /* locked with VMX off: matches CPUID hiding VMX */
@@ -77,6 +91,8 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 
 static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 {
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
+		return lapic_msr_write(lapic_now(v), msr, val);
 	switch (msr) {
 	case MSR_IA32_EFER: {
 		u64 old = vmcs_read(VMCS_GUEST_EFER);
@@ -98,7 +114,13 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		vmcs_write(VMCS_GUEST_PAT, val);
 		return true;
 	case MSR_IA32_APIC_BASE:
-		return val == APIC_BASE_VALUE;
+		/* the APIC's MMIO window stays at the default address: moving it is refused */
+		if ((val & 0x000ffffffffff000ULL) != LAPIC_DEFAULT_BASE)
+			return false;
+		return lapic_set_base(lapic_now(v), val);
+	case MSR_IA32_TSC_DEADLINE:
+		lapic_tsc_deadline_write(lapic_now(v), val);
+		return true;
 	case MSR_IA32_MISC_ENABLE:
 		v->misc_enable = val & 1; /* only fast strings is kept; nothing else is emulated */
 		return true;

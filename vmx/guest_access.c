@@ -37,6 +37,17 @@ unsigned vcpu_cpl(struct vcpu *v)
 	return (unsigned)(vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 
+enum gwalk_status vcpu_translate(struct vcpu *v, u64 gva, unsigned access, struct gwalk *w)
+{
+	struct guest_paging gp;
+	struct pt_ops mem = {NULL, NULL, map_guest_table, &v->vm->p2m};
+	vcpu_guest_paging(v, &gp);
+	if (vcpu_cpl(v) == 3)
+		access |= GACC_USER;
+	guest_walk(&gp, &mem, gva, access, true, w);
+	return w->status;
+}
+
 static enum gwalk_status copy_virt(struct vcpu *v, u64 gva, void *buf, size_t len, unsigned access,
 				   struct gwalk *w)
 {

@@ -11,6 +11,9 @@
 void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp);
 /* The current privilege level (SS.DPL). */
 unsigned vcpu_cpl(struct vcpu *v);
+/* Translates one guest-virtual address for an access (GACC_*; the user bit follows CPL),
+ * setting accessed/dirty bits as the CPU would. */
+enum gwalk_status vcpu_translate(struct vcpu *v, u64 gva, unsigned access, struct gwalk *w);
 /* Reads len bytes at guest-virtual gva, page by page, for an access of kind `access`
  * (GACC_*). On GWALK_FAULT, w holds the error code of the page that failed; on
  * GWALK_UNREACHABLE the address (or a page table) is not guest RAM. */

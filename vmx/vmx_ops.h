@@ -55,6 +55,8 @@ enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_ept_misconfig(struct vcpu *v);
+/* Emulates the instruction that touched guest-physical gpa (MMIO, or a ROM write). */
+enum exit_action exit_emulate(struct vcpu *v, u64 gpa);
 enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_invlpg(struct vcpu *v);

@@ -1,0 +1,63 @@
+/* The PC platform of one VM: 8259 PICs, 8254 PIT, CMOS RTC, local APIC, IOAPIC, ACPI PM
+ * device and the MMIO bus, wired as a PC wires them (ISA IRQ n to PIC input n and IOAPIC
+ * pin n, IRQ 0 to pin 2; the PIC's INTR to LINT0). Pure: the run loop asks it for the next
+ * device deadline and the vector to deliver, and feeds it the time. */
+#ifndef KEEL_PLATFORM_H
+#define KEEL_PLATFORM_H
+
+#include "../devices/acpi_pm.h"
+#include "../devices/clock.h"
+#include "../devices/ioapic.h"
+#include "../devices/lapic.h"
+#include "../devices/mmio_bus.h"
+#include "../devices/pic8259.h"
+#include "../devices/pit8254.h"
+#include "../devices/rtc_cmos.h"
+
+struct vm;
+
+struct platform {
+	struct pic8259 pic;
+	struct pit8254 pit;
+	struct rtc_cmos rtc;
+	struct lapic lapic;
+	struct ioapic ioapic;
+	struct acpi_pm pm;
+	struct mmio_bus mmio;
+	struct dev_clock clock;
+	u64 tsc_hz;    /* guest TSC rate */
+	bool poweroff; /* the guest asked for S5 */
+	bool reset;    /* the guest asked for a reset */
+};
+
+/* ISA interrupt lines as the devices see them. */
+#define ISA_IRQ_PIT  0
+#define ISA_IRQ_COM1 4
+#define ISA_IRQ_RTC  8
+#define ISA_IRQ_SCI  9
+
+/* Builds the devices and registers them on the VM's I/O and MMIO buses. `guest_tsc_now`
+ * is the guest TSC at creation, `wall_secs` the RTC's start time (seconds since 1970). */
+bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs);
+
+/* An ISA device's line (the UART's, the SCI). */
+void platform_isa_irq(void *vm, unsigned irq, bool level);
+
+/* Brings every device's timers up to guest TSC `now`. */
+void platform_update(struct vm *vm, u64 now);
+/* Guest TSC of the next device timer event, UINT64_MAX when none. */
+u64 platform_next_event(struct vm *vm, u64 now);
+
+/* The vector the vCPU should take next (-1: none); after injecting it, acknowledge it. */
+int platform_pending_vector(struct vm *vm);
+void platform_acknowledge(struct vm *vm, int vector);
+
+/* Could any interrupt still reach a halted vCPU (an unmasked source or an armed timer)?
+ * False means a HLT can never end. */
+bool platform_can_wake(struct vm *vm);
+
+/* Guest TSC <-> nanoseconds of VM time for the devices that count in ns. */
+u64 platform_tsc_to_ns(const struct platform *p, u64 tsc);
+u64 platform_ns_to_tsc(const struct platform *p, u64 ns);
+
+#endif

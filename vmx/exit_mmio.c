@@ -1,0 +1,131 @@
+/* Emulating the instruction behind an EPT violation on an MMIO page (the APICs) or a write
+ * to ROM: fetch it through the guest's page tables, let hypervisor/emulate.c carry it out,
+ * and route each memory operand to a device model, to RAM, or (ROM writes) nowhere. */
+#include "vmx_ops.h"
+#include "guest_access.h"
+#include "../hypervisor/emulate.h"
+#include "../hypervisor/keel.h"
+#include "../hypervisor/lib.h"
+
+struct mmio_emu {
+	struct vcpu *v;
+	bool lm64; /* 64-bit code: only FS and GS have a base */
+};
+
+static u64 linear(struct mmio_emu *m, enum emu_seg seg, u64 addr)
+{
+	if (m->lm64 && seg != EMU_SEG_FS && seg != EMU_SEG_GS)
+		return addr;
+	u64 base = vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * (unsigned)seg));
+	u64 lin = base + addr;
+	return m->lm64 ? lin : lin & 0xffffffffULL;
+}
+
+static enum emu_result fault(struct emu_ctxt *c, struct vcpu *v, u64 lin, const struct gwalk *w)
+{
+	switch (w->status) {
+	case GWALK_FAULT:
+		v->regs.cr2 = lin;
+		return emu_raise(c, EXC_PF, true, w->error);
+	case GWALK_NONCANONICAL:
+		return emu_raise(c, EXC_GP, true, 0);
+	default:
+		c->why = "an operand outside guest memory";
+		return EMU_UNHANDLED;
+	}
+}
+
+static enum emu_result access(struct emu_ctxt *c, enum emu_seg seg, u64 addr, void *val,
+			      unsigned size, bool write)
+{
+	struct mmio_emu *m = c->opaque;
+	struct vcpu *v = m->v;
+	u64 lin = linear(m, seg, addr);
+	struct gwalk w;
+	/* the page of the first byte decides: a device, or memory */
+	if (vcpu_translate(v, lin, write ? GACC_WRITE : 0, &w) != GWALK_OK)
+		return fault(c, v, lin, &w);
+	enum p2m_type t = p2m_lookup(&v->vm->p2m, w.gpa >> PAGE_SHIFT, NULL);
+	if (t == P2M_MMIO) {
+		if ((w.gpa & ~PAGE_MASK) + size > PAGE_SIZE) {
+			c->why = "an MMIO access that crosses a page";
+			return EMU_UNHANDLED;
+		}
+		struct mmio_access a = {0, (u8)size, write, 0};
+		if (write)
+			memcpy(&a.value, val, size);
+		platform_update(v->vm, time_now() + v->vm->tsc_offset);
+		mmio_bus_access(&v->vm->plat.mmio, w.gpa, &a);
+		if (!write)
+			memcpy(val, &a.value, size);
+		return EMU_OK;
+	}
+	if (t == P2M_ROM && write)
+		return EMU_OK; /* writes to ROM go nowhere, as on a PC */
+	enum gwalk_status st = write ? vcpu_write_virt(v, lin, val, size, &w)
+				     : vcpu_read_virt(v, lin, val, size, 0, &w);
+	return st == GWALK_OK ? EMU_OK : fault(c, v, lin, &w);
+}
+
+static enum emu_result op_read(struct emu_ctxt *c, enum emu_seg seg, u64 addr, void *val,
+			       unsigned size)
+{
+	return access(c, seg, addr, val, size, false);
+}
+
+static enum emu_result op_write(struct emu_ctxt *c, enum emu_seg seg, u64 addr, const void *val,
+				unsigned size)
+{
+	return access(c, seg, addr, (void *)val, size, true);
+}
+
+static const struct emu_ops ops = {op_read, op_write};
+
+enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
+{
+	u8 insn[15];
+	size_t n = vcpu_fetch_insn(v, insn, sizeof(insn));
+	u64 efer = vmcs_read(VMCS_GUEST_EFER), cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
+	u64 rflags = vcpu_reg(v, REG_RFLAGS);
+	struct mmio_emu m = {v, (efer & EFER_LMA) && (cs_ar & BIT(13))};
+	struct emu_regs regs;
+	memcpy(regs.gpr, v->regs.gpr, sizeof(regs.gpr));
+	regs.gpr[GPR_RSP] = vcpu_reg(v, REG_RSP);
+	regs.rip = vcpu_reg(v, REG_RIP);
+	regs.rflags = rflags;
+	struct emu_ctxt c = {
+	    .mode = emu_mode_of(vmcs_read(VMCS_GUEST_CR0) & CR0_PE, rflags & RFLAGS_VM,
+				efer & EFER_LMA, cs_ar & BIT(13), cs_ar & BIT(14)),
+	    .ops = &ops,
+	    .opaque = &m,
+	    .regs = &regs,
+	};
+	enum emu_result r = n ? emulate(&c, insn, (unsigned)n) : EMU_UNHANDLED;
+	switch (r) {
+	case EMU_OK:
+	case EMU_AGAIN:
+		for (unsigned i = 0; i < 16; i++)
+			if (i != GPR_RSP)
+				v->regs.gpr[i] = regs.gpr[i];
+		vcpu_set_reg(v, REG_RSP, regs.gpr[GPR_RSP]);
+		vcpu_set_reg(v, REG_RFLAGS, regs.rflags);
+		if (r == EMU_OK) {
+			/* as vcpu_skip_insn: the instruction is done, its STI/MOV SS shadow too */
+			v->exit_insn_len = (u32)(regs.rip - vcpu_reg(v, REG_RIP));
+			vcpu_set_reg(v, REG_RIP, regs.rip);
+			u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+			if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+				vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
+		}
+		return EXIT_ACT_RESUME;
+	case EMU_EXCEPTION:
+		vcpu_inject_exception(v, c.exc.vector, c.exc.has_error_code, c.exc.error_code);
+		return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	default:
+		vm_stop(v->vm,
+			"unsupported: cannot emulate the access to gpa %llx at rip %llx (%s)",
+			(unsigned long long)gpa, (unsigned long long)regs.rip,
+			n ? (c.why ? c.why : "unknown instruction") : "instruction not fetchable");
+		return EXIT_ACT_DONE;
+	}
+}
