@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests refuse-penryn refuse-lynnfield
+INTEGRATION_COUNTS := selftest guests refuse-penryn refuse-lynnfield linux
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -132,6 +132,15 @@ integration-selftest:
 integration-guests: $(BUILD)/test.iso
 	tests/integration/run $< --name guests --timeout 600 \
 		--expect-file guests/tests/tests.expect
+
+# Two stock Debian kernels at once under EPT (guests/linux/check.cfg).
+$(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/check.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+
+integration-linux check-linux: $(BUILD)/check-linux.iso
+	tests/integration/run $< --name linux --timeout 900 --mem 768 \
+		--expect-file guests/linux/check.expect
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \

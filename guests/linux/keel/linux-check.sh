@@ -1,0 +1,48 @@
+#!/bin/sh
+# make check-linux's in-guest check: the stock Debian kernel runs, knows it is virtualized
+# and by whom (CPUID leaf 0x40000000 through the cpuid driver), its memory holds a 64 MiB
+# pattern, then ACPI powers the VM off. Each check prints PASS: or FAIL: (Keel's test
+# verdict counts them); init powers off when this returns.
+fails=0
+pass() { echo "PASS: $*"; }
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+release=$(uname -r)
+case "$release" in
+*-cloud-amd64) pass "Debian cloud kernel $release" ;;
+*) fail "kernel $release is not Debian's cloud kernel" ;;
+esac
+
+if grep -qw hypervisor /proc/cpuinfo; then
+	pass "/proc/cpuinfo has the hypervisor flag"
+else
+	fail "/proc/cpuinfo lacks the hypervisor flag"
+fi
+
+# /dev/cpu/0/cpuid: the file offset is the leaf; 16 bytes EAX EBX ECX EDX
+modprobe cpuid 2>/dev/null
+sig=$(dd if=/dev/cpu/0/cpuid bs=16 skip=$((0x40000000 / 16)) count=1 2>/dev/null |
+	dd bs=1 skip=4 count=12 2>/dev/null)
+if [ "$sig" = "KeelKeelKeel" ]; then
+	pass "CPUID 0x40000000 says KeelKeelKeel"
+else
+	fail "CPUID 0x40000000 signature is '$sig'"
+fi
+
+# 64 MiB pattern: write, then read back and compare (tmpfs is RAM)
+dd if=/dev/urandom of=/tmp/chunk bs=1048576 count=1 2>/dev/null
+for i in $(seq 64); do cat /tmp/chunk; done >/tmp/pattern
+want=$(for i in $(seq 64); do cat /tmp/chunk; done | md5sum | cut -d' ' -f1)
+got=$(md5sum </tmp/pattern | cut -d' ' -f1)
+size=$(wc -c </tmp/pattern)
+if [ "$size" = 67108864 ] && [ "$got" = "$want" ]; then
+	pass "64 MiB pattern written and verified in memory"
+else
+	fail "64 MiB pattern: $size bytes, md5 $got, want $want"
+fi
+rm -f /tmp/pattern /tmp/chunk
+
+echo "keel-check: $fails failed; powering off through ACPI"
