@@ -42,9 +42,9 @@ include guests/linux/linux.mk
 
 FUZZERS := emulate
 
-.PHONY: all run test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
+.PHONY: all run run-multiboot test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
-all: $(BUILD)/keel.elf $(BUILD)/keel.iso $(BUILD)/test.iso
+all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
 deps:
 	@scripts/deps build
@@ -64,9 +64,13 @@ $(BUILD)/keel.elf: $(HV_OBJS) hypervisor/keel.ld
 	@ld $(HV_LDFLAGS) -o $@ $(HV_OBJS)
 	@grub-file --is-x86-multiboot2 $@ || (echo "keel.elf is not multiboot2"; rm -f $@; exit 1)
 
-# The demo ISO (make run) and the test ISO (every test guest, shut down when idle).
+# The demo ISO (make run: two Debian kernels with shells), the multiboot demo, and the test
+# ISO (every test guest, shut down when idle).
+$(BUILD)/keel.iso: $(BUILD)/keel.elf guests/linux/demo.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/demo.cfg $(LINUX_IMAGE)
+
 DEMO_MODULES := $(BUILD)/guests/ticker.elf $(BUILD)/guests/hello.elf guests/tests/mbdata.txt
-$(BUILD)/keel.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) scripts/mkiso
+$(BUILD)/multiboot-demo.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/demo.cfg $(DEMO_MODULES)
 
 $(BUILD)/test.iso: $(BUILD)/keel.elf guests/tests/tests.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
@@ -80,6 +84,11 @@ run:
 	@scripts/deps run
 	@$(MAKE) --no-print-directory $(BUILD)/keel.iso
 	scripts/run --interactive $(BUILD)/keel.iso
+
+run-multiboot:
+	@scripts/deps run
+	@$(MAKE) --no-print-directory $(BUILD)/multiboot-demo.iso
+	scripts/run --interactive $(BUILD)/multiboot-demo.iso
 
 # Host unit tests of the pure modules, with AddressSanitizer and UBSan.
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \

@@ -85,6 +85,7 @@ static void detach(struct shell *sh, const char *why)
 {
 	struct vm *vm = sh->attached;
 	sh->attached = NULL;
+	vm->console_raw = false;
 	sh->shown = false;
 	start_line(sh);
 	kprintf("keel: console of vm %s detached (%s)\n", vm->name, why);

@@ -243,6 +243,9 @@ static int cmd_console(struct shell *sh, int argc, char **argv)
 		"shell%s\n",
 		vm->name,
 		vm->console ? "" : " (its output is hidden: console = off in its config)");
+	/* from now on its output passes through as it comes: prompts have no newline */
+	vm_console_flush(vm);
+	vm->console_raw = true;
 	return 0;
 }
 

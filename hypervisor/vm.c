@@ -22,6 +22,11 @@ void vm_console_putc(struct vm *vm, u8 c)
 {
 	if (!vm->console)
 		return;
+	if (vm->console_raw) {
+		char ch = (char)c;
+		console_write(&ch, 1);
+		return;
+	}
 	if (c == '\n') {
 		if (vm->con_len == 0)
 			kprintf("[%s] \n", vm->name);

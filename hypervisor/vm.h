@@ -105,6 +105,7 @@ struct vm {
 	unsigned crash_restarts;     /* restarts after a crash since the last clean exit */
 	bool reboot;		     /* ended by a guest reset: build it again */
 	bool console;		     /* guest output shown on Keel's console */
+	bool console_raw;	     /* attached in the shell: output unprefixed, unbuffered */
 	u64 mem_bytes;
 	struct p2m p2m;
 	u16 vpid;

@@ -382,3 +382,14 @@ TEST(vm_console_off_shows_nothing)
 		vm_console_putc(vm, (u8)*s);
 	CHECK_STR(test_console(), "");
 }
+
+TEST(vm_console_raw_passes_bytes_through)
+{
+	/* attached in the shell: a prompt without a newline shows at once, unprefixed */
+	struct vm *vm = new_vm("sh");
+	vm->console_raw = true;
+	test_console_clear();
+	for (const char *s = "# "; *s; s++)
+		vm_console_putc(vm, (u8)*s);
+	CHECK_STR(test_console(), "# ");
+}
