@@ -22,7 +22,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
-	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c \
+	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 
@@ -40,7 +40,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 include guests/tests/tests.mk
 include guests/linux/linux.mk
 
-FUZZERS := emulate
+FUZZERS := emulate config
 
 .PHONY: all run run-multiboot test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -111,12 +111,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
+FUZZ_config_SRCS := hypervisor/config.c hypervisor/lib.c hypervisor/printf.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
 
 $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
+$(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -128,6 +130,9 @@ endef
 
 fuzz-emulate: $(BUILD)/fuzz/fuzz_emulate
 	$(call run_fuzzer,emulate)
+
+fuzz-config: $(BUILD)/fuzz/fuzz_config
+	$(call run_fuzzer,config)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -148,7 +153,7 @@ $(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE
 		$(LINUX_IMAGE)
 
 integration-linux check-linux: $(BUILD)/check-linux.iso
-	tests/integration/run $< --name linux --timeout 900 --mem 768 \
+	tests/integration/run $< --name linux --timeout 1200 --mem 1024 \
 		--expect-file guests/linux/check.expect
 
 integration-refuse-penryn: $(BUILD)/test.iso

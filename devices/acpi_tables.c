@@ -495,6 +495,19 @@ static void dsdt_com1(struct aml *a, bool *broken)
 	aml_close(a, dev);
 }
 
+/* The pvpanic device (QEMU's ISA "QEMU0001"): a guest kernel's panic notifier writes to
+ * its port, so the hypervisor learns of the crash and applies on_crash. */
+static void dsdt_pvpanic(struct aml *a, u16 port, bool *broken)
+{
+	size_t dev = aml_device(a, "PEVT");
+	aml_name(a, "_HID");
+	aml_string(a, "QEMU0001");
+	struct res r = {0};
+	res_io(&r, port, 1);
+	aml_crs(a, &r, broken);
+	aml_close(a, dev);
+}
+
 /* Processor devices whose _UID matches the MADT's processor UID, so that Linux's ACPI
  * processor driver binds each CPU (no _CST: C1 by HLT only, per the FADT). */
 static void dsdt_cpus(struct aml *a, unsigned ncpus)
@@ -527,6 +540,8 @@ static void dsdt_body(struct aml *a, const struct acpi_config *cfg, bool *broken
 	dsdt_pci0(a, cfg, broken);
 	if (cfg->com1)
 		dsdt_com1(a, broken);
+	if (cfg->pvpanic_port)
+		dsdt_pvpanic(a, cfg->pvpanic_port, broken);
 	dsdt_cpus(a, cfg->ncpus);
 	aml_close(a, sb);
 }

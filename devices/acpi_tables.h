@@ -36,6 +36,7 @@ struct acpi_config {
 	u8 pci_intx_gsi[4];
 	bool com1;		  /* describe the 16550 at 0x3f8, IRQ 4 (PNP0501) */
 	bool cmos_rtc;		  /* false sets the FADT's "CMOS RTC not present" boot flag */
+	u16 pvpanic_port;	  /* describe a pvpanic device (QEMU0001) at this port; 0: none */
 	const char *oem_id;	  /* up to 6 characters, space-padded; NULL: ACPI_OEM_ID */
 	const char *oem_table_id; /* up to 8; NULL: ACPI_OEM_TABLE_ID */
 };

@@ -85,6 +85,12 @@ static void pm_reset(void *ctx)
 	vm_of(ctx)->plat.reset = true;
 }
 
+static void pvpanic_event(void *ctx, u8 events)
+{
+	if (events & PVPANIC_PANICKED)
+		vm_of(ctx)->plat.panicked = true;
+}
+
 bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 {
 	struct platform *p = &vm->plat;
@@ -119,6 +125,7 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	struct acpi_pm_ops pmo = {clock_ns, pm_poweroff, pm_reset, vm};
 	struct irq_line sci = {platform_isa_irq, vm, ISA_IRQ_SCI};
 	acpi_pm_init(&p->pm, ACPI_PM_IO_BASE, &pmo, &sci);
+	p->pvpanic = (struct pvpanic){pvpanic_event, vm};
 
 	struct io_bus *io = &vm->io;
 	return io_bus_register(io, PIC_MASTER_BASE, 2, "pic", pic_access, &p->pic) &&
@@ -129,6 +136,7 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	       io_bus_register(io, RTC_PORT, 2, "rtc", rtc_access, &p->rtc) &&
 	       io_bus_register(io, ACPI_PM_IO_BASE, 12, "acpi-pm", acpi_pm_access, &p->pm) &&
 	       io_bus_register(io, ACPI_RESET_PORT, 1, "reset", acpi_pm_reset_access, &p->pm) &&
+	       io_bus_register(io, PVPANIC_PORT, 1, "pvpanic", pvpanic_access, &p->pvpanic) &&
 	       mmio_bus_register(&p->mmio, LAPIC_DEFAULT_BASE, 0x1000, "lapic", lapic_mmio,
 				 &p->lapic) &&
 	       mmio_bus_register(&p->mmio, IOAPIC_DEFAULT_BASE, 0x1000, "ioapic", ioapic_mmio,

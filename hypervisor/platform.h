@@ -12,6 +12,7 @@
 #include "../devices/mmio_bus.h"
 #include "../devices/pic8259.h"
 #include "../devices/pit8254.h"
+#include "../devices/pvpanic.h"
 #include "../devices/rtc_cmos.h"
 
 struct vm;
@@ -23,11 +24,13 @@ struct platform {
 	struct lapic lapic;
 	struct ioapic ioapic;
 	struct acpi_pm pm;
+	struct pvpanic pvpanic;
 	struct mmio_bus mmio;
 	struct dev_clock clock;
 	u64 tsc_hz;    /* guest TSC rate */
 	bool poweroff; /* the guest asked for S5 */
 	bool reset;    /* the guest asked for a reset */
+	bool panicked; /* the guest's kernel reported a panic (pvpanic) */
 };
 
 /* ISA interrupt lines as the devices see them. */

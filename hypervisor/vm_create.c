@@ -39,6 +39,7 @@ static const char *setup_firmware(struct vm *vm)
 	struct acpi_config ac;
 	struct acpi_blob_info info;
 	acpi_config_default(&ac, vm->nvcpus);
+	ac.pvpanic_port = PVPANIC_PORT;
 	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
 		return info.error ? info.error : "ACPI tables could not be built";
 	if (!p2m_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size))

@@ -214,7 +214,9 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 		v->run_cycles += spent;
 
 		/* the ACPI PM device saw S5 or a reset request during this exit */
-		if (vm->plat.poweroff)
+		if (vm->plat.panicked)
+			vm_stop(vm, "guest kernel panicked (pvpanic)");
+		else if (vm->plat.poweroff)
 			vm_power_off(vm);
 		else if (vm->plat.reset)
 			vm_reboot(vm);

@@ -519,3 +519,28 @@ TEST(mmio_bus_dispatch_and_bounds)
 	CHECK_EQ(bus.unclaimed, 2);
 	CHECK_EQ(lapic.calls, 1);
 }
+
+/* --- devices/pvpanic.c --- */
+#include "../../devices/pvpanic.h"
+
+static u8 pvpanic_seen;
+static void pvpanic_event(void *ctx, u8 ev)
+{
+	(void)ctx;
+	pvpanic_seen |= ev;
+}
+
+TEST(pvpanic_reports_panics)
+{
+	struct pvpanic p = {pvpanic_event, NULL};
+	struct io_access a = {PVPANIC_PORT, 1, false, 0};
+	pvpanic_seen = 0;
+	pvpanic_access(&p, &a);
+	CHECK_EQ(a.value, PVPANIC_PANICKED | PVPANIC_CRASH_LOADED);
+	a = (struct io_access){PVPANIC_PORT, 1, true, 0xfc}; /* unknown bits only: nothing */
+	pvpanic_access(&p, &a);
+	CHECK_EQ(pvpanic_seen, 0);
+	a = (struct io_access){PVPANIC_PORT, 1, true, PVPANIC_PANICKED};
+	pvpanic_access(&p, &a);
+	CHECK_EQ(pvpanic_seen, PVPANIC_PANICKED);
+}

@@ -1,0 +1,19 @@
+/* pvpanic (QEMU's ISA device, ACPI "QEMU0001"): a guest kernel's panic notifier writes to
+ * one port, so the hypervisor learns the guest crashed instead of watching it spin. */
+#ifndef KEEL_PVPANIC_H
+#define KEEL_PVPANIC_H
+
+#include "io_bus.h"
+
+#define PVPANIC_PORT	     0x505
+#define PVPANIC_PANICKED     BIT(0)
+#define PVPANIC_CRASH_LOADED BIT(1)
+
+struct pvpanic {
+	void (*event)(void *ctx, u8 events); /* PVPANIC_* bits the guest wrote */
+	void *ctx;
+};
+
+void pvpanic_access(void *dev, struct io_access *a);
+
+#endif
