@@ -126,6 +126,7 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	struct irq_line sci = {platform_isa_irq, vm, ISA_IRQ_SCI};
 	acpi_pm_init(&p->pm, ACPI_PM_IO_BASE, &pmo, &sci);
 	p->pvpanic = (struct pvpanic){pvpanic_event, vm};
+	pci_host_init(&p->pci);
 
 	struct io_bus *io = &vm->io;
 	return io_bus_register(io, PIC_MASTER_BASE, 2, "pic", pic_access, &p->pic) &&
@@ -137,6 +138,9 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	       io_bus_register(io, ACPI_PM_IO_BASE, 12, "acpi-pm", acpi_pm_access, &p->pm) &&
 	       io_bus_register(io, ACPI_RESET_PORT, 1, "reset", acpi_pm_reset_access, &p->pm) &&
 	       io_bus_register(io, PVPANIC_PORT, 1, "pvpanic", pvpanic_access, &p->pvpanic) &&
+	       /* 0xcf8 alone: a byte at 0xcf9 is the reset register, not PCI's */
+	       io_bus_register(io, PCI_CONFIG_ADDRESS, 1, "pci", pci_host_access, &p->pci) &&
+	       io_bus_register(io, PCI_CONFIG_DATA, 4, "pci", pci_host_access, &p->pci) &&
 	       mmio_bus_register(&p->mmio, LAPIC_DEFAULT_BASE, 0x1000, "lapic", lapic_mmio,
 				 &p->lapic) &&
 	       mmio_bus_register(&p->mmio, IOAPIC_DEFAULT_BASE, 0x1000, "ioapic", ioapic_mmio,

@@ -12,6 +12,7 @@
 #include "../devices/mmio_bus.h"
 #include "../devices/pic8259.h"
 #include "../devices/pit8254.h"
+#include "../devices/pci_host.h"
 #include "../devices/pvpanic.h"
 #include "../devices/rtc_cmos.h"
 
@@ -25,6 +26,7 @@ struct platform {
 	struct ioapic ioapic;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
+	struct pci_host pci;
 	struct mmio_bus mmio;
 	struct dev_clock clock;
 	u64 tsc_hz;    /* guest TSC rate */

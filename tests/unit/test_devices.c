@@ -544,3 +544,58 @@ TEST(pvpanic_reports_panics)
 	pvpanic_access(&p, &a);
 	CHECK_EQ(pvpanic_seen, PVPANIC_PANICKED);
 }
+
+/* --- devices/pci_host.c --- */
+#include "../../devices/pci_host.h"
+
+static u32 pci_io(struct pci_host *h, u16 port, u8 size, bool write, u32 v)
+{
+	struct io_access a = {port, size, write, v};
+	pci_host_access(h, &a);
+	return a.value;
+}
+
+static u32 pci_cfg_read(struct pci_host *h, unsigned dev, unsigned off, u8 size)
+{
+	pci_io(h, PCI_CONFIG_ADDRESS, 4, true, 0x80000000u | (dev << 11) | (off & 0xfc));
+	return pci_io(h, (u16)(PCI_CONFIG_DATA + (off & 3)), size, false, 0);
+}
+
+TEST(pci_host_mechanism_1)
+{
+	struct pci_host h;
+	pci_host_init(&h);
+	/* Linux's pci_check_type1: the address register reads back what was written */
+	pci_io(&h, PCI_CONFIG_ADDRESS, 4, true, 0x80000000u);
+	CHECK_EQ(pci_io(&h, PCI_CONFIG_ADDRESS, 4, false, 0), 0x80000000u);
+	/* the host bridge: Intel 440FX, class 06/00 */
+	CHECK_EQ(pci_cfg_read(&h, 0, 0x00, 4), 0x12378086u);
+	CHECK_EQ(pci_cfg_read(&h, 0, 0x0a, 2), 0x0600);
+	CHECK_EQ(pci_cfg_read(&h, 0, 0x0b, 1), 0x06);
+	/* nothing else on bus 0 */
+	CHECK_EQ(pci_cfg_read(&h, 3, 0x00, 4), 0xffffffffu);
+	CHECK_EQ(pci_cfg_read(&h, 3, 0x00, 2), 0xffff);
+	/* the command register is writable, the IDs are not */
+	pci_io(&h, PCI_CONFIG_ADDRESS, 4, true, 0x80000004u);
+	pci_io(&h, PCI_CONFIG_DATA, 2, true, 0x0007);
+	CHECK_EQ(pci_cfg_read(&h, 0, 0x04, 2), 0x0007);
+	pci_io(&h, PCI_CONFIG_ADDRESS, 4, true, 0x80000000u);
+	pci_io(&h, PCI_CONFIG_DATA, 4, true, 0);
+	CHECK_EQ(pci_cfg_read(&h, 0, 0x00, 4), 0x12378086u);
+	/* disabled address: data reads all ones; byte access at 0xcf8 is not PCI's */
+	pci_io(&h, PCI_CONFIG_ADDRESS, 4, true, 0);
+	CHECK_EQ(pci_io(&h, PCI_CONFIG_DATA, 4, false, 0), 0xffffffffu);
+	CHECK_EQ(pci_io(&h, PCI_CONFIG_ADDRESS, 1, false, 0), 0xff);
+	/* save/load round trip and a truncated state */
+	u8 buf[512];
+	struct state_writer w = {buf, sizeof(buf), 0, false};
+	pci_io(&h, PCI_CONFIG_ADDRESS, 4, true, 0x80000008u);
+	pci_host_save(&h, &w);
+	struct pci_host h2;
+	pci_host_init(&h2);
+	struct state_reader r = {buf, w.len, 0, false};
+	CHECK(pci_host_load(&h2, &r));
+	CHECK_EQ(h2.address, 0x80000008u);
+	struct state_reader bad = {buf, w.len - 1, 0, false};
+	CHECK(!pci_host_load(&h2, &bad));
+}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make check-linux's in-guest check: the stock Debian kernel runs, knows it is virtualized
-# and by whom (CPUID leaf 0x40000000 through the cpuid driver), its memory holds a 64 MiB
-# pattern, then ACPI powers the VM off. Each check prints PASS: or FAIL: (Keel's test
+# and by whom (CPUID leaf 0x40000000 through the cpuid driver), finds the PCI host bridge,
+# its memory holds a 64 MiB pattern, then ACPI powers the VM off. Each check prints PASS: or FAIL: (Keel's test
 # verdict counts them); init powers off when this returns.
 fails=0
 pass() { echo "PASS: $*"; }
@@ -30,6 +30,14 @@ if [ "$sig" = "KeelKeelKeel" ]; then
 	pass "CPUID 0x40000000 says KeelKeelKeel"
 else
 	fail "CPUID 0x40000000 signature is '$sig'"
+fi
+
+# PCI through configuration mechanism #1: the host bridge at 00:00.0
+bridge=/sys/bus/pci/devices/0000:00:00.0
+if [ "$(cat $bridge/vendor 2>/dev/null)" = 0x8086 ] && [ "$(cat $bridge/class 2>/dev/null)" = 0x060000 ]; then
+	pass "PCI host bridge 00:00.0 found (8086, class 060000)"
+else
+	fail "no PCI host bridge at 00:00.0"
 fi
 
 # 64 MiB pattern: write, then read back and compare (tmpfs is RAM)

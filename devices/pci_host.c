@@ -1,0 +1,88 @@
+/* Configuration mechanism #1 and an i440FX-like host bridge at 00:00.0. */
+#include "pci_host.h"
+#include "../hypervisor/lib.h"
+
+#define ADDR_ENABLE BIT(31)
+
+void pci_host_init(struct pci_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	u8 *c = h->bridge;
+	c[0x00] = 0x86; /* vendor Intel */
+	c[0x01] = 0x80;
+	c[0x02] = 0x37; /* 440FX host bridge: what guests expect of a plain PC */
+	c[0x03] = 0x12;
+	c[0x04] = 0x06; /* command: memory and bus master */
+	c[0x06] = 0x00; /* status */
+	c[0x08] = 0x02; /* revision */
+	c[0x0a] = 0x00; /* subclass: host bridge */
+	c[0x0b] = 0x06; /* class: bridge */
+	c[0x0e] = 0x00; /* header type 0, single function */
+}
+
+/* Which bytes of the bridge's config space a guest may change: the command register only
+ * (everything else is read-only for a host bridge without BARs). */
+static bool writable(unsigned off)
+{
+	return off == 0x04 || off == 0x05;
+}
+
+static void config_data(struct pci_host *h, struct io_access *a)
+{
+	u32 addr = h->address;
+	unsigned bus = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
+	unsigned off = (addr & 0xfc) + (a->port & 3);
+	bool bridge = (addr & ADDR_ENABLE) && bus == 0 && dev == 0 && fn == 0;
+	if (!a->write) {
+		u32 v = 0;
+		for (unsigned i = 0; i < a->size; i++) {
+			u8 b = 0xff;
+			if (bridge && off + i < sizeof(h->bridge))
+				b = h->bridge[off + i];
+			v |= (u32)b << (8 * i);
+		}
+		a->value = (addr & ADDR_ENABLE) ? v : io_size_mask(a->size);
+		return;
+	}
+	if (!bridge)
+		return;
+	for (unsigned i = 0; i < a->size && off + i < sizeof(h->bridge); i++)
+		if (writable(off + i))
+			h->bridge[off + i] = (u8)(a->value >> (8 * i));
+}
+
+void pci_host_access(void *dev, struct io_access *a)
+{
+	struct pci_host *h = dev;
+	if (a->port >= PCI_CONFIG_DATA && a->port < PCI_CONFIG_DATA + 4) {
+		config_data(h, a);
+		return;
+	}
+	/* CONFIG_ADDRESS takes only dword accesses; bits 1:0 read as zero */
+	if (a->port != PCI_CONFIG_ADDRESS || a->size != 4) {
+		if (!a->write)
+			a->value = io_size_mask(a->size);
+		return;
+	}
+	if (a->write)
+		h->address = a->value & 0xfffffffcu & ~(0x7fu << 24);
+	else
+		a->value = h->address;
+}
+
+void pci_host_save(const struct pci_host *h, struct state_writer *w)
+{
+	state_put_tag(w, "PCIH", 1);
+	state_put(w, &h->address, sizeof(h->address));
+	state_put(w, h->bridge, sizeof(h->bridge));
+}
+
+bool pci_host_load(struct pci_host *h, struct state_reader *r)
+{
+	struct pci_host n;
+	if (!state_get_tag(r, "PCIH", 1) || !state_get(r, &n.address, sizeof(n.address)) ||
+	    !state_get(r, n.bridge, sizeof(n.bridge)))
+		return false;
+	*h = n;
+	return true;
+}
