@@ -165,9 +165,21 @@ static enum exit_action dispatch(struct vcpu *v)
 	return fn(v);
 }
 
+/* Hypervisor time is charged to the exit that caused it, from the VM exit to the next VM
+ * entry (or to the return to the scheduler): the handler and the work before re-entry. */
+static void charge(struct vcpu *v, u32 reason, u64 since)
+{
+	u64 spent = time_now() - since;
+	if (reason < EXIT_REASON_MAX)
+		v->vm->exits[reason].cycles += spent;
+	v->run_cycles += spent;
+}
+
 enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 {
 	struct vm *vm = v->vm;
+	u32 last = EXIT_REASON_MAX; /* the exit being charged; none yet */
+	u64 t_exit = 0;
 	if (!vmx_vmptrld(v->vmcs_pa)) {
 		vm_stop(vm, "VMPTRLD of its VMCS failed");
 		return RUN_DONE;
@@ -187,9 +199,11 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 		vcpu_flush_regs(v);
 		vcpu_invalidate_regs(v);
 
+		if (last < EXIT_REASON_MAX)
+			charge(v, last, t_exit);
 		u64 t_entry = time_now();
 		int failed = vmx_enter(&v->regs, v->launched);
-		u64 t_exit = time_now();
+		t_exit = time_now();
 		if (failed) {
 			entry_failed(v);
 			return RUN_DONE;
@@ -205,13 +219,9 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 			requeue_vectoring(v);
 		enum exit_action act = dispatch(v);
 
-		u32 basic = v->exit_reason & 0xffff;
-		u64 spent = time_now() - t_exit;
-		if (basic < EXIT_REASON_MAX) {
-			vm->exits[basic].count++;
-			vm->exits[basic].cycles += spent;
-		}
-		v->run_cycles += spent;
+		last = v->exit_reason & 0xffff;
+		if (last < EXIT_REASON_MAX)
+			vm->exits[last].count++;
 
 		/* the ACPI PM device saw S5 or a reset request during this exit */
 		if (vm->plat.panicked)
@@ -223,12 +233,14 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 		if (act == EXIT_ACT_DONE || vm_is_done(vm)) {
 			v->state = VCPU_DONE;
 			vcpu_flush_regs(v);
+			charge(v, last, t_exit);
 			return RUN_DONE;
 		}
 		if (act == EXIT_ACT_YIELD || v->state != VCPU_RUNNABLE || time_now() >= slice_end) {
 			vcpu_flush_regs(v);
 			if (vm->state == VM_RUNNING)
 				vm->state = VM_READY;
+			charge(v, last, t_exit);
 			return RUN_YIELD;
 		}
 	}
