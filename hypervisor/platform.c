@@ -95,6 +95,7 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 {
 	struct platform *p = &vm->plat;
 	p->tsc_hz = tsc_hz ? tsc_hz : 1000000000ULL;
+	p->stale = true;
 	p->clock = (struct dev_clock){clock_ns, vm};
 	u64 now_ns = platform_tsc_to_ns(p, guest_tsc_now);
 
@@ -153,7 +154,7 @@ static bool present(const struct platform *p)
 	return p->tsc_hz != 0;
 }
 
-void platform_update(struct vm *vm, u64 now)
+void platform_sync(struct vm *vm, u64 now)
 {
 	struct platform *p = &vm->plat;
 	if (!present(p))
@@ -163,6 +164,14 @@ void platform_update(struct vm *vm, u64 now)
 	pit_update(&p->pit, ns);
 	rtc_update(&p->rtc, ns);
 	acpi_pm_poll(&p->pm);
+	p->stale = true; /* a timer that fired is re-armed: look again */
+}
+
+void platform_update(struct vm *vm, u64 now)
+{
+	struct platform *p = &vm->plat;
+	if (present(p) && (p->stale || now >= p->next_event))
+		platform_sync(vm, now);
 }
 
 u64 platform_next_event(struct vm *vm, u64 now)
@@ -170,11 +179,15 @@ u64 platform_next_event(struct vm *vm, u64 now)
 	struct platform *p = &vm->plat;
 	if (!present(p))
 		return UINT64_MAX;
+	if (!p->stale)
+		return p->next_event;
 	u64 ns = platform_tsc_to_ns(p, now);
 	u64 t = lapic_next_event(&p->lapic, now);
 	t = MIN(t, platform_ns_to_tsc(p, pit_next_event(&p->pit, ns)));
 	t = MIN(t, platform_ns_to_tsc(p, rtc_next_event(&p->rtc, ns)));
 	t = MIN(t, platform_ns_to_tsc(p, acpi_pm_next_event_ns(&p->pm)));
+	p->next_event = t;
+	p->stale = false;
 	return t;
 }
 

@@ -29,10 +29,12 @@ struct platform {
 	struct pci_host pci;
 	struct mmio_bus mmio;
 	struct dev_clock clock;
-	u64 tsc_hz;    /* guest TSC rate */
-	bool poweroff; /* the guest asked for S5 */
-	bool reset;    /* the guest asked for a reset */
-	bool panicked; /* the guest's kernel reported a panic (pvpanic) */
+	u64 tsc_hz;	/* guest TSC rate */
+	u64 next_event; /* cached earliest device deadline (guest TSC) */
+	bool stale;	/* a device was touched: next_event must be recomputed */
+	bool poweroff;	/* the guest asked for S5 */
+	bool reset;	/* the guest asked for a reset */
+	bool panicked;	/* the guest's kernel reported a panic (pvpanic) */
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -48,8 +50,16 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs);
 /* An ISA device's line (the UART's, the SCI). */
 void platform_isa_irq(void *vm, unsigned irq, bool level);
 
-/* Brings every device's timers up to guest TSC `now`. */
+/* Brings every device's timers up to guest TSC `now`, but only when one is due or a device
+ * was touched since the last look (the run loop calls this around every entry). */
 void platform_update(struct vm *vm, u64 now);
+/* The same, unconditionally: before an access that reads a timer (MMIO, MSR). */
+void platform_sync(struct vm *vm, u64 now);
+/* A device was accessed (port, MMIO, MSR): deadlines may have moved. */
+static inline void platform_touch(struct platform *p)
+{
+	p->stale = true;
+}
 /* Guest TSC of the next device timer event, UINT64_MAX when none. */
 u64 platform_next_event(struct vm *vm, u64 now);
 

@@ -107,6 +107,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
 				break;
 			}
 			lapic_cr8_write(&v->vm->plat.lapic, val);
+			platform_touch(&v->vm->plat);
 			vcpu_skip_insn(v);
 			break;
 		}

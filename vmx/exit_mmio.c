@@ -54,8 +54,9 @@ static enum emu_result access(struct emu_ctxt *c, enum emu_seg seg, u64 addr, vo
 		struct mmio_access a = {0, (u8)size, write, 0};
 		if (write)
 			memcpy(&a.value, val, size);
-		platform_update(v->vm, time_now() + v->vm->tsc_offset);
+		platform_sync(v->vm, time_now() + v->vm->tsc_offset);
 		mmio_bus_access(&v->vm->plat.mmio, w.gpa, &a);
+		platform_touch(&v->vm->plat);
 		if (!write)
 			memcpy(val, &a.value, size);
 		return EMU_OK;

@@ -16,6 +16,7 @@
 static struct lapic *lapic_now(struct vcpu *v)
 {
 	lapic_update(&v->vm->plat.lapic, time_now() + v->vm->tsc_offset);
+	platform_touch(&v->vm->plat); /* the access may re-arm its timer */
 	return &v->vm->plat.lapic;
 }
 
@@ -107,6 +108,7 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 	case MSR_IA32_TSC:
 		v->vm->tsc_offset = val - time_now();
 		vmcs_write(VMCS_TSC_OFFSET, v->vm->tsc_offset);
+		platform_touch(&v->vm->plat); /* deadlines count guest TSC */
 		return true;
 	case MSR_IA32_PAT:
 		if (!(vmx_cpu.entry & ENTRY_LOAD_PAT) || !pat_valid(val))
