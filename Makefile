@@ -43,7 +43,7 @@ include guests/linux/linux.mk
 
 FUZZERS := emulate config
 
-.PHONY: all run run-multiboot test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
+.PHONY: all run run-multiboot bench-micro test unit integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -136,6 +136,12 @@ fuzz-config: $(BUILD)/fuzz/fuzz_config
 	$(call run_fuzzer,config)
 
 fuzz: $(FUZZERS:%=fuzz-%)
+
+# The round trip of Keel's exit paths against native, in the same emulator (issue 5's
+# micro-benchmark; not part of make test).
+bench-micro: $(BUILD)/keel.elf $(BENCH_GUEST_ELFS)
+	@scripts/deps test
+	scripts/bench-micro
 
 # The test ISO on the default CPU, then on two CPUs Keel must refuse with a clear reason.
 # Separate targets so that `make -k` runs them all even when one fails.

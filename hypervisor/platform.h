@@ -60,6 +60,15 @@ static inline void platform_touch(struct platform *p)
 {
 	p->stale = true;
 }
+
+/* Ports of the devices that keep timers (PIT and port B, RTC, ACPI PM): only an access to
+ * one of them can move a deadline. */
+static inline bool platform_port_has_timer(u16 port)
+{
+	return (port >= PIT_BASE && port < PIT_BASE + 4) || port == PIT_PORT_B ||
+	       port == RTC_PORT || port == RTC_PORT + 1 ||
+	       (port >= ACPI_PM_IO_BASE && port < ACPI_PM_IO_BASE + 12);
+}
 /* Guest TSC of the next device timer event, UINT64_MAX when none. */
 u64 platform_next_event(struct vm *vm, u64 now);
 
