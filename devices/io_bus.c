@@ -3,20 +3,8 @@
 
 bool io_bus_register(struct io_bus *bus, u16 base, u16 len, const char *name, io_fn fn, void *dev)
 {
-	if (bus->n == IO_BUS_MAX || len == 0 || (u32)base + len > 0x10000)
-		return false;
-	for (unsigned i = 0; i < bus->n; i++) {
-		u32 b = bus->ranges[i].base, e = b + bus->ranges[i].len;
-		if (base < e && b < (u32)base + len)
-			return false;
-	}
-	bus->ranges[bus->n].base = base;
-	bus->ranges[bus->n].len = len;
-	bus->ranges[bus->n].fn = fn;
-	bus->ranges[bus->n].dev = dev;
-	bus->ranges[bus->n].name = name;
-	bus->n++;
-	return true;
+	return bus_range_add(bus->ranges, &bus->n, IO_BUS_MAX, base, len, 0x10000, (bus_fn)fn, dev,
+			     name);
 }
 
 bool io_bus_access(struct io_bus *bus, struct io_access *a)
@@ -24,13 +12,12 @@ bool io_bus_access(struct io_bus *bus, struct io_access *a)
 	u32 mask = io_size_mask(a->size);
 	if (a->write)
 		a->value &= mask;
-	for (unsigned i = 0; i < bus->n; i++) {
-		if (a->port >= bus->ranges[i].base &&
-		    a->port < (u32)bus->ranges[i].base + bus->ranges[i].len) {
-			bus->ranges[i].fn(bus->ranges[i].dev, a);
-			a->value &= mask;
-			return true;
-		}
+	/* a device claims an access by its first port */
+	const struct bus_range *r = bus_range_find(bus->ranges, bus->n, a->port);
+	if (r) {
+		((io_fn)r->fn)(r->dev, a);
+		a->value &= mask;
+		return true;
 	}
 	bus->unclaimed++;
 	if (!a->write)

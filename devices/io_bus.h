@@ -3,7 +3,7 @@
 #ifndef KEEL_IO_BUS_H
 #define KEEL_IO_BUS_H
 
-#include "../hypervisor/types.h"
+#include "bus_range.h"
 
 struct io_access {
 	u16 port;
@@ -17,12 +17,7 @@ typedef void (*io_fn)(void *dev, struct io_access *a);
 #define IO_BUS_MAX 16
 
 struct io_bus {
-	struct {
-		u16 base, len;
-		io_fn fn;
-		void *dev;
-		const char *name;
-	} ranges[IO_BUS_MAX];
+	struct bus_range ranges[IO_BUS_MAX];
 	unsigned n;
 	u64 unclaimed; /* accesses to ports no device claims */
 };

@@ -3,17 +3,13 @@
 #ifndef KEEL_MMIO_BUS_H
 #define KEEL_MMIO_BUS_H
 
+#include "bus_range.h"
 #include "mmio.h"
 
 #define MMIO_BUS_MAX 16
 
 struct mmio_bus {
-	struct {
-		u64 base, len;
-		mmio_fn fn;
-		void *dev;
-		const char *name;
-	} ranges[MMIO_BUS_MAX];
+	struct bus_range ranges[MMIO_BUS_MAX];
 	unsigned n;
 	u64 unclaimed;
 };
