@@ -18,7 +18,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
 	hypervisor/platform.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
-	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
+	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
 	devices/bus_range.c devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
