@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests refuse-penryn refuse-lynnfield linux
+INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -32,7 +32,7 @@ HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
 	hypervisor/uart_hw.c hypervisor/time_hw.c \
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
-	vmx/guest_access.c vmx/exit_mmio.c
+	vmx/guest_access.c vmx/exit_mmio.c vmx/paging.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
@@ -77,6 +77,20 @@ $(BUILD)/multiboot-demo.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) s
 $(BUILD)/test.iso: $(BUILD)/keel.elf guests/tests/tests.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/tests.cfg -a "on_idle=shutdown test_hypercalls" \
 		$(TEST_GUEST_ELFS) guests/tests/mbdata.txt
+
+# the same guests, every one under shadow paging
+$(BUILD)/tests-shadow.cfg: guests/tests/tests.cfg scripts/shadow-cfg
+	@mkdir -p $(@D)
+	scripts/shadow-cfg $< >$@
+
+$(BUILD)/test-shadow.iso: $(BUILD)/keel.elf $(BUILD)/tests-shadow.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(BUILD)/tests-shadow.cfg \
+		-a "on_idle=shutdown test_hypercalls" $(TEST_GUEST_ELFS) guests/tests/mbdata.txt
+
+# a CPU with EPT but no unrestricted guest: every VM falls back to shadow paging
+$(BUILD)/test-lynnfield.iso: $(BUILD)/keel.elf guests/tests/lynnfield.cfg $(TEST_GUEST_ELFS) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/lynnfield.cfg \
+		-a "on_idle=shutdown" $(TEST_GUEST_ELFS)
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -167,10 +181,13 @@ integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
 		--cpu core2_penryn_t9600 --refusal --expect 'keel: cannot run VMs: no (EPT|EFER)'
 
-integration-refuse-lynnfield: $(BUILD)/test.iso
-	tests/integration/run $< --name refuse-lynnfield --timeout 120 \
-		--cpu corei5_lynnfield_750 --refusal \
-		--expect 'keel: cannot run VMs: no unrestricted guest'
+integration-lynnfield: $(BUILD)/test-lynnfield.iso
+	tests/integration/run $< --name lynnfield --timeout 300 --cpu corei5_lynnfield_750 \
+		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging'
+
+integration-guests-shadow: $(BUILD)/test-shadow.iso
+	tests/integration/run $< --name guests-shadow --timeout 600 \
+		--expect-file guests/tests/tests.expect
 
 test:
 	@scripts/deps test

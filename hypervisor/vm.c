@@ -103,6 +103,21 @@ void vm_print_exits(const struct vm *vm)
 			exit_reason_name(r), (unsigned long long)s->count,
 			(unsigned long long)s->cycles, (unsigned long long)(s->cycles / s->count));
 	}
+	const struct shadow_stats *st = &vm->shadow.stats;
+	if (vm->paging != VM_PAGING_SHADOW && !st->pages_built)
+		return;
+	kprintf("keel:   shadow paging (%s now, %llu switches): #PF fixed %llu, reflected %llu, "
+		"mmio %llu; pages built %llu, zapped %llu, evicted %llu, in use %u\n",
+		vm->paging == VM_PAGING_SHADOW ? "on" : "off",
+		(unsigned long long)vm->paging_switches, (unsigned long long)st->faults_fixed,
+		(unsigned long long)st->faults_reflected, (unsigned long long)st->faults_mmio,
+		(unsigned long long)st->pages_built, (unsigned long long)st->pages_zapped,
+		(unsigned long long)st->evictions, vm->shadow.nr_used);
+	kprintf("keel:   shadow paging: page-table writes emulated %llu, unprotected %llu, CR3 "
+		"loads %llu (root cache hits %llu), INVLPG %llu, resets %llu\n",
+		(unsigned long long)st->pt_writes, (unsigned long long)st->unprotects,
+		(unsigned long long)st->cr3_switches, (unsigned long long)st->root_hits,
+		(unsigned long long)st->invlpg, (unsigned long long)st->resets);
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {

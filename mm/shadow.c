@@ -44,6 +44,7 @@ struct shadow_meta {
 #define ROLE_MODE_SHIFT	 8
 #define ROLE_MODE(r)	 (((r) >> ROLE_MODE_SHIFT) & 3u)
 #define ROLE_QUAD(r)	 (((r) >> ROLE_QUAD_SHIFT) & 3u)
+#define ROLE_ACC(r)	 (((r) >> ROLE_ACC_SHIFT) & 7u)
 #define ROLE_PAE_ROOT	 BIT(10)
 #define ROLE_NOT_SHADOWS (ROLE_DIRECT | ROLE_PAE_ROOT) /* shadows no guest table */
 
@@ -383,6 +384,28 @@ static u64 leaf_attrs(const struct gwalk *w)
 	return a;
 }
 
+/* A direct table shadows one guest large page (or unpaged memory) with one set of rights:
+ * its other leaves are known without a guest walk, so fill them all now rather than take
+ * a #PF exit for each 4 KiB of a 2 MiB kernel mapping. */
+static void prefetch_direct(struct shadow *sh, u32 idx, u64 proto)
+{
+	u64 *t = table(sh, idx);
+	u64 base = sh->page[idx].gfn;
+	for (unsigned i = 0; i < 512; i++) {
+		if (t[i] & SPTE_P)
+			continue;
+		u64 mfn;
+		enum p2m_type type = sh->ops.lookup(sh->ops.ctx, base + i, &mfn);
+		if (type != P2M_RAM && type != P2M_ROM)
+			continue;
+		u64 e = (mfn << PAGE_SHIFT) | (proto & ~SPTE_ADDR);
+		if (type == P2M_ROM || shadow_protected(sh, base + i))
+			e &= ~(SPTE_RW | SPTE_D);
+		chain_push(sh, rmap_head(sh, mfn), slot(idx, i));
+		t[i] = e;
+	}
+}
+
 enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 			     const struct guest_paging *gp, u64 gva, unsigned access,
 			     const struct gwalk *w)
@@ -453,6 +476,18 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 	if (!(t[i] & SPTE_P))
 		chain_push(sh, rmap_head(sh, mfn), slot(idx, i));
 	t[i] = spte;
+	if (sh->page[idx].role & ROLE_DIRECT) {
+		/* every leaf of a direct table has the table's rights (its role) */
+		u32 racc = ROLE_ACC(sh->page[idx].role);
+		u64 proto = SPTE_P | SPTE_A | leaf_attrs(w);
+		if (racc & ACC_W)
+			proto |= SPTE_RW | SPTE_D;
+		if (racc & ACC_U)
+			proto |= SPTE_US;
+		if (!(racc & ACC_X) && (gp->efer & G_EFER_NXE))
+			proto |= SPTE_NX;
+		prefetch_direct(sh, idx, proto);
+	}
 	return prot && write ? SFILL_WRITE_PROTECTED : r;
 }
 

@@ -46,6 +46,10 @@ struct vcpu_boot {
 /* Builds the VMCS of a vCPU that starts in the given state. NULL or an error. */
 const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot);
 void vmx_vcpu_free(struct vcpu *v);
+/* Frees a VM's shadow page tables. */
+void paging_free(struct vm *vm);
+/* Whether VMs can use EPT on this CPU (EPT with unrestricted guest); else shadow only. */
+extern const char *vmx_no_ept_reason;
 
 enum run_result {
 	RUN_YIELD, /* time slice over or the vCPU halted: pick again */

@@ -530,3 +530,31 @@ TEST(shadow_random_edits_stay_coherent)
 	CHECK(sh.stats.evictions > 0);
 	CHECK(sh.stats.pt_writes > 0);
 }
+
+TEST(shadow_large_page_is_prefetched_whole)
+{
+	setup(0);
+	struct guest_paging gp = long_mode();
+	*q(0x3000 + 3 * 8) |= DI;		     /* the 2 MiB page at va 0x600000 is dirty */
+	*q(0x3000 + 4 * 8) = 0x205000 | P | RW | US; /* frame 0x205 is a page table */
+	*q(0x205000) = 0x9000 | P | RW | US;
+	REQUIRE(shadow_load_root(&sh, &sv, &gp));
+	CHECK_EQ(touch(&gp, 0x800000, 0), SFILL_OK);
+	CHECK_EQ(touch(&gp, 0x600000, 0), SFILL_OK);
+	/* all 512 leaves are there after one fault, writable as the guest's dirty page is */
+	for (u64 va = 0x600000; va < 0x800000; va += 0x1000)
+		if (va - 0x400000 != (u64)MMIO_GFN << 12)
+			CHECK_EQ(shadow_lookup(&sh, &sv, va, NULL), mpa(va - 0x400000));
+	CHECK_EQ(spte_of(0x600000 + ((u64)MMIO_GFN << 12) - 0x200000), 0);
+	CHECK(spte_of(0x7ff000) & RW);
+	/* except the guest page table inside it (frame 0x205 at va 0x605000) */
+	CHECK(spte_of(0x605000));
+	CHECK(!(spte_of(0x605000) & RW));
+	/* the MMIO frame inside an unpaged guest's direct table stays unmapped */
+	setup(0);
+	struct guest_paging up = {.cr0 = 1};
+	REQUIRE(shadow_load_root(&sh, &sv, &up));
+	CHECK_EQ(touch(&up, 0x3e0000, 0), SFILL_OK);
+	CHECK(spte_of(0x3ef000));
+	CHECK_EQ(spte_of((u64)MMIO_GFN << 12), 0);
+}
