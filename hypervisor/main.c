@@ -112,8 +112,12 @@ static void vm_report(const struct vm *vm)
 {
 	const struct vcpu *v = &vm->vcpu[0];
 	vm_print_exits(vm);
-	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
-		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
+	kprintf("keel: vm %s ran %llu cycles in %llu entries on %s paging", vm->name,
+		(unsigned long long)v->run_cycles, (unsigned long long)v->entries,
+		vm->paging == VM_PAGING_SHADOW ? "shadow" : "EPT");
+	if (vm->paging_switches)
+		kprintf(", %llu live paging switches", (unsigned long long)vm->paging_switches);
+	kprintf("\n");
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,

@@ -213,9 +213,11 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 	}
 	vm->paging = to;
 	vm->paging_switches++;
-	if (apply_mode(v))
-		kprintf("keel: vm %s now on %s paging\n", vm->name,
-			to == VM_PAGING_SHADOW ? "shadow" : "EPT");
+	/* paging_switch flips often: say so for the first two and then once in 16 */
+	if (apply_mode(v) && (vm->paging_switches <= 2 || !(vm->paging_switches % 16)))
+		kprintf("keel: vm %s now on %s paging (switch %llu)\n", vm->name,
+			to == VM_PAGING_SHADOW ? "shadow" : "EPT",
+			(unsigned long long)vm->paging_switches);
 }
 
 void paging_before_entry(struct vcpu *v)
