@@ -95,6 +95,8 @@ struct vcpu {
 	struct shadow_vcpu sv;
 	u64 shadow_key;
 	u64 paging_switched_at; /* run_cycles at the last paging_switch flip */
+	u64 pf_last_rip, pf_last_gva; /* the last #PF exit, to notice one that repeats */
+	u32 pf_repeat;
 
 	u64 run_cycles; /* TSC ticks spent in guest mode + handling its exits */
 	u64 entries;

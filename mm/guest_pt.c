@@ -171,6 +171,17 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 			}
 		}
 	}
+	/* a 4 MiB PDE: bit 21, and address bits 39:32 (in 20:13) beyond MAXPHYADDR */
+	if (m == GPM_32BIT && p.complete && p.leaf_level == 1) {
+		unsigned w = gp->maxphyaddr ? gp->maxphyaddr : 36;
+		u64 rsvd = BIT(21);
+		if (w < 40)
+			rsvd |= 0x1fe000ULL & ~((1ULL << (13 + w - 32)) - 1);
+		if (p.entry[0] & rsvd) {
+			fault(out, access, gp, PFEC_PRESENT | PFEC_RSVD);
+			return;
+		}
+	}
 	if (!p.complete) {
 		fault(out, access, gp, 0);
 		return;

@@ -22,8 +22,9 @@ void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
 	if (guest_paging_mode(gp) == GPM_PAE)
 		vcpu_pdptes(v, gp->pdpte);
 	gp->rflags_ac = vcpu_reg(v, REG_RFLAGS) & BIT(18);
-	gp->maxphyaddr = 39; /* what the P2M's tables can hold is far more; Bochs reports 39 */
-	gp->gbpages = true;
+	/* the guest's CPUID passes both through from the CPU */
+	gp->maxphyaddr = vmx_cpu.guest_maxphyaddr;
+	gp->gbpages = vmx_cpu.guest_gbpages;
 }
 
 unsigned vcpu_cpl(struct vcpu *v)

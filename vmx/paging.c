@@ -246,7 +246,7 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 	struct vm *vm = v->vm;
 	u64 efer = v->gefer, cr4 = vcpu_cr4(v);
 	bool lma = efer & EFER_LMA;
-	if (lma && (val >> 39)) { /* beyond MAXPHYADDR (39), PCID no-flush bit included */
+	if (lma && (val >> vmx_cpu.guest_maxphyaddr)) { /* PCID no-flush bit included */
 		vcpu_inject_gp(v);
 		return EXIT_ACT_RESUME;
 	}
@@ -260,7 +260,9 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 			return EXIT_ACT_RESUME;
 		}
 		for (unsigned i = 0; i < 4; i++) {
-			if ((pdpte[i] & 1) && (pdpte[i] & (0x1e6ULL | ~((1ULL << 39) - 1)))) {
+			if ((pdpte[i] & 1) &&
+			    (pdpte[i] & (0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1) |
+					 BIT(63)))) {
 				vcpu_inject_gp(v);
 				return EXIT_ACT_RESUME;
 			}
@@ -287,6 +289,14 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 static enum exit_action unprotect_and_retry(struct vcpu *v, u64 gpa, const char *why)
 {
 	struct vm *vm = v->vm;
+	if (vm->shadow.stats.unprotects < 4) {
+		u8 b[4] = {0};
+		vcpu_fetch_insn(v, b, sizeof(b));
+		pr_info("keel: vm %s: page-table write at rip %llx (%02x %02x %02x %02x) not "
+			"emulated (%s): gpa %llx is no longer shadowed\n",
+			vm->name, (unsigned long long)vcpu_reg(v, REG_RIP), b[0], b[1], b[2], b[3],
+			why, (unsigned long long)gpa);
+	}
 	if (!shadow_unprotect(&vm->shadow, gpa >> PAGE_SHIFT)) {
 		vm_stop(vm,
 			"cannot emulate a write to the active page-table root at gpa %llx, rip "
@@ -296,6 +306,32 @@ static enum exit_action unprotect_and_retry(struct vcpu *v, u64 gpa, const char 
 	}
 	vm->shadow.need_flush = true;
 	return EXIT_ACT_RESUME;
+}
+
+/* The same #PF exit over and over means the shadow does not give the guest what its own
+ * tables grant: say what it is once, for whoever debugs it. */
+static void note_repeat(struct vcpu *v, u64 gva, u32 error, enum shadow_fill r,
+			const struct gwalk *w)
+{
+	u64 rip = vcpu_reg(v, REG_RIP);
+	if (r != SFILL_OK && r != SFILL_FLUSH)
+		return; /* device accesses and emulated writes repeat by nature */
+	if (rip != v->pf_last_rip || gva != v->pf_last_gva) {
+		v->pf_last_rip = rip;
+		v->pf_last_gva = gva;
+		v->pf_repeat = 0;
+		return;
+	}
+	if (++v->pf_repeat != 1000)
+		return;
+	u64 spte = 0, mpa = shadow_lookup(&v->vm->shadow, &v->sv, gva, &spte);
+	pr_warn("keel: vm %s: #PF at rip %llx for %llx (error %x) repeats: guest maps it to gpa "
+		"%llx (level %u, w%u u%u x%u d%u), fill result %d, shadow leaf %llx -> %llx, "
+		"cr3 %llx\n",
+		v->vm->name, (unsigned long long)rip, (unsigned long long)gva, error,
+		(unsigned long long)w->gpa, w->level, w->writable, w->user, w->executable,
+		w->dirty, (int)r, (unsigned long long)spte, (unsigned long long)mpa,
+		(unsigned long long)v->gcr3);
 }
 
 /* A #PF intercepted under shadow paging: the guest's own fault, a shadow to fill, a write
@@ -331,6 +367,7 @@ enum exit_action exit_page_fault(struct vcpu *v, u32 error)
 	}
 	enum shadow_fill r = shadow_fill(sh, &v->sv, &gp, gva, access, &w);
 	const char *why = NULL;
+	note_repeat(v, gva, error, r, &w);
 	switch (r) {
 	case SFILL_FLUSH:
 		vmx_invvpid_addr(vm->vpid, gva);

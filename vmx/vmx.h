@@ -19,6 +19,8 @@ struct vmx_cpu {
 	u64 cr0_must1, cr0_must0, cr4_must1, cr4_must0;
 	u64 cr0_mask, cr4_mask;
 	unsigned preempt_rate;
+	u8 guest_maxphyaddr; /* what guests see in CPUID 0x80000008 (passed through) */
+	bool guest_gbpages;  /* 1 GiB pages, CPUID 0x80000001 EDX[26] (passed through) */
 };
 
 extern struct vmx_cpu vmx_cpu;

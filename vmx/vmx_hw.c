@@ -112,6 +112,11 @@ const char *vmx_init(void)
 	const char *why = vmx_caps_check(&c->caps);
 	if (why)
 		return why;
+	u32 a, b, cx, d;
+	cpuid(0x80000008, 0, &a, &b, &cx, &d);
+	c->guest_maxphyaddr = (u8)(a & 0xff);
+	cpuid(0x80000001, 0, &a, &b, &cx, &d);
+	c->guest_gbpages = d & BIT(26);
 	vmx_no_ept_reason = vmx_caps_ept_check(&c->caps);
 	if (vmx_no_ept_reason)
 		kprintf("vmx: EPT not usable (%s): every VM runs on shadow paging\n",
