@@ -176,27 +176,31 @@ static void test_large_page(void)
 {
 	const uint32_t size = (uint32_t)pt_level_size(&pg.as, 2);
 	const char *name = size == 0x400000 ? "4 MiB page" : "2 MiB page";
-	const uint32_t offsets[3] = {0, 0x1000, size - 0x1000};
+	/* a page number that no other access of this test shares in a direct-mapped TLB of
+	 * 1024 entries (Bochs'), so that its translation stays cached until the INVLPG */
+	const uint32_t probe = size / 2 + 0x80000;
+	const uint32_t offsets[4] = {0, 0x1000, probe, size - 0x1000};
 	uint32_t va = pg_region(), pa = PG_LARGE_BASE;
+	/* what the remapped page will show: guest-physical 0 onwards, through the identity map */
+	const uint32_t remapped = peek32(probe);
 	int ok = 1;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		*(volatile uint32_t *)(pa + offsets[i]) = PG_MARK(pa + offsets[i]);
 	pt_map(&pg.as, va, pa, 2, PTE_P | PTE_W);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		ok &= reads(va + offsets[i], PG_MARK(pa + offsets[i]));
-	check(ok, "%s: reads of its first, second and last 4 KiB see the right frames", name);
+	check(ok, "%s: reads at four offsets up to its last 4 KiB see the right frames", name);
 	uint64_t e = pt_get(&pg.as, va, 2);
 	check((e & PTE_A) && !(e & PTE_D), "%s: reads set A and leave D clear in the PDE", name);
-	pg_expect_ok("large page: a write through it", va + 0x1010, PG_WRITE, 0x1a26e);
-	check(peek32(pa + 0x1010) == 0x1a26e && (pt_get(&pg.as, va, 2) & PTE_D),
-	      "%s: the write lands in the right frame and sets D in the PDE", name);
-	/* onto guest-physical 0 (whose contents the identity map shows), flushed through an
-	 * address in its middle */
+	pg_expect_ok("large page: a write through it", va + probe + 16, PG_WRITE, 0x1a26e);
+	check(pt_get(&pg.as, va, 2) & PTE_D, "%s: the write sets D in the PDE", name);
 	pt_set(&pg.as, va, 2, PTE_P | PTE_W | PTE_PS);
 	invlpg(va + 0x3000);
-	ok = reads(va + 0x1000, peek32(0x1000)) && reads(va + size - 0x1000, peek32(size - 0x1000));
-	check(ok, "%s remapped: INVLPG of an address inside it flushes all of it", name);
+	check(reads(va + probe, remapped),
+	      "%s remapped: INVLPG of another address inside it flushes all of it", name);
+	check(peek32(pa + probe + 16) == 0x1a26e, "%s: the write had landed in the right frame",
+	      name);
 }
 
 static void test_remap(void)
@@ -276,33 +280,42 @@ static void test_protection(void)
 		     PF_P | PF_W);
 }
 
+/* Each edit of an upper entry follows an access that cached the translation (a fault would
+ * have dropped it anyway), so that the INVLPG matters. */
 static void test_upper_levels(void)
 {
-	uint32_t va = pg_region(), f = pg_frame();
+	uint32_t va = pg_region() + PG_REGION_PAGE, f = pg_frame();
 
 	pt_map(&pg.as, va, f, 1, PTE_P | PTE_W);
-	pg_expect_ok("upper levels: the page reads", va, PG_READ, PG_MARK(f));
+	pg_expect_ok("upper levels: the page is written", va + 4, PG_WRITE, 0x4b);
 	uint64_t pde = pt_get(&pg.as, va, 2);
 	pt_set(&pg.as, va, 2, pde & ~PTE_W);
 	invlpg(va);
-	pg_expect_pf("read-only PDE over a writable PTE: a supervisor write", va, PG_WRITE,
+	pg_expect_pf("read-only PDE over a writable PTE (INVLPG): a supervisor write", va, PG_WRITE,
 		     PF_P | PF_W);
+	pt_set(&pg.as, va, 2, pde);
+	invlpg(va);
+	pg_expect_ok("PDE writable again (INVLPG): the page reads", va, PG_READ, PG_MARK(f));
 	pt_set(&pg.as, va, 2, pde & ~PTE_P);
 	invlpg(va);
-	pg_expect_pf("not-present PDE: a read", va, PG_READ, 0);
+	pg_expect_pf("not-present PDE (INVLPG): a read", va, PG_READ, 0);
 	pg_expect_pf("not-present PDE: a write", va, PG_WRITE, PF_W);
 	pt_set(&pg.as, va, 2, pde);
 	pg_expect_ok("PDE present again, without INVLPG: the page reads", va, PG_READ, PG_MARK(f));
 	if (pg.as.mode != PT_MODE_IA32E)
 		return; /* PAE's PDPTEs are loaded at MOV to CR3: paging_pae.c */
 	uint64_t pdpte = pt_get(&pg.as, va, 3);
+	pg_expect_ok("upper levels: the page is written again", va + 4, PG_WRITE, 0x4c);
 	pt_set(&pg.as, va, 3, pdpte & ~PTE_W);
 	invlpg(va);
-	pg_expect_pf("read-only PDPTE over writable PDE and PTE: a supervisor write", va, PG_WRITE,
-		     PF_P | PF_W);
+	pg_expect_pf("read-only PDPTE over writable PDE and PTE (INVLPG): a supervisor write", va,
+		     PG_WRITE, PF_P | PF_W);
+	pt_set(&pg.as, va, 3, pdpte);
+	invlpg(va);
+	pg_expect_ok("PDPTE writable again (INVLPG): the page reads", va, PG_READ, PG_MARK(f));
 	pt_set(&pg.as, va, 3, pdpte & ~PTE_P);
 	invlpg(va);
-	pg_expect_pf("not-present PDPTE: a read", va, PG_READ, 0);
+	pg_expect_pf("not-present PDPTE (INVLPG): a read", va, PG_READ, 0);
 	pt_set(&pg.as, va, 3, pdpte);
 	pg_expect_ok("PDPTE present again, without INVLPG: the page reads", va, PG_READ,
 		     PG_MARK(f));
@@ -372,12 +385,14 @@ static void test_nx(void)
 	invlpg(va);
 	pg_expect_ok("NX cleared again (INVLPG): the call works", va, PG_FETCH, 0x11c0de);
 
-	uint32_t r = pg_region(), c2 = pg_code_frame(0x22c0de);
+	uint32_t r = pg_region() + PG_REGION_PAGE, c2 = pg_code_frame(0x22c0de);
 	pt_map(&pg.as, r, c2, 1, PTE_P | PTE_W);
+	pg_expect_ok("NX clear in PDE and PTE: a call runs the code", r, PG_FETCH, 0x22c0de);
 	uint64_t pde = pt_get(&pg.as, r, 2);
 	pt_set(&pg.as, r, 2, pde | PTE_NX);
 	invlpg(r);
-	pg_expect_pf("NX in the PDE over an executable PTE: a fetch", r, PG_FETCH, PF_P | PF_I);
+	pg_expect_pf("NX in the PDE over an executable PTE (INVLPG): a fetch", r, PG_FETCH,
+		     PF_P | PF_I);
 	pt_set(&pg.as, r, 2, pde);
 	invlpg(r);
 	pg_expect_ok("NX cleared in the PDE (INVLPG): the call works", r, PG_FETCH, 0x22c0de);
@@ -451,28 +466,39 @@ static void test_user(void)
 	user_expect_pf("CPL 3: a read of a not-present page", np, PG_READ, PF_U);
 	user_expect_pf("CPL 3: a write to a not-present page", np, PG_WRITE, PF_W | PF_U);
 
-	uint32_t r = pg_region(), rf = pg_frame();
+	/* upper entries: each edit follows a user access that cached the translation */
+	uint32_t r = pg_region() + PG_REGION_PAGE, rf = pg_frame();
 	pt_map(&pg.as, r, rf, 1, PTE_P | PTE_W | PTE_U);
+	user_expect_ok("CPL 3: a write to a user page in a region of its own", r + 4, PG_WRITE, 7);
 	uint64_t pde = pt_get(&pg.as, r, 2);
 	pt_set(&pg.as, r, 2, pde & ~PTE_U);
 	invlpg(r);
-	user_expect_pf("CPL 3: a read under a supervisor PDE (user PTE)", r, PG_READ, PF_P | PF_U);
+	user_expect_pf("CPL 3: a read under a supervisor PDE (user PTE, INVLPG)", r, PG_READ,
+		       PF_P | PF_U);
+	pt_set(&pg.as, r, 2, pde);
+	invlpg(r);
+	user_expect_ok("CPL 3: the PDE a user one again (INVLPG): a write works", r + 4, PG_WRITE,
+		       8);
 	pt_set(&pg.as, r, 2, pde & ~PTE_W);
 	invlpg(r);
-	user_expect_ok("CPL 3: a read under a read-only PDE", r, PG_READ, PG_MARK(rf));
-	user_expect_pf("CPL 3: a write under a read-only PDE (writable PTE)", r, PG_WRITE,
-		       PF_P | PF_W | PF_U);
+	user_expect_pf("CPL 3: a write under a read-only PDE (writable PTE, INVLPG)", r + 4,
+		       PG_WRITE, PF_P | PF_W | PF_U);
+	user_expect_ok("CPL 3: a read under a read-only PDE works", r, PG_READ, PG_MARK(rf));
 	pt_set(&pg.as, r, 2, pde);
 	invlpg(r);
 	if (pg.as.mode == PT_MODE_IA32E) {
 		uint64_t pdpte = pt_get(&pg.as, r, 3);
+		user_expect_ok("CPL 3: the page reads before the PDPTE edit", r, PG_READ,
+			       PG_MARK(rf));
 		pt_set(&pg.as, r, 3, pdpte & ~PTE_U);
 		invlpg(r);
-		user_expect_pf("CPL 3: a read under a supervisor PDPTE", r, PG_READ, PF_P | PF_U);
+		user_expect_pf("CPL 3: a read under a supervisor PDPTE (INVLPG)", r, PG_READ,
+			       PF_P | PF_U);
 		pt_set(&pg.as, r, 3, pdpte);
 		invlpg(r);
 	}
-	user_expect_ok("CPL 3: the PDE restored, the read works", r, PG_READ, PG_MARK(rf));
+	user_expect_ok("CPL 3: the upper entries restored, the read works", r, PG_READ,
+		       PG_MARK(rf));
 
 	pt_map_identity(&pg.as, PG_RAM_END, 0);
 	write_cr3(read_cr3());
@@ -622,6 +648,7 @@ static void test_table_maps_itself(void)
 	uint32_t va = pg_slot(), self = pg_slot(), f1 = pg_frame(), f2 = pg_frame();
 
 	pt_map(&pg.as, va, f1, 1, PTE_P | PTE_W);
+	pg_expect_ok("table mapping itself: the page reads before", va, PG_READ, PG_MARK(f1));
 	uint32_t table = pt_entry_addr(&pg.as, va, 1) & ~0xfffu;
 	pt_map(&pg.as, self, table, 1, PTE_P | PTE_W);
 	uint32_t lin_va = self + (pt_entry_addr(&pg.as, va, 1) & 0xfff);
@@ -672,7 +699,7 @@ static void test_address_spaces(void)
 {
 	struct pt as2;
 	uint32_t x = pg_slot(), fa = pg_frame(), fb = pg_frame(), fc = pg_frame();
-	uint32_t s = pg_region(), fs1 = pg_frame(), fs2 = pg_frame();
+	uint32_t s = pg_region() + PG_REGION_PAGE, fs1 = pg_frame(), fs2 = pg_frame();
 	int ok = 1;
 
 	pt_init(&as2, pg.as.mode);

@@ -32,6 +32,12 @@ uint32_t pg_code_frame(uint32_t ret);
 uint32_t pg_slot(void);
 /* A fresh 4 MiB-aligned linear region: its own PDE (two with 2 MiB PDEs). */
 uint32_t pg_region(void);
+/*
+ * Where in a region the checks that edit upper entries put their page: its page number
+ * shares no entry of a direct-mapped 1024-entry TLB (Bochs') with the tables, frames and
+ * code, so the translation stays cached until an INVLPG has to remove it.
+ */
+#define PG_REGION_PAGE 0x1e5000u
 const char *pg_level_name(unsigned level);
 
 /*

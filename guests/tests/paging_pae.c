@@ -5,7 +5,7 @@
 /* PDPTEs live in registers: an edit in memory waits for the next MOV to CR3 (SDM 4.4.1). */
 static void test_pdpte_registers(void)
 {
-	uint32_t va = pg_region(), f = pg_frame();
+	uint32_t va = pg_region() + PG_REGION_PAGE, f = pg_frame();
 
 	pt_map(&pg.as, va, f, 1, PTE_P | PTE_W);
 	pg_expect_ok("PAE: a page under PDPTE 1 reads", va, PG_READ, PG_MARK(f));
