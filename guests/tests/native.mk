@@ -7,11 +7,16 @@
 NG_ELFS := $(PAGING_GUESTS:%=$(BUILD)/guests/%.elf)
 NG_LOG := $(BUILD)/results/native-guests.serial.log
 
-# 1 once Keel has shadow paging: `make integration` (and so `make test`) then boots
-# paging-shadow.cfg too, and test-paging-native compares that run with native as well.
-PAGING_SHADOW ?= 0
-# the Keel runs compared with native: integration-guests (EPT) and integration-paging-shadow
+# The Keel runs compared with native: integration-guests (tests.cfg: paging = ept), and an
+# integration-guests-shadow (the whole test ISO switched to shadow paging, same VM names)
+# when `make integration` has one.
 PAGING_KEEL_LOGS := $(BUILD)/results/guests.serial.log
+ifneq ($(filter guests-shadow,$(INTEGRATION_COUNTS)),)
+PAGING_KEEL_LOGS += $(BUILD)/results/guests-shadow.serial.log
+endif
+# 1 to boot paging-shadow.cfg (just the paging guests, as <name>-shadow with paging = shadow)
+# in `make integration` (and so `make test`) and compare that run with native as well.
+PAGING_SHADOW ?= 0
 ifeq ($(PAGING_SHADOW),1)
 INTEGRATION_COUNTS += paging-shadow
 PAGING_KEEL_LOGS += $(BUILD)/results/paging-shadow.serial.log
