@@ -36,8 +36,7 @@ static void test_gb_page(void)
 	check(*(volatile uint32_t *)(g + 8) == 0x1e9,
 	      "1 GiB page: the write had landed in the frame");
 	pg_expect_ok("1 GiB page, read-only: a read works", GB_VA + f, PG_READ, PG_MARK(f));
-	pt_set(&pg.as, GB_VA, 3, pt_get(&pg.as, GB_VA, 3) & ~PTE_P);
-	invlpg(GB_VA);
+	pg_set_flush(GB_VA, 3, pt_get(&pg.as, GB_VA, 3) & ~PTE_P);
 	pg_expect_pf("1 GiB page made not-present (INVLPG): a read", GB_VA + f, PG_READ, 0);
 	pt_set(&pg.as, GB_VA, 3, 0);
 }

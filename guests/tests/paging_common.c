@@ -17,15 +17,23 @@ static uint32_t next_frame = PG_FRAME_BASE;
 static uint32_t next_slot = TEST_VA;
 static uint32_t next_region = REGION_BASE;
 
-uint32_t pg_frame(void)
+/* The next `step` bytes of a bump allocator that ends the test when it runs out. */
+static uint32_t take(uint32_t *next, uint32_t step, uint32_t end, const char *what)
 {
-	uint32_t pa = next_frame;
+	uint32_t at = *next;
 
-	if (pa >= PG_RAM_END) {
-		fail("out of test frames");
+	if (at >= end) {
+		fail("out of test %s", what);
 		test_exit();
 	}
-	next_frame += 4096;
+	*next += step;
+	return at;
+}
+
+uint32_t pg_frame(void)
+{
+	uint32_t pa = take(&next_frame, 4096, PG_RAM_END, "frames");
+
 	memset((void *)pa, 0, 4096);
 	*(volatile uint32_t *)pa = PG_MARK(pa);
 	return pa;
@@ -45,26 +53,12 @@ uint32_t pg_code_frame(uint32_t ret)
 
 uint32_t pg_slot(void)
 {
-	uint32_t va = next_slot;
-
-	if (va >= SLOTS_END) {
-		fail("out of test slots");
-		test_exit();
-	}
-	next_slot += 4096;
-	return va;
+	return take(&next_slot, 4096, SLOTS_END, "slots");
 }
 
 uint32_t pg_region(void)
 {
-	uint32_t va = next_region;
-
-	if (va >= REGIONS_END) {
-		fail("out of test regions");
-		test_exit();
-	}
-	next_region += 0x400000;
-	return va;
+	return take(&next_region, 0x400000, REGIONS_END, "regions");
 }
 
 const char *pg_level_name(unsigned level)
@@ -121,6 +115,12 @@ void pg_expect_ok(const char *what, uint32_t va, enum pg_access a, uint32_t want
 		fail("%s (got 0x%x, want 0x%x)", what, pg_value, want);
 	else
 		pass("%s", what);
+}
+
+void pg_set_flush(uint32_t va, unsigned level, uint64_t e)
+{
+	pt_set(&pg.as, va, level, e);
+	invlpg(va);
 }
 
 /* Quietly: does va read `want`? For preconditions folded into one check. */
@@ -209,8 +209,7 @@ static void test_remap(void)
 
 	pt_map(&pg.as, va, f1, 1, PTE_P | PTE_W);
 	pg_expect_ok("remap: before, a read sees the first frame", va, PG_READ, PG_MARK(f1));
-	pt_set(&pg.as, va, 1, f2 | PTE_P | PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 1, f2 | PTE_P | PTE_W);
 	pg_expect_ok("remap + INVLPG: a read sees the new frame", va, PG_READ, PG_MARK(f2));
 	pg_expect_ok("remap + INVLPG: a write", va + 4, PG_WRITE, 0x2e3a9);
 	check(peek32(f2 + 4) == 0x2e3a9 && peek32(f1 + 4) == 0,
@@ -271,11 +270,9 @@ static void test_protection(void)
 	pg_expect_ok("read-only page: a read works", va, PG_READ, PG_MARK(f));
 	pg_expect_pf("read-only page: a supervisor write with CR0.WP=1", va, PG_WRITE, PF_P | PF_W);
 	check(peek32(f) == PG_MARK(f), "read-only page: the faulting write changed nothing");
-	pt_set(&pg.as, va, 1, pt_get(&pg.as, va, 1) | PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 1, pt_get(&pg.as, va, 1) | PTE_W);
 	pg_expect_ok("read-only page made writable (INVLPG): the write works", va, PG_WRITE, 5);
-	pt_set(&pg.as, va, 1, pt_get(&pg.as, va, 1) & ~PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 1, pt_get(&pg.as, va, 1) & ~PTE_W);
 	pg_expect_pf("writable page made read-only (INVLPG): a supervisor write", va, PG_WRITE,
 		     PF_P | PF_W);
 }
@@ -289,15 +286,12 @@ static void test_upper_levels(void)
 	pt_map(&pg.as, va, f, 1, PTE_P | PTE_W);
 	pg_expect_ok("upper levels: the page is written", va + 4, PG_WRITE, 0x4b);
 	uint64_t pde = pt_get(&pg.as, va, 2);
-	pt_set(&pg.as, va, 2, pde & ~PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 2, pde & ~PTE_W);
 	pg_expect_pf("read-only PDE over a writable PTE (INVLPG): a supervisor write", va, PG_WRITE,
 		     PF_P | PF_W);
-	pt_set(&pg.as, va, 2, pde);
-	invlpg(va);
+	pg_set_flush(va, 2, pde);
 	pg_expect_ok("PDE writable again (INVLPG): the page reads", va, PG_READ, PG_MARK(f));
-	pt_set(&pg.as, va, 2, pde & ~PTE_P);
-	invlpg(va);
+	pg_set_flush(va, 2, pde & ~PTE_P);
 	pg_expect_pf("not-present PDE (INVLPG): a read", va, PG_READ, 0);
 	pg_expect_pf("not-present PDE: a write", va, PG_WRITE, PF_W);
 	pt_set(&pg.as, va, 2, pde);
@@ -306,15 +300,12 @@ static void test_upper_levels(void)
 		return; /* PAE's PDPTEs are loaded at MOV to CR3: paging_pae.c */
 	uint64_t pdpte = pt_get(&pg.as, va, 3);
 	pg_expect_ok("upper levels: the page is written again", va + 4, PG_WRITE, 0x4c);
-	pt_set(&pg.as, va, 3, pdpte & ~PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 3, pdpte & ~PTE_W);
 	pg_expect_pf("read-only PDPTE over writable PDE and PTE (INVLPG): a supervisor write", va,
 		     PG_WRITE, PF_P | PF_W);
-	pt_set(&pg.as, va, 3, pdpte);
-	invlpg(va);
+	pg_set_flush(va, 3, pdpte);
 	pg_expect_ok("PDPTE writable again (INVLPG): the page reads", va, PG_READ, PG_MARK(f));
-	pt_set(&pg.as, va, 3, pdpte & ~PTE_P);
-	invlpg(va);
+	pg_set_flush(va, 3, pdpte & ~PTE_P);
 	pg_expect_pf("not-present PDPTE (INVLPG): a read", va, PG_READ, 0);
 	pt_set(&pg.as, va, 3, pdpte);
 	pg_expect_ok("PDPTE present again, without INVLPG: the page reads", va, PG_READ,
@@ -334,14 +325,12 @@ static void test_reserved_bits(void)
 		return;
 	}
 	if (pg.maxphys < 52) {
-		pt_set(&pg.as, va, 1, f | PTE_P | PTE_W | (1ull << pg.maxphys));
-		invlpg(va);
+		pg_set_flush(va, 1, f | PTE_P | PTE_W | (1ull << pg.maxphys));
 		pg_expect_pf("PTE with address bit MAXPHYADDR set (reserved): a read", va, PG_READ,
 			     PF_P | PF_RSVD);
 		pg_expect_pf("PTE with address bit MAXPHYADDR set (reserved): a write", va,
 			     PG_WRITE, PF_P | PF_W | PF_RSVD);
-		pt_set(&pg.as, va, 1, f | PTE_P | PTE_W);
-		invlpg(va);
+		pg_set_flush(va, 1, f | PTE_P | PTE_W);
 		pg_expect_ok("PTE without the reserved bit again: the read works", va, PG_READ,
 			     PG_MARK(f));
 	} else {
@@ -355,8 +344,7 @@ static void test_reserved_bits(void)
 		return;
 	}
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~(uint64_t)EFER_NXE);
-	pt_set(&pg.as, va, 1, f | PTE_P | PTE_W | PTE_NX);
-	invlpg(va);
+	pg_set_flush(va, 1, f | PTE_P | PTE_W | PTE_NX);
 	pg_expect_pf("PTE with bit 63 (NX) set while EFER.NXE=0 (reserved): a read", va, PG_READ,
 		     PF_P | PF_RSVD);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
@@ -377,24 +365,20 @@ static void test_nx(void)
 	uint32_t va = pg_slot(), c = pg_code_frame(0x11c0de);
 	pt_map(&pg.as, va, c, 1, PTE_P | PTE_W);
 	pg_expect_ok("NX clear: a call runs the page's code", va, PG_FETCH, 0x11c0de);
-	pt_set(&pg.as, va, 1, pt_get(&pg.as, va, 1) | PTE_NX);
-	invlpg(va);
+	pg_set_flush(va, 1, pt_get(&pg.as, va, 1) | PTE_NX);
 	pg_expect_pf("NX set (INVLPG): a supervisor fetch", va, PG_FETCH, PF_P | PF_I);
 	pg_expect_ok("NX set: a read of the page works", va, PG_READ, peek32(c));
-	pt_set(&pg.as, va, 1, pt_get(&pg.as, va, 1) & ~PTE_NX);
-	invlpg(va);
+	pg_set_flush(va, 1, pt_get(&pg.as, va, 1) & ~PTE_NX);
 	pg_expect_ok("NX cleared again (INVLPG): the call works", va, PG_FETCH, 0x11c0de);
 
 	uint32_t r = pg_region() + PG_REGION_PAGE, c2 = pg_code_frame(0x22c0de);
 	pt_map(&pg.as, r, c2, 1, PTE_P | PTE_W);
 	pg_expect_ok("NX clear in PDE and PTE: a call runs the code", r, PG_FETCH, 0x22c0de);
 	uint64_t pde = pt_get(&pg.as, r, 2);
-	pt_set(&pg.as, r, 2, pde | PTE_NX);
-	invlpg(r);
+	pg_set_flush(r, 2, pde | PTE_NX);
 	pg_expect_pf("NX in the PDE over an executable PTE (INVLPG): a fetch", r, PG_FETCH,
 		     PF_P | PF_I);
-	pt_set(&pg.as, r, 2, pde);
-	invlpg(r);
+	pg_set_flush(r, 2, pde);
 	pg_expect_ok("NX cleared in the PDE (INVLPG): the call works", r, PG_FETCH, 0x22c0de);
 	pg_expect_pf("fetch from a not-present page (EFER.NXE=1: I/D set)", pg_slot(), PG_FETCH,
 		     PF_I);
@@ -471,31 +455,25 @@ static void test_user(void)
 	pt_map(&pg.as, r, rf, 1, PTE_P | PTE_W | PTE_U);
 	user_expect_ok("CPL 3: a write to a user page in a region of its own", r + 4, PG_WRITE, 7);
 	uint64_t pde = pt_get(&pg.as, r, 2);
-	pt_set(&pg.as, r, 2, pde & ~PTE_U);
-	invlpg(r);
+	pg_set_flush(r, 2, pde & ~PTE_U);
 	user_expect_pf("CPL 3: a read under a supervisor PDE (user PTE, INVLPG)", r, PG_READ,
 		       PF_P | PF_U);
-	pt_set(&pg.as, r, 2, pde);
-	invlpg(r);
+	pg_set_flush(r, 2, pde);
 	user_expect_ok("CPL 3: the PDE a user one again (INVLPG): a write works", r + 4, PG_WRITE,
 		       8);
-	pt_set(&pg.as, r, 2, pde & ~PTE_W);
-	invlpg(r);
+	pg_set_flush(r, 2, pde & ~PTE_W);
 	user_expect_pf("CPL 3: a write under a read-only PDE (writable PTE, INVLPG)", r + 4,
 		       PG_WRITE, PF_P | PF_W | PF_U);
 	user_expect_ok("CPL 3: a read under a read-only PDE works", r, PG_READ, PG_MARK(rf));
-	pt_set(&pg.as, r, 2, pde);
-	invlpg(r);
+	pg_set_flush(r, 2, pde);
 	if (pg.as.mode == PT_MODE_IA32E) {
 		uint64_t pdpte = pt_get(&pg.as, r, 3);
 		user_expect_ok("CPL 3: the page reads before the PDPTE edit", r, PG_READ,
 			       PG_MARK(rf));
-		pt_set(&pg.as, r, 3, pdpte & ~PTE_U);
-		invlpg(r);
+		pg_set_flush(r, 3, pdpte & ~PTE_U);
 		user_expect_pf("CPL 3: a read under a supervisor PDPTE (INVLPG)", r, PG_READ,
 			       PF_P | PF_U);
-		pt_set(&pg.as, r, 3, pdpte);
-		invlpg(r);
+		pg_set_flush(r, 3, pdpte);
 	}
 	user_expect_ok("CPL 3: the upper entries restored, the read works", r, PG_READ,
 		       PG_MARK(rf));
@@ -615,8 +593,7 @@ static void test_code_remap(void)
 
 	pt_map(&pg.as, va, c1, 1, PTE_P | PTE_W);
 	pg_expect_ok("code page: a call runs the mapped code", va, PG_FETCH, 0xc0de1);
-	pt_set(&pg.as, va, 1, c2 | PTE_P | PTE_W);
-	invlpg(va);
+	pg_set_flush(va, 1, c2 | PTE_P | PTE_W);
 	pg_expect_ok("code page remapped (INVLPG): a call runs the new frame's code", va, PG_FETCH,
 		     0xc0de2);
 	*(volatile uint8_t *)(c2 + 1) = 0x33; /* mov $0xc0d33, %eax */
@@ -666,8 +643,7 @@ static void test_table_maps_itself(void)
 		     PF_P | PF_W);
 	pg_expect_ok("table mapping itself, now read-only: a read through it works", lin_va,
 		     PG_READ, (uint32_t)pt_get(&pg.as, va, 1));
-	pt_set(&pg.as, self, 1, 0);
-	invlpg(self);
+	pg_set_flush(self, 1, 0);
 }
 
 /* A page used as data (and written through a cached writable translation) that becomes a
@@ -729,8 +705,7 @@ static void test_address_spaces(void)
 		     PG_MARK(fs1));
 	pt_switch(&as2);
 	pg_expect_ok("shared table: the second reads the same frame", s, PG_READ, PG_MARK(fs1));
-	pt_set(&pg.as, s, 1, fs2 | PTE_P | PTE_W);
-	invlpg(s);
+	pg_set_flush(s, 1, fs2 | PTE_P | PTE_W);
 	pg_expect_ok("shared table: an edit is seen in the second (INVLPG)", s, PG_READ,
 		     PG_MARK(fs2));
 	pt_switch(&pg.as);
@@ -760,8 +735,7 @@ static void test_global(void)
 	write_cr4(read_cr4() | CR4_PGE);
 	pt_map(&pg.as, va, f1, 1, PTE_P | PTE_W | PTE_G);
 	pg_expect_ok("global page (CR4.PGE=1): a read sees the frame", va, PG_READ, PG_MARK(f1));
-	pt_set(&pg.as, va, 1, f2 | PTE_P | PTE_W | PTE_G);
-	invlpg(va);
+	pg_set_flush(va, 1, f2 | PTE_P | PTE_W | PTE_G);
 	pg_expect_ok("global page: INVLPG flushes it", va, PG_READ, PG_MARK(f2));
 	pt_set(&pg.as, va, 1, f3 | PTE_P | PTE_W | PTE_G);
 	write_cr4(read_cr4() & ~CR4_PGE);
@@ -769,8 +743,7 @@ static void test_global(void)
 	pg_expect_ok("global page: clearing and setting CR4.PGE flushes it", va, PG_READ,
 		     PG_MARK(f3));
 	write_cr4(read_cr4() & ~CR4_PGE);
-	pt_set(&pg.as, va, 1, 0);
-	invlpg(va);
+	pg_set_flush(va, 1, 0);
 }
 
 static void test_smep(void)

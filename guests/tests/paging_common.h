@@ -39,6 +39,8 @@ uint32_t pg_region(void);
  */
 #define PG_REGION_PAGE 0x1e5000u
 const char *pg_level_name(unsigned level);
+/* Writes va's entry at `level` in the tests' address space, then INVLPG va. */
+void pg_set_flush(uint32_t va, unsigned level, uint64_t e);
 
 /*
  * One access at CPL 0: a 4-byte read, a 4-byte write of val, or a call (the page must hold

@@ -1,6 +1,6 @@
 # Build rules for the bare-metal test guests (multiboot v1, ELF32 at 1 MiB), included from
-# the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS and the
-# phony target test-guests; every private variable starts with TG_.
+# the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS,
+# PAGING_GUESTS and the phony target test-guests; every private variable starts with TG_.
 
 # the paging guests: one test body (paging_common.c) run in each paging mode
 PAGING_GUESTS := paging32 paging_pae paging64

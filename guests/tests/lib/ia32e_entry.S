@@ -132,13 +132,18 @@ invlpg64_body:
 	lretl
 
 	.code32
+/* Copies the cdecl argument at `off`(%esp) (8 bytes) to `to`. */
+	.macro arg64 off, to
+	movl \off(%esp), %eax
+	movl %eax, \to
+	movl \off + 4(%esp), %eax
+	movl %eax, \to + 4
+	.endm
+
 /* uint64_t peek64(uint64_t lin) */
 	.globl peek64
 peek64:
-	movl 4(%esp), %eax
-	movl %eax, lm_lin
-	movl 8(%esp), %eax
-	movl %eax, lm_lin + 4
+	arg64 4, lm_lin
 	lcall $KERNEL_CS64, $peek64_body
 	movl lm_val, %eax
 	movl lm_val + 4, %edx
@@ -147,24 +152,15 @@ peek64:
 /* void poke64(uint64_t lin, uint64_t val) */
 	.globl poke64
 poke64:
-	movl 4(%esp), %eax
-	movl %eax, lm_lin
-	movl 8(%esp), %eax
-	movl %eax, lm_lin + 4
-	movl 12(%esp), %eax
-	movl %eax, lm_val
-	movl 16(%esp), %eax
-	movl %eax, lm_val + 4
+	arg64 4, lm_lin
+	arg64 12, lm_val
 	lcall $KERNEL_CS64, $poke64_body
 	ret
 
 /* void invlpg64(uint64_t lin) */
 	.globl invlpg64
 invlpg64:
-	movl 4(%esp), %eax
-	movl %eax, lm_lin
-	movl 8(%esp), %eax
-	movl %eax, lm_lin + 4
+	arg64 4, lm_lin
 	lcall $KERNEL_CS64, $invlpg64_body
 	ret
 
