@@ -39,6 +39,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
 
 include guests/tests/tests.mk
+include guests/tests/native.mk
 include guests/linux/linux.mk
 
 FUZZERS := emulate config
@@ -194,8 +195,9 @@ test:
 	@rm -f $(BUILD)/results/*.counts
 	@$(MAKE) --no-print-directory unit || true
 	@$(MAKE) --no-print-directory -k integration || true
+	@$(MAKE) --no-print-directory test-paging-native || true
 	@tests/summary $(BUILD)/results/unit.counts \
-		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts)
+		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/paging-native.counts
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')
