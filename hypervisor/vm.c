@@ -113,11 +113,13 @@ void vm_print_exits(const struct vm *vm)
 		(unsigned long long)st->faults_reflected, (unsigned long long)st->faults_mmio,
 		(unsigned long long)st->pages_built, (unsigned long long)st->pages_zapped,
 		(unsigned long long)st->evictions, vm->shadow.nr_used);
-	kprintf("keel:   shadow paging: page-table writes emulated %llu, unprotected %llu, CR3 "
-		"loads %llu (root cache hits %llu), INVLPG %llu, resets %llu\n",
+	kprintf("keel:   shadow paging: page-table writes emulated %llu, unprotected %llu (%llu "
+		"rewritten as data), CR3 loads %llu (root cache hits %llu), INVLPG %llu, resets "
+		"%llu\n",
 		(unsigned long long)st->pt_writes, (unsigned long long)st->unprotects,
-		(unsigned long long)st->cr3_switches, (unsigned long long)st->root_hits,
-		(unsigned long long)st->invlpg, (unsigned long long)st->resets);
+		(unsigned long long)st->floods, (unsigned long long)st->cr3_switches,
+		(unsigned long long)st->root_hits, (unsigned long long)st->invlpg,
+		(unsigned long long)st->resets);
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {

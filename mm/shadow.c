@@ -434,6 +434,7 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 		want_at(gp, m, gva, w, level - 1, acc, &want_gfn, &want_role);
 		u64 *t = table(sh, idx);
 		struct shadow_meta *mt = meta(sh, idx);
+		sh->page[idx].writes = 0; /* in use as a table */
 		if ((t[i] & SPTE_P) && mt->child[i]) {
 			const struct shadow_page *c = &sh->page[mt->child[i] - 1];
 			if (c->gfn == want_gfn && c->role == want_role) {
@@ -470,6 +471,7 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 	unsigned i = (unsigned)(gva >> PAGE_SHIFT) & 511;
 	u64 *t = table(sh, idx);
 	u64 old = t[i];
+	sh->page[idx].writes = 0;
 	enum shadow_fill r = (old & SPTE_P) ? SFILL_FLUSH : SFILL_OK;
 	if ((old & SPTE_P) && (old & SPTE_ADDR) != (spte & SPTE_ADDR))
 		zap_entry(sh, idx, i);
@@ -507,12 +509,15 @@ bool shadow_write(struct shadow *sh, u64 gpa, u64 len)
 	if (off + len > PAGE_SIZE)
 		len = PAGE_SIZE - off;
 	u32 next;
+	bool flood = false;
 	for (u32 i = sh->hash[hash_gfn(gfn)]; i; i = next) {
 		struct shadow_page *sp = &sh->page[i - 1];
 		next = sp->hash_next;
 		if (sp->gfn != gfn || (sp->role & ROLE_NOT_SHADOWS))
 			continue;
 		found = true;
+		if (++sp->writes >= SHADOW_FLOOD)
+			flood = true;
 		unsigned level = ROLE_LEVEL(sp->role);
 		if (ROLE_MODE(sp->role) != GPM_32BIT) {
 			zap_range(sh, i - 1, off / 8, (unsigned)((off + len - 1) / 8));
@@ -534,6 +539,8 @@ bool shadow_write(struct shadow *sh, u64 gpa, u64 len)
 	}
 	if (found)
 		sh->stats.pt_writes++;
+	if (flood && shadow_unprotect(sh, gfn))
+		sh->stats.floods++;
 	return found;
 }
 

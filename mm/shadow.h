@@ -13,6 +13,9 @@
 #define SHADOW_MAX_PAGES 2048 /* per VM: 8 MiB of shadow tables at most */
 #define SHADOW_HASH	 1024
 #define SHADOW_RMAP	 8192
+/* Emulated writes to a shadowed table with no walk through it in between, after which it
+ * is taken for a page reused as data and unshadowed (it is shadowed again when used). */
+#define SHADOW_FLOOD 3
 
 struct shadow_ops {
 	u64 (*alloc)(void *ctx); /* a zeroed machine frame, 0 when none */
@@ -31,6 +34,7 @@ struct shadow_page {
 	u32 hash_next; /* index + 1 of the next page in its hash chain, 0 at the end */
 	u32 parents;   /* slot + 1 of the first entry pointing here, 0 none */
 	u16 roots;     /* vCPUs using it as their root */
+	u8 writes;     /* emulated writes since a walk last went through it */
 	bool used;
 };
 
@@ -42,6 +46,7 @@ struct shadow_stats {
 	u64 pages_zapped;     /* shadow pages dropped (eviction, unprotect, reset) */
 	u64 pt_writes;	      /* emulated writes to guest page tables */
 	u64 unprotects;	      /* guest tables given back their write access */
+	u64 floods;	      /* of which: written again and again, not used as a table */
 	u64 cr3_switches;     /* root loads */
 	u64 root_hits;	      /* root loads that found the root in the cache */
 	u64 evictions;	      /* pages dropped to make room */
@@ -93,7 +98,8 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 			     const struct gwalk *w);
 
 /* Guest RAM [gpa, gpa + len) was written by the hypervisor on the guest's behalf (an
- * emulated instruction, string I/O): zap the shadow entries that shadow what changed.
+ * emulated instruction, string I/O): zap the shadow entries that shadow what changed, and
+ * stop shadowing a frame written SHADOW_FLOOD times without being used as a table.
  * Returns true if the frame is shadowed as a guest table. */
 bool shadow_write(struct shadow *sh, u64 gpa, u64 len);
 /* Is this guest frame shadowed as a table (and so write-protected)? */

@@ -261,8 +261,8 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 		}
 		for (unsigned i = 0; i < 4; i++) {
 			if ((pdpte[i] & 1) &&
-			    (pdpte[i] & (0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1) |
-					 BIT(63)))) {
+			    (pdpte[i] &
+			     (0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1) | BIT(63)))) {
 				vcpu_inject_gp(v);
 				return EXIT_ACT_RESUME;
 			}
@@ -329,8 +329,8 @@ static void note_repeat(struct vcpu *v, u64 gva, u32 error, enum shadow_fill r,
 		"%llx (level %u, w%u u%u x%u d%u), fill result %d, shadow leaf %llx -> %llx, "
 		"cr3 %llx\n",
 		v->vm->name, (unsigned long long)rip, (unsigned long long)gva, error,
-		(unsigned long long)w->gpa, w->level, w->writable, w->user, w->executable,
-		w->dirty, (int)r, (unsigned long long)spte, (unsigned long long)mpa,
+		(unsigned long long)w->gpa, w->level, w->writable, w->user, w->executable, w->dirty,
+		(int)r, (unsigned long long)spte, (unsigned long long)mpa,
 		(unsigned long long)v->gcr3);
 }
 

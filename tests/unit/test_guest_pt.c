@@ -281,7 +281,8 @@ TEST(guest_walk_pae_paging)
 TEST(guest_walk_32bit_4m_reserved_bits)
 {
 	memset(gmem, 0, sizeof(gmem));
-	struct guest_paging gp = {.cr0 = CR0_PG_WP, .cr3 = 0x1000, .cr4 = CR4_PSE, .maxphyaddr = 36};
+	struct guest_paging gp = {
+	    .cr0 = CR0_PG_WP, .cr3 = 0x1000, .cr4 = CR4_PSE, .maxphyaddr = 36};
 	struct gwalk w;
 	*d(0x1000 + 4 * 1) = 0x400000 | P | RW | PS;
 	guest_walk(&gp, &mem, 0x412345, 0, false, &w);

@@ -485,7 +485,7 @@ static u64 rnd(u64 n)
 
 TEST(shadow_random_edits_stay_coherent)
 {
-	setup(12);
+	setup(7);
 	struct guest_paging gp = long_mode();
 	/* tables live in frames 0x10-0x1f, data in 0x100-0x1ff; PD 0x3000 indexes 0-7 */
 	for (u64 i = 0; i < 8; i++)
@@ -557,4 +557,33 @@ TEST(shadow_large_page_is_prefetched_whole)
 	CHECK_EQ(touch(&up, 0x3e0000, 0), SFILL_OK);
 	CHECK(spte_of(0x3ef000));
 	CHECK_EQ(spte_of((u64)MMIO_GFN << 12), 0);
+}
+
+TEST(shadow_table_reused_as_data_is_unshadowed)
+{
+	setup(0);
+	struct guest_paging gp = long_mode();
+	REQUIRE(shadow_load_root(&sh, &sv, &gp));
+	CHECK_EQ(touch(&gp, 0x405000, 0), SFILL_OK);
+	REQUIRE(shadow_protected(&sh, 0x4));
+	/* writes with walks in between keep it shadowed */
+	for (int i = 0; i < 5; i++) {
+		CHECK(shadow_write(&sh, 0x4000 + 5 * 8, 8));
+		CHECK_EQ(touch(&gp, 0x405000, 0), SFILL_OK);
+	}
+	CHECK(shadow_protected(&sh, 0x4));
+	/* three in a row with nothing using it: the guest is filling a data page */
+	shadow_write(&sh, 0x4100, 8);
+	shadow_write(&sh, 0x4108, 8);
+	CHECK(shadow_protected(&sh, 0x4));
+	shadow_write(&sh, 0x4110, 8);
+	CHECK(!shadow_protected(&sh, 0x4));
+	CHECK_EQ(sh.stats.floods, 1);
+	/* used as a table again, it is shadowed again */
+	CHECK_EQ(touch(&gp, 0x405000, 0), SFILL_OK);
+	CHECK(shadow_protected(&sh, 0x4));
+	/* a root in use is never unshadowed */
+	for (int i = 0; i < 5; i++)
+		shadow_write(&sh, 0x1000 + 256 * 8, 8);
+	CHECK(shadow_protected(&sh, 0x1));
 }
