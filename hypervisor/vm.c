@@ -120,6 +120,17 @@ void vm_print_exits(const struct vm *vm)
 		(unsigned long long)st->floods, (unsigned long long)st->cr3_switches,
 		(unsigned long long)st->root_hits, (unsigned long long)st->invlpg,
 		(unsigned long long)st->resets);
+	kprintf("keel:   shadow paging: #PF handler cycles: filling %llu (%llu/fault), reflecting "
+		"%llu (%llu), emulating page-table writes %llu (%llu), devices %llu (%llu)\n",
+		(unsigned long long)st->cycles_fixed,
+		(unsigned long long)(st->cycles_fixed / (st->faults_fixed ? st->faults_fixed : 1)),
+		(unsigned long long)st->cycles_reflected,
+		(unsigned long long)(st->cycles_reflected /
+				     (st->faults_reflected ? st->faults_reflected : 1)),
+		(unsigned long long)st->cycles_pt_write,
+		(unsigned long long)(st->cycles_pt_write / (st->pt_writes ? st->pt_writes : 1)),
+		(unsigned long long)st->cycles_mmio,
+		(unsigned long long)(st->cycles_mmio / (st->faults_mmio ? st->faults_mmio : 1)));
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {

@@ -52,6 +52,8 @@ struct shadow_stats {
 	u64 evictions;	      /* pages dropped to make room */
 	u64 resets;	      /* whole shadow dropped (paging mode changes) */
 	u64 invlpg;
+	/* hypervisor TSC cycles in the #PF handler, by outcome (the same order as above) */
+	u64 cycles_fixed, cycles_reflected, cycles_mmio, cycles_pt_write;
 };
 
 struct shadow {

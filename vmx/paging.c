@@ -336,7 +336,7 @@ static void note_repeat(struct vcpu *v, u64 gva, u32 error, enum shadow_fill r,
 
 /* A #PF intercepted under shadow paging: the guest's own fault, a shadow to fill, a write
  * to a guest page table, or device memory. */
-enum exit_action exit_page_fault(struct vcpu *v, u32 error)
+static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 {
 	struct vm *vm = v->vm;
 	struct shadow *sh = &vm->shadow;
@@ -351,6 +351,7 @@ enum exit_action exit_page_fault(struct vcpu *v, u32 error)
 		   true, &w);
 	switch (w.status) {
 	case GWALK_FAULT:
+		*charge = &sh->stats.cycles_reflected;
 		sh->stats.faults_reflected++;
 		v->regs.cr2 = gva;
 		vcpu_inject_exception(v, EXC_PF, true, w.error);
@@ -376,6 +377,7 @@ enum exit_action exit_page_fault(struct vcpu *v, u32 error)
 		sh->stats.faults_fixed++;
 		return EXIT_ACT_RESUME;
 	case SFILL_WRITE_PROTECTED:
+		*charge = &sh->stats.cycles_pt_write;
 		switch ((enum emu_result)emulate_insn(v, &why)) {
 		case EMU_OK:
 		case EMU_AGAIN:
@@ -396,12 +398,22 @@ enum exit_action exit_page_fault(struct vcpu *v, u32 error)
 			return EXIT_ACT_DONE;
 		}
 		sh->stats.faults_mmio++;
+		*charge = &sh->stats.cycles_mmio;
 		return exit_emulate(v, w.gpa);
 	case SFILL_NOMEM:
 		break;
 	}
 	vm_stop(vm, "out of memory for shadow page tables");
 	return EXIT_ACT_DONE;
+}
+
+enum exit_action exit_page_fault(struct vcpu *v, u32 error)
+{
+	u64 t0 = time_now();
+	u64 *charge = &v->vm->shadow.stats.cycles_fixed;
+	enum exit_action a = page_fault(v, error, &charge);
+	*charge += time_now() - t0;
+	return a;
 }
 
 void paging_invlpg(struct vcpu *v, u64 gva)
