@@ -6,7 +6,7 @@
 #                    microvm and its libraries), L2's probe overlay (guests/kvm/build-image)
 #   make kvm-check   L2 under KVM with ept=1, then ept=0 (KVM's shadow MMU): each must
 #                    print its kernel release, power off, and KVM's counters must follow
-#                    (about 5 minutes each in Bochs; not part of make test)
+#                    (1.5-2.5 minutes each in Bochs; not part of make test)
 
 KV_OUT := $(BUILD)/kvm
 KVM_IMAGE := $(KV_OUT)/vmlinuz $(KV_OUT)/host-initramfs.cpio.gz $(KV_OUT)/l2-overlay.cpio.gz
