@@ -50,12 +50,12 @@ struct shadow_meta {
 
 static struct shadow_meta *meta(struct shadow *sh, u32 idx)
 {
-	return sh->ops.map(sh->ops.ctx, sh->page[idx].meta);
+	return sh->page[idx].mptr;
 }
 
 static u64 *table(struct shadow *sh, u32 idx)
 {
-	return sh->ops.map(sh->ops.ctx, sh->page[idx].table);
+	return sh->page[idx].tptr;
 }
 
 static u32 slot(u32 idx, unsigned i)
@@ -144,8 +144,10 @@ static void hash_remove(struct shadow *sh, u32 idx)
 static void zap_page(struct shadow *sh, u32 idx)
 {
 	struct shadow_page *sp = &sh->page[idx];
+	const u64 *t = sp->tptr;
 	for (unsigned i = 0; i < 512; i++)
-		zap_entry(sh, idx, i);
+		if (t[i] & SPTE_P)
+			zap_entry(sh, idx, i);
 	while (sp->parents) {
 		u32 s = sp->parents;
 		zap_entry(sh, (s - 1) >> 9, (s - 1) & 511);
@@ -235,7 +237,13 @@ static s32 new_page(struct shadow *sh, u64 gfn, u32 role)
 		return -1;
 	}
 	sh->free_head = sp->hash_next;
-	*sp = (struct shadow_page){.table = t, .meta = m, .gfn = gfn, .role = role, .used = true};
+	*sp = (struct shadow_page){.table = t,
+				   .meta = m,
+				   .tptr = sh->ops.map(sh->ops.ctx, t),
+				   .mptr = sh->ops.map(sh->ops.ctx, m),
+				   .gfn = gfn,
+				   .role = role,
+				   .used = true};
 	if (!(role & ROLE_PAE_ROOT)) {
 		unsigned h = hash_gfn(gfn);
 		sp->hash_next = sh->hash[h];

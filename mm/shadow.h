@@ -29,6 +29,8 @@ struct shadow_ops {
 struct shadow_page {
 	u64 table; /* machine address of the table the MMU walks */
 	u64 meta;  /* machine address of its struct shadow_meta */
+	u64 *tptr; /* both as the hypervisor reaches them (ops.map, once) */
+	struct shadow_meta *mptr;
 	u64 gfn;   /* guest table shadowed, or (direct) the first guest frame it maps */
 	u32 role;
 	u32 hash_next; /* index + 1 of the next page in its hash chain, 0 at the end */

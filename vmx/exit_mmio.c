@@ -82,7 +82,7 @@ static enum emu_result op_write(struct emu_ctxt *c, enum emu_seg seg, u64 addr, 
 
 static const struct emu_ops ops = {op_read, op_write};
 
-int emulate_insn(struct vcpu *v, const char **why)
+int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 {
 	u8 insn[15];
 	size_t n = vcpu_fetch_insn(v, insn, sizeof(insn));
@@ -100,6 +100,7 @@ int emulate_insn(struct vcpu *v, const char **why)
 	    .ops = &ops,
 	    .opaque = &m,
 	    .regs = &regs,
+	    .rep_cap = rep_cap,
 	};
 	enum emu_result r = n ? emulate(&c, insn, (unsigned)n) : EMU_UNHANDLED;
 	switch (r) {
@@ -132,7 +133,7 @@ int emulate_insn(struct vcpu *v, const char **why)
 enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
 {
 	const char *why = NULL;
-	switch ((enum emu_result)emulate_insn(v, &why)) {
+	switch ((enum emu_result)emulate_insn(v, &why, 0)) {
 	case EMU_OK:
 	case EMU_AGAIN:
 		return EXIT_ACT_RESUME;

@@ -378,7 +378,9 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		return EXIT_ACT_RESUME;
 	case SFILL_WRITE_PROTECTED:
 		*charge = &sh->stats.cycles_pt_write;
-		switch ((enum emu_result)emulate_insn(v, &why)) {
+		/* one element of a string op at a time: three writes in a row to a table
+		 * unshadow it (a page being cleared or copied is data now) */
+		switch ((enum emu_result)emulate_insn(v, &why, 1)) {
 		case EMU_OK:
 		case EMU_AGAIN:
 			return EXIT_ACT_RESUME;

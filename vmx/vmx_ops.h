@@ -58,8 +58,9 @@ enum exit_action exit_ept_misconfig(struct vcpu *v);
 /* Emulates the instruction that touched guest-physical gpa (MMIO, or a ROM write). */
 enum exit_action exit_emulate(struct vcpu *v, u64 gpa);
 /* Emulates the instruction at RIP, committing registers on EMU_OK/EMU_AGAIN and queueing
- * the exception on EMU_EXCEPTION; *why says what failed on EMU_UNHANDLED. */
-int emulate_insn(struct vcpu *v, const char **why);
+ * the exception on EMU_EXCEPTION; *why says what failed on EMU_UNHANDLED. A REP string op
+ * does at most rep_cap iterations (0: the emulator's default) before the guest resumes. */
+int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap);
 
 /* Paging mode (paging.c). The guest-visible control registers and EFER, in either mode. */
 u64 vcpu_cr0(struct vcpu *v);
