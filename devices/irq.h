@@ -37,11 +37,11 @@ enum apic_delivery {
 };
 
 struct apic_msg {
-	u32 dest;	   /* APIC ID (physical) or logical destination */
-	bool logical;	   /* destination mode */
+	u32 dest;     /* APIC ID (physical) or logical destination */
+	bool logical; /* destination mode */
 	enum apic_delivery mode;
 	u8 vector;
-	bool level;	   /* trigger mode: level (true) or edge */
+	bool level; /* trigger mode: level (true) or edge */
 };
 
 #endif

@@ -9,7 +9,7 @@ struct mmio_access {
 	u64 offset; /* from the start of the device's window */
 	u8 size;    /* 1, 2, 4 or 8 */
 	bool write;
-	u64 value;  /* in for writes, out for reads */
+	u64 value; /* in for writes, out for reads */
 };
 
 typedef void (*mmio_fn)(void *dev, struct mmio_access *a);

@@ -94,7 +94,7 @@ struct vcpu {
 	u64 gpdpte[4];
 	struct shadow_vcpu sv;
 	u64 shadow_key;
-	u64 paging_switched_at; /* run_cycles at the last paging_switch flip */
+	u64 paging_switched_at;	      /* run_cycles at the last paging_switch flip */
 	u64 pf_last_rip, pf_last_gva; /* the last #PF exit, to notice one that repeats */
 	u32 pf_repeat;
 

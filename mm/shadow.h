@@ -31,7 +31,7 @@ struct shadow_page {
 	u64 meta;  /* machine address of its struct shadow_meta */
 	u64 *tptr; /* both as the hypervisor reaches them (ops.map, once) */
 	struct shadow_meta *mptr;
-	u64 gfn;   /* guest table shadowed, or (direct) the first guest frame it maps */
+	u64 gfn; /* guest table shadowed, or (direct) the first guest frame it maps */
 	u32 role;
 	u32 hash_next; /* index + 1 of the next page in its hash chain, 0 at the end */
 	u32 parents;   /* slot + 1 of the first entry pointing here, 0 none */

@@ -7,7 +7,10 @@ typedef unsigned long u64;
 static long sys3(long nr, long a, long b, long c)
 {
 	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -24,7 +27,7 @@ void _start(void)
 		t /= 10;
 	} while (t);
 	sys3(1, 1, (long)(buf + i), (long)(sizeof(buf) - i)); /* write(1, ...) */
-	sys3(60, 0, 0, 0);                                    /* exit(0) */
+	sys3(60, 0, 0, 0);				      /* exit(0) */
 	for (;;)
 		;
 }
