@@ -123,8 +123,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (reps < 1)
 		reps = 1;
-	if (sync)
+	if (sync) {
 		sync_point("start");
+		sync_point("after-sync"); /* nothing between: what a sync itself costs */
+	}
 	for (size_t i = 0; i < nsel; i++) {
 		const struct workload *w = sel[i];
 		long n = iters ? iters : quick ? w->quick_iters : w->full_iters;

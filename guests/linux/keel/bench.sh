@@ -20,6 +20,11 @@ hv=no
 grep -qw hypervisor /proc/cpuinfo && hv=yes
 echo "BENCH-BEGIN mode=$mode reps=$reps kernel=$(uname -r) hypervisor=$hv" \
 	"clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# what makes the kernel take other paths natively and virtualized: CPU flags, mitigations
+echo "BENCH-INFO flags=$(sed -n 's/^flags[^:]*: //p' /proc/cpuinfo | head -n1 | tr ' ' ,)"
+for v in /sys/devices/system/cpu/vulnerabilities/*; do
+	echo "BENCH-INFO vuln $(basename "$v"): $(cat "$v")"
+done
 quick=
 [ "$mode" = quick ] && quick=--quick
 case ",$list," in
