@@ -7,9 +7,9 @@
  *   keelbench rdtsc     the TSC now
  * Started as "init" (the kernel's rdinit=/bench/init), it reads the TSC before anything
  * else, puts it in KEEL_INIT_TSC and becomes /init: that is the boot-to-init figure.
- * With --sync it prints "BENCH-SYNC <label>" before the first workload and after each one,
- * with the TSC window since the last one, then waits for a line on stdin: the harness
- * reads Keel's exit counters meanwhile. */
+ * With --sync it prints "BENCH-SYNC <label> start=<tsc> end=<tsc>" before and after each
+ * workload's timed repeats (and twice with nothing between, first), then waits for a line
+ * on stdin: the harness reads Keel's exit counters meanwhile. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -74,23 +74,41 @@ static void sync_point(const char *label)
 	resumed = rdtsc();
 }
 
-static int run_one(const struct workload *w, long iters, int reps, int quick)
+/* A warm-up run (a tenth of the size, not reported: first-touch and cache effects), then
+ * the timed repeats between two sync points; the BENCH lines are printed afterwards, so
+ * their console output is outside the window the harness charges to the workload. */
+static int run_one(const struct workload *w, long iters, int reps, int quick, int sync)
 {
 	struct bench_args a = {.iters = iters / 10 ? iters / 10 : 1, .quick = quick};
+	uint64_t cyc[64];
+	double ops[64];
+	char label[64];
+	if (reps > 64)
+		reps = 64;
 	current = w->name;
-	if (w->run(&a)) /* warm-up, not reported: first-touch and cache effects */
+	if (w->run(&a))
 		return 1;
 	a.iters = iters;
+	if (sync) {
+		snprintf(label, sizeof(label), "before-%s", w->name);
+		sync_point(label);
+	}
 	for (int r = 0; r < reps; r++) {
 		if (w->run(&a))
 			return 1;
-		uint64_t cyc = t1_tsc - t0_tsc, ns = t1_ns - t0_ns;
-		double ops = ns ? (double)iters * 1e9 / (double)ns : 0;
+		uint64_t ns = t1_ns - t0_ns;
+		cyc[r] = t1_tsc - t0_tsc;
+		ops[r] = ns ? (double)iters * 1e9 / (double)ns : 0;
+	}
+	if (sync) {
+		snprintf(label, sizeof(label), "after-%s", w->name);
+		sync_point(label);
+	}
+	for (int r = 0; r < reps; r++)
 		printf("BENCH name=%s rep=%d iters=%ld cycles=%" PRIu64 " cyc_per_op=%.1f "
 		       "ops_per_sec=%.1f\n",
-		       w->name, r, iters, cyc, (double)cyc / (double)iters, ops);
-		fflush(stdout);
-	}
+		       w->name, r, iters, cyc[r], (double)cyc[r] / (double)iters, ops[r]);
+	fflush(stdout);
 	return 0;
 }
 
@@ -123,21 +141,16 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (reps < 1)
 		reps = 1;
-	if (sync) {
-		sync_point("start");
-		sync_point("after-sync"); /* nothing between: what a sync itself costs */
+	if (sync) { /* nothing between these two: what a sync stop itself costs */
+		sync_point("before-sync");
+		sync_point("after-sync");
 	}
 	for (size_t i = 0; i < nsel; i++) {
 		const struct workload *w = sel[i];
 		long n = iters ? iters : quick ? w->quick_iters : w->full_iters;
-		if (run_one(w, n, reps, quick)) {
+		if (run_one(w, n, reps, quick, sync)) {
 			printf("BENCH-FAIL name=%s\n", w->name);
 			rc = 1;
-		}
-		if (sync) {
-			char label[64];
-			snprintf(label, sizeof(label), "after-%s", w->name);
-			sync_point(label);
 		}
 	}
 	return rc;

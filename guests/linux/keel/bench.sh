@@ -3,7 +3,7 @@
 # workloads of /bench/keelbench, each printing BENCH lines; init powers off afterwards.
 # Kernel command line: keel.bench=quick|full, keel.bench_reps=N, keel.bench_list=a,b,...
 # (default all), keel.bench_sync=1 (stop at BENCH-SYNC points for the harness).
-mode=quick reps=3 list=all sync=
+mode=quick reps=5 list=all sync=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keel.bench=*) mode=${arg#keel.bench=} ;;
