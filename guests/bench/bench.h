@@ -1,7 +1,8 @@
 /* Keel's guest-side benchmarks: what every workload shares. Each workload times N
  * operations with RDTSC (in Bochs one TSC tick is one instruction) and CLOCK_MONOTONIC,
  * and prints one line per repeat:
- *   BENCH name=<w> rep=<r> iters=<n> cycles=<total> cyc_per_op=<x> ops_per_sec=<y> */
+ *   BENCH name=<w> rep=<r> iters=<n> cycles=<total> cyc_per_op=<x> ops_per_sec=<y>
+ *         minflt=<page faults> csw=<context switches>     (the process's, in the window) */
 #ifndef KEEL_BENCH_H
 #define KEEL_BENCH_H
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
@@ -26,6 +27,7 @@ static const struct workload *const workloads[] = {
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
 static uint64_t t0_tsc, t1_tsc, t0_ns, t1_ns;
+static struct rusage ru0, ru1; /* page faults and context switches in the window */
 static const char *current = "keelbench";
 
 static uint64_t mono_ns(void)
@@ -37,6 +39,7 @@ static uint64_t mono_ns(void)
 
 void bench_start(void)
 {
+	getrusage(RUSAGE_SELF, &ru0);
 	t0_ns = mono_ns();
 	t0_tsc = rdtsc();
 }
@@ -45,6 +48,7 @@ void bench_stop(void)
 {
 	t1_tsc = rdtsc();
 	t1_ns = mono_ns();
+	getrusage(RUSAGE_SELF, &ru1);
 }
 
 void bench_die(const char *what)
@@ -82,6 +86,7 @@ static int run_one(const struct workload *w, long iters, int reps, int quick, in
 	struct bench_args a = {.iters = iters / 10 ? iters / 10 : 1, .quick = quick};
 	uint64_t cyc[64];
 	double ops[64];
+	long minflt[64], csw[64];
 	char label[64];
 	if (reps > 64)
 		reps = 64;
@@ -99,6 +104,8 @@ static int run_one(const struct workload *w, long iters, int reps, int quick, in
 		uint64_t ns = t1_ns - t0_ns;
 		cyc[r] = t1_tsc - t0_tsc;
 		ops[r] = ns ? (double)iters * 1e9 / (double)ns : 0;
+		minflt[r] = ru1.ru_minflt - ru0.ru_minflt;
+		csw[r] = (ru1.ru_nvcsw - ru0.ru_nvcsw) + (ru1.ru_nivcsw - ru0.ru_nivcsw);
 	}
 	if (sync) {
 		snprintf(label, sizeof(label), "after-%s", w->name);
@@ -106,8 +113,9 @@ static int run_one(const struct workload *w, long iters, int reps, int quick, in
 	}
 	for (int r = 0; r < reps; r++)
 		printf("BENCH name=%s rep=%d iters=%ld cycles=%" PRIu64 " cyc_per_op=%.1f "
-		       "ops_per_sec=%.1f\n",
-		       w->name, r, iters, cyc[r], (double)cyc[r] / (double)iters, ops[r]);
+		       "ops_per_sec=%.1f minflt=%ld csw=%ld\n",
+		       w->name, r, iters, cyc[r], (double)cyc[r] / (double)iters, ops[r], minflt[r],
+		       csw[r]);
 	fflush(stdout);
 	return 0;
 }

@@ -21,7 +21,8 @@ grep -qw hypervisor /proc/cpuinfo && hv=yes
 echo "BENCH-BEGIN mode=$mode reps=$reps kernel=$(uname -r) hypervisor=$hv" \
 	"clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 # what makes the kernel take other paths natively and virtualized: CPU flags, mitigations
-echo "BENCH-INFO flags=$(sed -n 's/^flags[^:]*: //p' /proc/cpuinfo | head -n1 | tr ' ' ,)"
+# (short lines: Keel wraps a guest's long console lines)
+sed -n 's/^flags[^:]*: //p' /proc/cpuinfo | head -n1 | tr ' ' '\n' | xargs -n 10 echo "BENCH-INFO flags:"
 for v in /sys/devices/system/cpu/vulnerabilities/*; do
 	echo "BENCH-INFO vuln $(basename "$v"): $(cat "$v")"
 done
