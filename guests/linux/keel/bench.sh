@@ -31,5 +31,11 @@ quick=
 case ",$list," in
 *,all,* | *,boot,*) /bench/keelbench boot ;;
 esac
+# timer interrupts against TSC cycles: how often the kernel's tick really comes
+ticks() { echo "BENCH-INFO tsc=$(/bench/keelbench rdtsc) $(grep -E '^ *LOC:' /proc/interrupts | tr -s ' ' | cut -d' ' -f2-3)"; }
+ticks
 /bench/keelbench run $quick --reps "$reps" $sync $(echo "$list" | tr , ' ')
-echo "BENCH-END status=$?"
+status=$?
+ticks
+echo "BENCH-END status=$status"
+sleep 1 # init's poweroff -f does not wait for the UART: let the last lines out
