@@ -33,4 +33,4 @@ static int run(const struct bench_args *a)
 }
 
 const struct workload wl_memsweep = {"memsweep", "one byte per 4 KiB page over 64 MiB (per page)",
-				     65536, 524288, run};
+				     524288, 4194304, run};
