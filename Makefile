@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests refuse-penryn refuse-lynnfield linux
+INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -18,7 +18,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
 	hypervisor/platform.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
-	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c \
+	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
 	devices/bus_range.c devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
@@ -32,14 +32,16 @@ HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
 	hypervisor/uart_hw.c hypervisor/time_hw.c \
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
-	vmx/guest_access.c vmx/exit_mmio.c
+	vmx/guest_access.c vmx/exit_mmio.c vmx/paging.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 	$(patsubst %.S,$(BUILD)/hv/%.o,$(ASM_SRCS))
 
 include guests/tests/tests.mk
+include guests/tests/native.mk
 include guests/linux/linux.mk
+include guests/kvm/kvm.mk
 include bench.mk
 
 FUZZERS := emulate config
@@ -78,6 +80,20 @@ $(BUILD)/multiboot-demo.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) s
 $(BUILD)/test.iso: $(BUILD)/keel.elf guests/tests/tests.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/tests.cfg -a "on_idle=shutdown test_hypercalls" \
 		$(TEST_GUEST_ELFS) guests/tests/mbdata.txt
+
+# the same guests, every one under shadow paging
+$(BUILD)/tests-shadow.cfg: guests/tests/tests.cfg scripts/shadow-cfg
+	@mkdir -p $(@D)
+	scripts/shadow-cfg $< >$@
+
+$(BUILD)/test-shadow.iso: $(BUILD)/keel.elf $(BUILD)/tests-shadow.cfg $(TEST_GUEST_ELFS) guests/tests/mbdata.txt scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(BUILD)/tests-shadow.cfg \
+		-a "on_idle=shutdown test_hypercalls" $(TEST_GUEST_ELFS) guests/tests/mbdata.txt
+
+# a CPU with EPT but no unrestricted guest: every VM falls back to shadow paging
+$(BUILD)/test-lynnfield.iso: $(BUILD)/keel.elf guests/tests/lynnfield.cfg $(TEST_GUEST_ELFS) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/lynnfield.cfg \
+		-a "on_idle=shutdown" $(TEST_GUEST_ELFS)
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -168,18 +184,22 @@ integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
 		--cpu core2_penryn_t9600 --refusal --expect 'keel: cannot run VMs: no (EPT|EFER)'
 
-integration-refuse-lynnfield: $(BUILD)/test.iso
-	tests/integration/run $< --name refuse-lynnfield --timeout 120 \
-		--cpu corei5_lynnfield_750 --refusal \
-		--expect 'keel: cannot run VMs: no unrestricted guest'
+integration-lynnfield: $(BUILD)/test-lynnfield.iso
+	tests/integration/run $< --name lynnfield --timeout 300 --cpu corei5_lynnfield_750 \
+		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging'
+
+integration-guests-shadow: $(BUILD)/test-shadow.iso
+	tests/integration/run $< --name guests-shadow --timeout 600 \
+		--expect-file guests/tests/tests.expect
 
 test:
 	@scripts/deps test
 	@rm -f $(BUILD)/results/*.counts
 	@$(MAKE) --no-print-directory unit || true
 	@$(MAKE) --no-print-directory -k integration || true
+	@$(MAKE) --no-print-directory test-paging-native || true
 	@tests/summary $(BUILD)/results/unit.counts \
-		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts)
+		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/paging-native.counts
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')

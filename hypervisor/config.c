@@ -118,6 +118,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 3, &c))
 			vm->paging = (enum cfg_paging)c;
+	} else if (!strcmp(key, "paging_switch")) {
+		if (!kparse_u64(v, &n) || n > 3600000)
+			error(p, key, "must be a number of milliseconds up to 3600000 (0: never)");
+		else
+			vm->paging_switch_ms = n;
 	} else if (!strcmp(key, "on_poweroff")) {
 		static const char *const names[] = {"destroy", "restart", NULL};
 		unsigned c;

@@ -29,6 +29,7 @@ struct vm_config {
 	char initrd[CFG_STR_LEN]; /* module name; "" for none */
 	char cmdline[CFG_CMDLINE_LEN];
 	enum cfg_paging paging;	     /* auto: EPT where the CPU has it, else shadow */
+	u64 paging_switch_ms;	     /* flip EPT <-> shadow every this much CPU time, 0 never */
 	enum cfg_action on_poweroff; /* destroy or restart */
 	enum cfg_action on_crash;    /* destroy, restart or preserve (kept stopped) */
 	bool console;		     /* show the guest's UART output on Keel's console */

@@ -13,6 +13,7 @@
 #define C1_EST	    BIT(7)
 #define C1_TM2	    BIT(8)
 #define C1_PDCM	    BIT(15)
+#define C1_PCID	    BIT(17)
 #define C1_X2APIC   BIT(21)
 #define C1_DEADLINE BIT(24)
 #define C1_OSXSAVE  BIT(27)
@@ -85,7 +86,9 @@ void cpuid_filter(u32 leaf, u32 sub, const struct cpuid_ctx *ctx, struct cpuid_r
 		/* one logical processor per package, APIC ID = vCPU number */
 		r->b = (r->b & 0x0000ffff) | (1u << 16) | ((u32)ctx->vcpu_id << 24);
 		r->c &= ~(C1_DTES64 | C1_MONITOR | C1_DSCPL | C1_VMX | C1_SMX | C1_EST | C1_TM2 |
-			  C1_PDCM | C1_X2APIC | C1_DEADLINE | C1_OSXSAVE | C1_DCA);
+			  C1_PDCM | C1_X2APIC | C1_DEADLINE | C1_OSXSAVE | C1_DCA | C1_PCID);
+		/* PCID (and INVPCID, leaf 7) are hidden: a VM may move to shadow paging at any
+		 * time, and the shadow MMU does not tag translations by PCID */
 		if (ctx->guest_cr4 & CR4_OSXSAVE_BIT)
 			r->c |= C1_OSXSAVE;
 		r->c |= C1_HV;

@@ -88,6 +88,8 @@ static const struct opdesc twobyte[256] = {
     [0xbe] = {EMU_OP_MOVSX, 0, REG, RM, F_MODRM, 1},
     [0xbf] = {EMU_OP_MOVSX, 0, REG, RM, F_MODRM, 2},
     [0xc3] = {EMU_OP_MOV, 0, RM, REG, F_MODRM | F_MEMONLY | F_NOPFX, 0},
+    [0xb0] = {EMU_OP_CMPXCHG, 0, RM, REG, F_MODRM | F_BYTE, 0},
+    [0xb1] = {EMU_OP_CMPXCHG, 0, RM, REG, F_MODRM, 0},
 };
 
 static const struct opdesc map0f38[256] = {
@@ -226,6 +228,7 @@ static bool lock_allowed(const struct emu_insn *in)
 	case EMU_OP_BT:
 		return in->sub != 0;
 	case EMU_OP_XCHG:
+	case EMU_OP_CMPXCHG:
 	case EMU_OP_NOT:
 	case EMU_OP_NEG:
 	case EMU_OP_INC:

@@ -356,6 +356,27 @@ static enum emu_result exec_xchg(struct emu_ctxt *c)
 	return finish(c);
 }
 
+/* CMPXCHG: the accumulator against the destination (flags as CMP acc, dest); equal: the
+ * destination takes the source, else the accumulator takes the destination. A failed
+ * compare writes nothing back: the read already was the locked access's effect. */
+static enum emu_result exec_cmpxchg(struct emu_ctxt *c)
+{
+	const struct emu_insn *in = &c->insn;
+	struct operand dst = operand(c, EMU_OPND_RM, in->op_size);
+	struct operand src = operand(c, EMU_OPND_REG, in->op_size);
+	struct operand acc = operand(c, EMU_OPND_ACC, in->op_size);
+	u64 d, flags = c->regs->rflags;
+	TRY(opnd_read(c, &dst, &d));
+	u64 a = reg_get(c->regs, &acc);
+	emu_alu(EMU_ALU_CMP, a, d, in->op_size, &flags);
+	if (flags & EMU_RFLAGS_ZF)
+		TRY(opnd_write(c, &dst, reg_get(c->regs, &src)));
+	else
+		reg_set(c->regs, &acc, d);
+	c->regs->rflags = flags;
+	return finish(c);
+}
+
 /* BT/BTS/BTR/BTC. A register bit offset is signed and, with a memory operand, can reach
  * outside it: the address moves by whole operands, like hardware's bit-string view. */
 static enum emu_result exec_bt(struct emu_ctxt *c)
@@ -437,7 +458,7 @@ static const exec_fn exec_table[EMU_OP_COUNT] = {
     [EMU_OP_MOVBE] = exec_movbe, [EMU_OP_ALU] = exec_alu,     [EMU_OP_TEST] = exec_alu,
     [EMU_OP_XCHG] = exec_xchg,	 [EMU_OP_NOT] = exec_unary,   [EMU_OP_NEG] = exec_unary,
     [EMU_OP_INC] = exec_unary,	 [EMU_OP_DEC] = exec_unary,   [EMU_OP_BT] = exec_bt,
-    [EMU_OP_MOVS] = exec_string, [EMU_OP_STOS] = exec_string,
+    [EMU_OP_MOVS] = exec_string, [EMU_OP_STOS] = exec_string, [EMU_OP_CMPXCHG] = exec_cmpxchg,
 };
 
 enum emu_result emu_execute(struct emu_ctxt *c)

@@ -109,6 +109,7 @@ enum emu_op {
 	EMU_OP_BT, /* BT, BTS, BTR, BTC; emu_insn.sub is 0-3 in that order */
 	EMU_OP_MOVS,
 	EMU_OP_STOS,
+	EMU_OP_CMPXCHG, /* 0F B0/B1 */
 	EMU_OP_COUNT
 };
 

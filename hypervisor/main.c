@@ -112,8 +112,12 @@ static void vm_report(const struct vm *vm)
 {
 	const struct vcpu *v = &vm->vcpu[0];
 	vm_print_exits(vm);
-	kprintf("keel: vm %s ran %llu cycles in %llu entries\n", vm->name,
-		(unsigned long long)v->run_cycles, (unsigned long long)v->entries);
+	kprintf("keel: vm %s ran %llu cycles in %llu entries on %s paging", vm->name,
+		(unsigned long long)v->run_cycles, (unsigned long long)v->entries,
+		vm->paging == VM_PAGING_SHADOW ? "shadow" : "EPT");
+	if (vm->paging_switches)
+		kprintf(", %llu live paging switches", (unsigned long long)vm->paging_switches);
+	kprintf("\n");
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
@@ -206,8 +210,18 @@ static const char *shell_console_input(void *ctx, struct vm *vm, u8 c)
 	return uart_receive(&vm->uart, c) ? NULL : "its UART receive FIFO is full";
 }
 
+static const char *shell_set_paging(void *ctx, struct vm *vm, enum vm_paging to)
+{
+	(void)ctx;
+	if (to == VM_PAGING_EPT && vmx_no_ept_reason)
+		return "this CPU cannot run guests on EPT";
+	vm->paging_request = (int)to;
+	return NULL;
+}
+
 static const struct shell_ops shell_actions = {
-    shell_vm_at, shell_pause, shell_resume, shell_kill, shell_reset, shell_console_input,
+    shell_vm_at, shell_pause,	      shell_resume,	shell_kill,
+    shell_reset, shell_console_input, shell_set_paging,
 };
 
 /* COM1 is polled (no UART interrupt): on every scheduler pass and every idle tick. */

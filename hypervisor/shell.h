@@ -30,6 +30,8 @@ struct shell_ops {
 	const char *(*reset)(void *ctx, struct vm *vm);
 	/* One byte typed while attached to the VM's console (its UART's receive side). */
 	const char *(*console_input)(void *ctx, struct vm *vm, u8 c);
+	/* Moves a running VM to EPT or shadow paging before its next VM entry. */
+	const char *(*set_paging)(void *ctx, struct vm *vm, enum vm_paging to);
 };
 
 struct shell_cmd {

@@ -125,6 +125,11 @@ static int cmd_vm_list(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+static const char *paging_name(enum vm_paging p)
+{
+	return p == VM_PAGING_SHADOW ? "shadow" : "ept";
+}
+
 static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
@@ -147,6 +152,11 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		kprintf("  machine      %llu frames owned\n",
 			(unsigned long long)frames_count(sh->frames, FRAME_VM(vm->id)));
 	kprintf("  vpid         %u\n", vm->vpid);
+	kprintf("  paging       %s (%llu live switches)", paging_name(vm->paging),
+		(unsigned long long)vm->paging_switches);
+	if (vm->paging == VM_PAGING_SHADOW)
+		kprintf("; %u shadow pages of %u", shadow_pages(&vm->shadow), vm->shadow.limit);
+	kprintf("\n");
 	kprintf("  cpu time     %llu ms (%llu TSC cycles in guest and exit handling)\n",
 		(unsigned long long)cycles_to_ms(sh, v->run_cycles),
 		(unsigned long long)v->run_cycles);
@@ -218,6 +228,38 @@ static int cmd_vm_reset(struct shell *sh, int argc, char **argv)
 	return report(vm, "reset", sh->ops->reset(sh->ctx, vm));
 }
 
+static int cmd_vm_paging(struct shell *sh, int argc, char **argv)
+{
+	struct vm *vm = vm_arg(sh, argv[1]);
+	if (!vm)
+		return -1;
+	if (argc == 2) {
+		kprintf("vm %s: %s paging%s\n", vm->name, paging_name(vm->paging),
+			vm->paging_request >= 0 ? " (a switch is pending)" : "");
+		return 0;
+	}
+	enum vm_paging to;
+	if (!strcmp(argv[2], "ept"))
+		to = VM_PAGING_EPT;
+	else if (!strcmp(argv[2], "shadow"))
+		to = VM_PAGING_SHADOW;
+	else {
+		kprintf("vm paging: '%s' is not ept or shadow", argv[2]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	if (refuse_ended(vm, "switch paging of"))
+		return -1;
+	if (!sh->ops->set_paging) {
+		kprintf("vm paging: not available\n");
+		return -1;
+	}
+	if (report(vm, "switch paging of", sh->ops->set_paging(sh->ctx, vm, to)))
+		return -1;
+	kprintf("vm %s: switching to %s paging at its next entry\n", vm->name, paging_name(to));
+	return 0;
+}
+
 static const struct shell_cmd vm_cmds[] = {
     {"list", "", "every VM: state, memory, CPU time, exits", 0, 0, cmd_vm_list, NULL, 0},
     {"info", "<vm>", "one VM in detail: memory, P2M, vpid, CPU time, how it ended", 1, 1,
@@ -226,6 +268,8 @@ static const struct shell_cmd vm_cmds[] = {
     {"resume", "<vm>", "schedule a paused VM again", 1, 1, cmd_vm_resume, NULL, 0},
     {"kill", "<vm>", "stop the VM and release its memory", 1, 1, cmd_vm_kill, NULL, 0},
     {"reset", "<vm>", "end the VM if it runs and boot it again from its config", 1, 1, cmd_vm_reset,
+     NULL, 0},
+    {"paging", "<vm> [ept|shadow]", "show the VM's paging, or switch it live", 1, 2, cmd_vm_paging,
      NULL, 0},
 };
 

@@ -103,6 +103,34 @@ void vm_print_exits(const struct vm *vm)
 			exit_reason_name(r), (unsigned long long)s->count,
 			(unsigned long long)s->cycles, (unsigned long long)(s->cycles / s->count));
 	}
+	const struct shadow_stats *st = &vm->shadow.stats;
+	if (vm->paging != VM_PAGING_SHADOW && !st->pages_built)
+		return;
+	kprintf("keel:   shadow paging (%s now, %llu switches): #PF fixed %llu, reflected %llu, "
+		"mmio %llu; pages built %llu, zapped %llu, evicted %llu, in use %u\n",
+		vm->paging == VM_PAGING_SHADOW ? "on" : "off",
+		(unsigned long long)vm->paging_switches, (unsigned long long)st->faults_fixed,
+		(unsigned long long)st->faults_reflected, (unsigned long long)st->faults_mmio,
+		(unsigned long long)st->pages_built, (unsigned long long)st->pages_zapped,
+		(unsigned long long)st->evictions, vm->shadow.nr_used);
+	kprintf("keel:   shadow paging: page-table writes emulated %llu, unprotected %llu (%llu "
+		"rewritten as data), CR3 loads %llu (root cache hits %llu), INVLPG %llu, resets "
+		"%llu\n",
+		(unsigned long long)st->pt_writes, (unsigned long long)st->unprotects,
+		(unsigned long long)st->floods, (unsigned long long)st->cr3_switches,
+		(unsigned long long)st->root_hits, (unsigned long long)st->invlpg,
+		(unsigned long long)st->resets);
+	kprintf("keel:   shadow paging: #PF handler cycles: filling %llu (%llu/fault), reflecting "
+		"%llu (%llu), emulating page-table writes %llu (%llu), devices %llu (%llu)\n",
+		(unsigned long long)st->cycles_fixed,
+		(unsigned long long)(st->cycles_fixed / (st->faults_fixed ? st->faults_fixed : 1)),
+		(unsigned long long)st->cycles_reflected,
+		(unsigned long long)(st->cycles_reflected /
+				     (st->faults_reflected ? st->faults_reflected : 1)),
+		(unsigned long long)st->cycles_pt_write,
+		(unsigned long long)(st->cycles_pt_write / (st->pt_writes ? st->pt_writes : 1)),
+		(unsigned long long)st->cycles_mmio,
+		(unsigned long long)(st->cycles_mmio / (st->faults_mmio ? st->faults_mmio : 1)));
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {

@@ -6,6 +6,7 @@
 #include "types.h"
 #include "config.h"
 #include "../mm/p2m.h"
+#include "../mm/shadow.h"
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
@@ -86,9 +87,23 @@ struct vcpu {
 
 	bool break_entry; /* test hypercall: corrupt guest state before the next entry */
 
+	/* shadow paging: the guest's own CR3, EFER and PDPTE registers (the CPU holds the
+	 * shadow's), the root it runs on, and the paging-mode bits that root was built for */
+	u32 proc; /* processor-based controls of this vCPU's paging mode */
+	u64 gcr3, gefer;
+	u64 gpdpte[4];
+	struct shadow_vcpu sv;
+	u64 shadow_key;
+	u64 paging_switched_at; /* run_cycles at the last paging_switch flip */
+	u64 pf_last_rip, pf_last_gva; /* the last #PF exit, to notice one that repeats */
+	u32 pf_repeat;
+
 	u64 run_cycles; /* TSC ticks spent in guest mode + handling its exits */
 	u64 entries;
 };
+
+/* How guest-physical memory is virtualized (P2M is the truth in both). */
+enum vm_paging { VM_PAGING_EPT, VM_PAGING_SHADOW };
 
 enum vm_state { VM_READY, VM_RUNNING, VM_PAUSED, VM_EXITED, VM_STOPPED };
 
@@ -108,6 +123,10 @@ struct vm {
 	bool console_raw;	     /* attached in the shell: output unprefixed, unbuffered */
 	u64 mem_bytes;
 	struct p2m p2m;
+	enum vm_paging paging;
+	int paging_request; /* mode to switch to before the next entry, -1 none */
+	u64 paging_switches;
+	struct shadow shadow;
 	u16 vpid;
 	u64 tsc_offset;
 	bool test_hypercalls; /* KEEL_HC_TEST_* are available (Keel command line) */

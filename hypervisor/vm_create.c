@@ -60,6 +60,7 @@ void vm_release(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
+	paging_free(vm);
 	p2m_destroy(&vm->p2m);
 	if (vm->io_bitmap) {
 		frames_free(&machine_frames, virt_to_phys(vm->io_bitmap), FRAME_HV);
@@ -161,10 +162,14 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	vm->id = id;
 	vm->cfg = cfg;
 	vm->console = cfg->console;
-	if (cfg->paging == PAGING_SHADOW) {
-		*err = "paging = shadow is not implemented yet (use ept or auto)";
+	/* auto: EPT where the CPU can use it, else shadow paging */
+	if (cfg->paging == PAGING_EPT && vmx_no_ept_reason) {
+		*err = "paging = ept, but this CPU cannot use EPT (use shadow or auto)";
 		goto fail;
 	}
+	vm->paging =
+	    (cfg->paging == PAGING_SHADOW || vmx_no_ept_reason) ? VM_PAGING_SHADOW : VM_PAGING_EPT;
+	vm->paging_request = -1;
 	kstrlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->mem_bytes = cfg->memory_mib << 20;
 	vm->vpid = (u16)(id + 1); /* VPID 0 is the host's */

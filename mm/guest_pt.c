@@ -139,7 +139,11 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 	out->error = 0;
 	out->level = 0;
 	out->writable = out->user = out->executable = true;
+	out->dirty = false;
+	out->path.n = 0;
+	out->levels = 0;
 	if (m == GPM_NONE) {
+		out->dirty = true; /* no entry to track writes in */
 		out->gpa = gva & 0xffffffffULL;
 		return;
 	}
@@ -151,6 +155,7 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 	struct pt_path p;
 	const struct pt_format *f;
 	walk_tables(gp, m, mem, gva, &p, &f);
+	out->levels = f->levels;
 	if (p.unreachable) {
 		out->status = GWALK_UNREACHABLE;
 		return;
@@ -164,6 +169,17 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 				fault(out, access, gp, PFEC_PRESENT | PFEC_RSVD);
 				return;
 			}
+		}
+	}
+	/* a 4 MiB PDE: bit 21, and address bits 39:32 (in 20:13) beyond MAXPHYADDR */
+	if (m == GPM_32BIT && p.complete && p.leaf_level == 1) {
+		unsigned w = gp->maxphyaddr ? gp->maxphyaddr : 36;
+		u64 rsvd = BIT(21);
+		if (w < 40)
+			rsvd |= 0x1fe000ULL & ~((1ULL << (13 + w - 32)) - 1);
+		if (p.entry[0] & rsvd) {
+			fault(out, access, gp, PFEC_PRESENT | PFEC_RSVD);
+			return;
 		}
 	}
 	if (!p.complete) {
@@ -209,6 +225,7 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 		frame = leaf & f->addr_mask & ~(size - 1);
 	out->gpa = frame | (gva & (size - 1));
 	out->level = leaf_level;
+	out->dirty = (leaf & PTE_D) || write;
 
 	if (set_ad) {
 		for (unsigned i = 0; i < p.n; i++) {
@@ -219,7 +236,9 @@ void guest_walk(const struct guest_paging *gp, const struct pt_ops *mem, u64 gva
 				void *t = mem->map(mem->ctx, p.table[i]);
 				if (t)
 					pt_put(f, t, p.index[i], e);
+				p.entry[i] = e;
 			}
 		}
 	}
+	out->path = p;
 }

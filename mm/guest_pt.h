@@ -45,6 +45,9 @@ struct gwalk {
 	u32 error;			 /* #PF error code (GWALK_FAULT) */
 	unsigned level;			 /* leaf level */
 	bool writable, user, executable; /* the page's combined rights */
+	bool dirty;			 /* the leaf's D bit after the walk */
+	struct pt_path path;		 /* the entries used, A/D as set (GWALK_OK) */
+	u8 levels;			 /* levels of the format walked (path.n <= levels) */
 };
 
 enum guest_paging_mode guest_paging_mode(const struct guest_paging *gp);

@@ -56,15 +56,21 @@ const char *vmx_caps_check(const struct vmx_caps *c)
 	if (!vmx_ctl_can(c->exit, EXIT_SAVE_EFER) || !vmx_ctl_can(c->exit, EXIT_LOAD_EFER) ||
 	    !vmx_ctl_can(c->entry, ENTRY_LOAD_EFER))
 		return "no EFER save/load on VM entry and exit";
+	return NULL;
+}
+
+const char *vmx_caps_ept_check(const struct vmx_caps *c)
+{
 	if (!has2(c, PROC2_EPT))
-		return "no EPT (shadow paging is not implemented yet)";
+		return "no EPT";
 	if (!(c->ept_vpid & EPTCAP_PWL4) || !(c->ept_vpid & EPTCAP_WB))
 		return "EPT lacks 4-level tables or write-back memory type";
 	if (!(c->ept_vpid & EPTCAP_INVEPT) ||
 	    !(c->ept_vpid & (EPTCAP_INVEPT_SINGLE | EPTCAP_INVEPT_ALL)))
 		return "no INVEPT";
+	/* EPT alone would still need real-mode emulation for unpaged guests */
 	if (!has2(c, PROC2_UNRESTRICTED))
-		return "no unrestricted guest (real-mode emulation is not implemented yet)";
+		return "no unrestricted guest";
 	return NULL;
 }
 

@@ -76,7 +76,7 @@ static void set_intr_window(struct vcpu *v, bool on)
 	if (v->intr_window == on)
 		return;
 	v->intr_window = on;
-	vmcs_write(VMCS_PROC_CONTROLS, vmx_cpu.proc | (on ? PROC_INTR_WINDOW : 0));
+	vmcs_write(VMCS_PROC_CONTROLS, v->proc | (on ? PROC_INTR_WINDOW : 0));
 }
 
 /* Writes the event for this entry: an exception or re-delivered event first, else a
@@ -190,6 +190,11 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 		u64 now = time_now();
 		sched_timer_check(v, now);
 		platform_update(vm, now + vm->tsc_offset);
+		paging_before_entry(v);
+		if (vm_is_done(vm)) {
+			v->state = VCPU_DONE;
+			return RUN_DONE;
+		}
 		if (vm->p2m.ept_stale) {
 			vmx_invept_context(p2m_eptp(&vm->p2m));
 			vm->p2m.ept_stale = false;

@@ -14,7 +14,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 	    .guest_cr4 =
 		(vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask),
 	    .rdtscp = vmx_cpu.proc2 & PROC2_RDTSCP,
-	    .invpcid = vmx_cpu.proc2 & PROC2_INVPCID,
+	    .invpcid = false, /* with PCID: see cpuid.c */
 	    .tsc_hz = tsc_hz,
 	    .apic = v->vm->plat.tsc_hz != 0,
 	};

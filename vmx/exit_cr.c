@@ -31,13 +31,12 @@ static void write_gpr(struct vcpu *v, unsigned r, u64 val)
 		v->regs.gpr[r] = val;
 }
 
-static struct cr_state guest_crs(void)
+static struct cr_state guest_crs(struct vcpu *v)
 {
-	u64 m0 = vmcs_read(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
 	return (struct cr_state){
-	    .cr0 = (vmcs_read(VMCS_GUEST_CR0) & ~m0) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m0),
-	    .cr4 = (vmcs_read(VMCS_GUEST_CR4) & ~m4) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m4),
-	    .efer = vmcs_read(VMCS_GUEST_EFER),
+	    .cr0 = vcpu_cr0(v),
+	    .cr4 = vcpu_cr4(v),
+	    .efer = vcpu_efer(v),
 	    .cs_long = vmcs_read(VMCS_GUEST_CS_AR) & BIT(13),
 	};
 }
@@ -45,25 +44,24 @@ static struct cr_state guest_crs(void)
 static struct cr_policy policy(void)
 {
 	const struct vmx_cpu *c = &vmx_cpu;
+	/* PCID is not offered (CPUID), so CR4.PCIDE cannot be set */
 	return (struct cr_policy){c->cr0_must1, c->cr0_must0, c->cr4_must1,
-				  c->cr4_must0 & ~c->cr4_must1, CR4_VMXE | CR4_SMXE};
+				  c->cr4_must0 & ~c->cr4_must1, CR4_VMXE | CR4_SMXE | CR4_PCIDE};
 }
 
-/* PAE paging enabled by an emulated write: the CPU loads PDPTEs from the VMCS, not from
- * guest memory, so they are read here (and checked, as MOV to CR would). */
+/* PAE paging enabled by an emulated write: with EPT the CPU loads PDPTEs from the VMCS,
+ * under shadow paging they are the guest's virtual registers; either way they are read
+ * here (and checked, as MOV to CR would). */
 static bool load_pdptes(struct vcpu *v)
 {
 	u64 pdpte[4];
-	u64 cr3 = vmcs_read(VMCS_GUEST_CR3) & 0xffffffe0ULL;
+	u64 cr3 = vcpu_cr3(v) & 0xffffffe0ULL;
 	if (!p2m_read(&v->vm->p2m, cr3, pdpte, sizeof(pdpte)))
 		return false;
 	for (unsigned i = 0; i < 4; i++)
 		if ((pdpte[i] & 1) && (pdpte[i] & 0x1e6ULL))
 			return false; /* reserved bits 1-2 and 5-8 in a present PDPTE */
-	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
-	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
-	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
-	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+	vcpu_set_pdptes(v, pdpte);
 	return true;
 }
 
@@ -76,15 +74,15 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 	if (cr == 0) {
 		vmcs_write(VMCS_CR0_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR0, w->hw);
-		u64 entry = vmcs_read(VMCS_ENTRY_CONTROLS);
-		entry =
-		    (w->efer & EFER_LMA) ? entry | ENTRY_IA32E_GUEST : entry & ~ENTRY_IA32E_GUEST;
-		vmcs_write(VMCS_ENTRY_CONTROLS, entry);
-		vmcs_write(VMCS_GUEST_EFER, w->efer);
+		vcpu_set_efer(v, w->efer); /* shadow paging: also the CPU's CR0/CR4/CR3 */
 	} else {
 		vmcs_write(VMCS_CR4_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR4, w->hw);
+		if (v->vm->paging == VM_PAGING_SHADOW && !paging_sync(v))
+			return;
 	}
+	if (vm_is_done(v->vm))
+		return;
 	/* the write did not reach the CPU, so neither did its implicit TLB flush */
 	if (w->flush_tlb)
 		vmx_invvpid_context(v->vm->vpid);
@@ -95,7 +93,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
 {
 	struct cr_qual q = decode(v->exit_qual);
 	struct cr_policy p = policy();
-	struct cr_state s = guest_crs();
+	struct cr_state s = guest_crs(v);
 	struct cr_write w;
 
 	switch (q.type) {
@@ -111,6 +109,8 @@ enum exit_action exit_cr_access(struct vcpu *v)
 			vcpu_skip_insn(v);
 			break;
 		}
+		if (q.cr == 3) /* exits only under shadow paging */
+			return paging_cr3_write(v, read_gpr(v, q.gpr));
 		if (q.cr == 0)
 			cr0_write(&p, &s, read_gpr(v, q.gpr), &w);
 		else if (q.cr == 4)
@@ -124,7 +124,12 @@ enum exit_action exit_cr_access(struct vcpu *v)
 		else
 			apply(v, q.cr, &w);
 		break;
-	case 1: /* MOV from CR: only CR8 exits (CR3 exiting is off with EPT) */
+	case 1: /* MOV from CR: CR8, and CR3 under shadow paging */
+		if (q.cr == 3) {
+			write_gpr(v, q.gpr, vcpu_cr3(v));
+			vcpu_skip_insn(v);
+			break;
+		}
 		if (q.cr != 8) {
 			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q.cr);
 			return EXIT_ACT_DONE;

@@ -55,7 +55,7 @@ enum exit_action exit_vmcall(struct vcpu *v)
 
 enum exit_action exit_invlpg(struct vcpu *v)
 {
-	vmx_invvpid_addr(v->vm->vpid, v->exit_qual);
+	paging_invlpg(v, v->exit_qual);
 	vcpu_skip_insn(v);
 	return EXIT_ACT_RESUME;
 }
@@ -120,6 +120,8 @@ enum exit_action exit_exception(struct vcpu *v)
 	}
 	bool err = info & INTR_INFO_ERROR_VALID;
 	u32 code = err ? (u32)vmcs_read(VMCS_EXIT_INTR_ERROR) : 0;
+	if (vector == EXC_PF && v->vm->paging == VM_PAGING_SHADOW)
+		return exit_page_fault(v, code);
 	if (type == INTR_TYPE_HW_EXCEPTION) {
 		vcpu_inject_exception(v, vector, err, code);
 	} else {

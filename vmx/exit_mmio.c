@@ -82,11 +82,11 @@ static enum emu_result op_write(struct emu_ctxt *c, enum emu_seg seg, u64 addr, 
 
 static const struct emu_ops ops = {op_read, op_write};
 
-enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
+int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 {
 	u8 insn[15];
 	size_t n = vcpu_fetch_insn(v, insn, sizeof(insn));
-	u64 efer = vmcs_read(VMCS_GUEST_EFER), cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
+	u64 efer = vcpu_efer(v), cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
 	u64 rflags = vcpu_reg(v, REG_RFLAGS);
 	struct mmio_emu m = {v, (efer & EFER_LMA) && (cs_ar & BIT(13))};
 	struct emu_regs regs;
@@ -95,11 +95,12 @@ enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
 	regs.rip = vcpu_reg(v, REG_RIP);
 	regs.rflags = rflags;
 	struct emu_ctxt c = {
-	    .mode = emu_mode_of(vmcs_read(VMCS_GUEST_CR0) & CR0_PE, rflags & RFLAGS_VM,
-				efer & EFER_LMA, cs_ar & BIT(13), cs_ar & BIT(14)),
+	    .mode = emu_mode_of(vcpu_cr0(v) & CR0_PE, rflags & RFLAGS_VM, efer & EFER_LMA,
+				cs_ar & BIT(13), cs_ar & BIT(14)),
 	    .ops = &ops,
 	    .opaque = &m,
 	    .regs = &regs,
+	    .rep_cap = rep_cap,
 	};
 	enum emu_result r = n ? emulate(&c, insn, (unsigned)n) : EMU_UNHANDLED;
 	switch (r) {
@@ -118,15 +119,30 @@ enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
 			if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 				vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
 		}
-		return EXIT_ACT_RESUME;
+		break;
 	case EMU_EXCEPTION:
 		vcpu_inject_exception(v, c.exc.vector, c.exc.has_error_code, c.exc.error_code);
+		break;
+	default:
+		*why = n ? (c.why ? c.why : "unknown instruction") : "instruction not fetchable";
+		break;
+	}
+	return (int)r;
+}
+
+enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
+{
+	const char *why = NULL;
+	switch ((enum emu_result)emulate_insn(v, &why, 0)) {
+	case EMU_OK:
+	case EMU_AGAIN:
+		return EXIT_ACT_RESUME;
+	case EMU_EXCEPTION:
 		return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
 	default:
 		vm_stop(v->vm,
 			"unsupported: cannot emulate the access to gpa %llx at rip %llx (%s)",
-			(unsigned long long)gpa, (unsigned long long)regs.rip,
-			n ? (c.why ? c.why : "unknown instruction") : "instruction not fetchable");
+			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
 		return EXIT_ACT_DONE;
 	}
 }

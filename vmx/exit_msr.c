@@ -44,7 +44,7 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 		return lapic_msr_read(lapic_now(v), msr, val);
 	switch (msr) {
 	case MSR_IA32_EFER:
-		*val = vmcs_read(VMCS_GUEST_EFER);
+		*val = vcpu_efer(v);
 		return true;
 	case MSR_IA32_TSC:
 		*val = time_now() + v->vm->tsc_offset;
@@ -96,14 +96,14 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		return lapic_msr_write(lapic_now(v), msr, val);
 	switch (msr) {
 	case MSR_IA32_EFER: {
-		u64 old = vmcs_read(VMCS_GUEST_EFER);
+		u64 old = vcpu_efer(v);
 		if (val & ~efer_allowed())
 			return false;
 		/* LME cannot change while paging is on; LMA is read-only */
-		if (((old ^ val) & EFER_LME) && (vmcs_read(VMCS_GUEST_CR0) & CR0_PG))
+		if (((old ^ val) & EFER_LME) && (vcpu_cr0(v) & CR0_PG))
 			return false;
-		vmcs_write(VMCS_GUEST_EFER, (val & ~EFER_LMA) | (old & EFER_LMA));
-		return true;
+		vcpu_set_efer(v, (val & ~EFER_LMA) | (old & EFER_LMA));
+		return !vm_is_done(v->vm);
 	}
 	case MSR_IA32_TSC:
 		v->vm->tsc_offset = val - time_now();

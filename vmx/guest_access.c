@@ -3,7 +3,7 @@
 #include "vmx_ops.h"
 #include "../hypervisor/lib.h"
 
-static void *map_guest_table(void *ctx, u64 gpa)
+void *vcpu_map_guest_table(void *ctx, u64 gpa)
 {
 	struct p2m *p = ctx;
 	u64 mfn;
@@ -14,21 +14,17 @@ static void *map_guest_table(void *ctx, u64 gpa)
 
 void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
 {
-	u64 m0 = vmcs_read(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
 	memset(gp, 0, sizeof(*gp));
-	gp->cr0 = (vmcs_read(VMCS_GUEST_CR0) & ~m0) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m0);
-	gp->cr4 = (vmcs_read(VMCS_GUEST_CR4) & ~m4) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m4);
-	gp->cr3 = vmcs_read(VMCS_GUEST_CR3);
-	gp->efer = vmcs_read(VMCS_GUEST_EFER);
-	if (guest_paging_mode(gp) == GPM_PAE) {
-		gp->pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
-		gp->pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
-		gp->pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
-		gp->pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
-	}
+	gp->cr0 = vcpu_cr0(v);
+	gp->cr4 = vcpu_cr4(v);
+	gp->cr3 = vcpu_cr3(v);
+	gp->efer = vcpu_efer(v);
+	if (guest_paging_mode(gp) == GPM_PAE)
+		vcpu_pdptes(v, gp->pdpte);
 	gp->rflags_ac = vcpu_reg(v, REG_RFLAGS) & BIT(18);
-	gp->maxphyaddr = 39; /* what the P2M's tables can hold is far more; Bochs reports 39 */
-	gp->gbpages = true;
+	/* the guest's CPUID passes both through from the CPU */
+	gp->maxphyaddr = vmx_cpu.guest_maxphyaddr;
+	gp->gbpages = vmx_cpu.guest_gbpages;
 }
 
 unsigned vcpu_cpl(struct vcpu *v)
@@ -40,7 +36,7 @@ unsigned vcpu_cpl(struct vcpu *v)
 enum gwalk_status vcpu_translate(struct vcpu *v, u64 gva, unsigned access, struct gwalk *w)
 {
 	struct guest_paging gp;
-	struct pt_ops mem = {NULL, NULL, map_guest_table, &v->vm->p2m};
+	struct pt_ops mem = {NULL, NULL, vcpu_map_guest_table, &v->vm->p2m};
 	vcpu_guest_paging(v, &gp);
 	if (vcpu_cpl(v) == 3)
 		access |= GACC_USER;
@@ -52,7 +48,7 @@ static enum gwalk_status copy_virt(struct vcpu *v, u64 gva, void *buf, size_t le
 				   struct gwalk *w)
 {
 	struct guest_paging gp;
-	struct pt_ops mem = {NULL, NULL, map_guest_table, &v->vm->p2m};
+	struct pt_ops mem = {NULL, NULL, vcpu_map_guest_table, &v->vm->p2m};
 	u8 *b = buf;
 	vcpu_guest_paging(v, &gp);
 	if (vcpu_cpl(v) == 3)
@@ -68,6 +64,9 @@ static enum gwalk_status copy_virt(struct vcpu *v, u64 gva, void *buf, size_t le
 			w->status = GWALK_UNREACHABLE;
 			return w->status;
 		}
+		/* a guest page table written for the guest: the shadow must follow */
+		if ((access & GACC_WRITE) && v->vm->paging == VM_PAGING_SHADOW)
+			shadow_write(&v->vm->shadow, w->gpa, n);
 		b += n;
 		gva += n;
 		len -= n;
@@ -89,7 +88,7 @@ enum gwalk_status vcpu_write_virt(struct vcpu *v, u64 gva, const void *buf, size
 
 size_t vcpu_fetch_insn(struct vcpu *v, u8 *buf, size_t max)
 {
-	bool lm = vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+	bool lm = vcpu_efer(v) & EFER_LMA;
 	bool cs_l = vmcs_read(VMCS_GUEST_CS_AR) & BIT(13);
 	u64 rip = vcpu_reg(v, REG_RIP);
 	/* outside 64-bit code the fetch is CS-relative and wraps at 4 GiB */

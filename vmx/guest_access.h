@@ -9,6 +9,9 @@
 
 /* The guest's translation state now (CR0/CR3/CR4/EFER, PDPTEs, EFLAGS.AC). */
 void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp);
+/* pt_ops.map for walking guest tables: the page of guest RAM at gpa, NULL if not RAM
+ * (ctx is the VM's struct p2m). */
+void *vcpu_map_guest_table(void *ctx, u64 gpa);
 /* The current privilege level (SS.DPL). */
 unsigned vcpu_cpl(struct vcpu *v);
 /* Translates one guest-virtual address for an access (GACC_*; the user bit follows CPL),

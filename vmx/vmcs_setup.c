@@ -205,7 +205,10 @@ const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot)
 	vcpu_invalidate_regs(v);
 	if (vmcs_errors())
 		return "VMCS setup failed (see the VMWRITE errors above)";
-	return NULL;
+	const char *err = paging_init_vcpu(v);
+	if (!err && vmcs_errors())
+		err = "VMCS setup failed (see the VMWRITE errors above)";
+	return err;
 }
 
 void vmx_vcpu_free(struct vcpu *v)

@@ -19,6 +19,8 @@ struct vmx_cpu {
 	u64 cr0_must1, cr0_must0, cr4_must1, cr4_must0;
 	u64 cr0_mask, cr4_mask;
 	unsigned preempt_rate;
+	u8 guest_maxphyaddr; /* what guests see in CPUID 0x80000008 (passed through) */
+	bool guest_gbpages;  /* 1 GiB pages, CPUID 0x80000001 EDX[26] (passed through) */
 };
 
 extern struct vmx_cpu vmx_cpu;
@@ -46,6 +48,10 @@ struct vcpu_boot {
 /* Builds the VMCS of a vCPU that starts in the given state. NULL or an error. */
 const char *vmx_vcpu_init(struct vcpu *v, const struct vcpu_boot *boot);
 void vmx_vcpu_free(struct vcpu *v);
+/* Frees a VM's shadow page tables. */
+void paging_free(struct vm *vm);
+/* Whether VMs can use EPT on this CPU (EPT with unrestricted guest); else shadow only. */
+extern const char *vmx_no_ept_reason;
 
 enum run_result {
 	RUN_YIELD, /* time slice over or the vCPU halted: pick again */

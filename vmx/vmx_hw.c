@@ -49,6 +49,8 @@ static u32 adjust(const char *what, u64 cap, u32 want, u32 optional)
 	return v;
 }
 
+const char *vmx_no_ept_reason;
+
 /* Controls and CR masks chosen once for every VMCS on this CPU. */
 static void choose_controls(struct vmx_cpu *c)
 {
@@ -60,8 +62,11 @@ static void choose_controls(struct vmx_cpu *c)
 			     PROC_RDPMC_EXIT | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT |
 			     PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
 			 0);
-	c->proc2 = adjust("secondary", k->proc2, PROC2_EPT | PROC2_UNRESTRICTED,
-			  PROC2_VPID | PROC2_RDTSCP | PROC2_INVPCID);
+	/* EPT and unrestricted guest are used only when both work (vmx_no_ept_reason); INVPCID
+	 * is not: PCID is hidden from guests so that they can move to shadow paging */
+	c->proc2 = adjust("secondary", k->proc2, 0,
+			  (vmx_no_ept_reason ? 0 : PROC2_EPT | PROC2_UNRESTRICTED) | PROC2_VPID |
+			      PROC2_RDTSCP);
 	c->exit =
 	    adjust("exit", k->exit, EXIT_HOST_64 | EXIT_ACK_INTR | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 		   EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG);
@@ -107,6 +112,15 @@ const char *vmx_init(void)
 	const char *why = vmx_caps_check(&c->caps);
 	if (why)
 		return why;
+	u32 a, b, cx, d;
+	cpuid(0x80000008, 0, &a, &b, &cx, &d);
+	c->guest_maxphyaddr = (u8)(a & 0xff);
+	cpuid(0x80000001, 0, &a, &b, &cx, &d);
+	c->guest_gbpages = d & BIT(26);
+	vmx_no_ept_reason = vmx_caps_ept_check(&c->caps);
+	if (vmx_no_ept_reason)
+		kprintf("vmx: EPT not usable (%s): every VM runs on shadow paging\n",
+			vmx_no_ept_reason);
 	choose_controls(c);
 	setup_xsave(c);
 

@@ -57,6 +57,28 @@ enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_ept_misconfig(struct vcpu *v);
 /* Emulates the instruction that touched guest-physical gpa (MMIO, or a ROM write). */
 enum exit_action exit_emulate(struct vcpu *v, u64 gpa);
+/* Emulates the instruction at RIP, committing registers on EMU_OK/EMU_AGAIN and queueing
+ * the exception on EMU_EXCEPTION; *why says what failed on EMU_UNHANDLED. A REP string op
+ * does at most rep_cap iterations (0: the emulator's default) before the guest resumes. */
+int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap);
+
+/* Paging mode (paging.c). The guest-visible control registers and EFER, in either mode. */
+u64 vcpu_cr0(struct vcpu *v);
+u64 vcpu_cr4(struct vcpu *v);
+u64 vcpu_cr3(struct vcpu *v);
+u64 vcpu_efer(struct vcpu *v);
+void vcpu_set_efer(struct vcpu *v, u64 efer);
+void vcpu_pdptes(struct vcpu *v, u64 pdpte[4]);
+void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4]);
+/* After a guest CR0/CR4/EFER change under shadow paging. false: the VM was stopped. */
+bool paging_sync(struct vcpu *v);
+/* The VMCS's paging controls for the VM's mode, once the guest state is set up. */
+const char *paging_init_vcpu(struct vcpu *v);
+/* Mode switch requests and TLB flushes owed, before each entry. */
+void paging_before_entry(struct vcpu *v);
+enum exit_action paging_cr3_write(struct vcpu *v, u64 val);
+enum exit_action exit_page_fault(struct vcpu *v, u32 error);
+void paging_invlpg(struct vcpu *v, u64 gva);
 enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_invlpg(struct vcpu *v);

@@ -1,9 +1,11 @@
 # Build rules for the bare-metal test guests (multiboot v1, ELF32 at 1 MiB), included from
-# the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS and the
-# phony target test-guests; every private variable starts with TG_.
+# the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS,
+# PAGING_GUESTS and the phony target test-guests; every private variable starts with TG_.
 
+# the paging guests: one test body (paging_common.c) run in each paging mode
+PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault entry_fail \
-	longmode \
+	longmode $(PAGING_GUESTS) \
 	ticker spin
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
@@ -31,7 +33,8 @@ TG_LIB_C := $(wildcard $(TG_DIR)/lib/*.c)
 TG_LIB_S := $(wildcard $(TG_DIR)/lib/*.S)
 TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
 TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o)
-TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
+TG_PAGING_COMMON := $(TG_OUT)/paging_common.o
+TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_PAGING_COMMON) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
 TG_S_OBJS := $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
 
 .PHONY: test-guests
@@ -50,6 +53,8 @@ $(TG_S_OBJS): $(TG_OUT)/%.o: $(TG_DIR)/%.S $(TG_DIR)/tests.mk
 
 $(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
 	@echo "  LD      $@"
-	@$(TG_LD) $(TG_LDFLAGS) -o $@ $< $(TG_LIB_OBJS)
+	@$(TG_LD) $(TG_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(PAGING_GUESTS:%=$(TG_OUT)/%.elf): $(TG_PAGING_COMMON)
 
 -include $(TG_C_OBJS:.o=.d) $(TG_S_OBJS:.o=.d)

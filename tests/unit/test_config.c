@@ -395,3 +395,27 @@ TEST(config_issue3_bad_choices)
 	CHECK_CONTAINS(msgs[3], "keel.cfg:7: field 'console': must be one of: off on");
 	CHECK_CONTAINS(msgs[4], "keel.cfg:8: field 'initrd': needs a module name");
 }
+
+TEST(config_paging_switch)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "paging_switch = 250\n"
+				   "[vm]\n"
+				   "name = b\n"
+				   "kernel = k\n"
+				   "paging_switch = soon\n"
+				   "[vm]\n"
+				   "name = c\n"
+				   "kernel = k\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 3);
+	CHECK_EQ(c->vms[0].paging_switch_ms, 250);
+	CHECK(c->vms[0].valid);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_CONTAINS(msgs[0],
+		       "keel.cfg:8: field 'paging_switch': must be a number of milliseconds");
+	CHECK_EQ(c->vms[2].paging_switch_ms, 0);
+}

@@ -666,6 +666,40 @@ TEST(emu_xchg)
 	CHECK_EQ(t->regs.gpr[RAX], 7);
 }
 
+TEST(emu_cmpxchg)
+{
+	struct emu_test *t = emu_test_new(EMU_MODE_64);
+	t->regs.gpr[RBX] = 0x1010;
+	fake_put(t, 0x1010, 0x1111222233334444ULL, 8);
+	/* lock cmpxchg [rbx], rcx with rax equal: the destination takes rcx, ZF set */
+	t->regs.gpr[RAX] = 0x1111222233334444ULL;
+	t->regs.gpr[RCX] = 0x5555666677778888ULL;
+	CHECK_EQ(EMU(t, 0xf0, 0x48, 0x0f, 0xb1, 0x0b), EMU_OK);
+	CHECK_EQ(t->c.insn.len, 5);
+	CHECK_EQ(fake_get(t, 0x1010, 8), 0x5555666677778888ULL);
+	CHECK(t->regs.rflags & EMU_RFLAGS_ZF);
+	CHECK_EQ(t->regs.gpr[RAX], 0x1111222233334444ULL);
+	/* not equal: rax takes the destination, memory is not written, ZF clear */
+	t->nlog = 0;
+	CHECK_EQ(EMU(t, 0x48, 0x0f, 0xb1, 0x0b), EMU_OK);
+	CHECK_EQ(t->nlog, 1);
+	CHECK(!(t->regs.rflags & EMU_RFLAGS_ZF));
+	CHECK_EQ(t->regs.gpr[RAX], 0x5555666677778888ULL);
+	/* flags as CMP rax, [rbx]: 1 - 2 borrows */
+	fake_put(t, 0x1010, 2, 8);
+	t->regs.gpr[RAX] = 1;
+	CHECK_EQ(EMU(t, 0x48, 0x0f, 0xb1, 0x0b), EMU_OK);
+	CHECK(t->regs.rflags & EMU_RFLAGS_CF);
+	CHECK(t->regs.rflags & EMU_RFLAGS_SF);
+	/* byte form with AL: cmpxchg [rbx], cl */
+	fake_put(t, 0x1010, 0x42, 1);
+	t->regs.gpr[RAX] = 0x142;
+	t->regs.gpr[RCX] = 0x99;
+	CHECK_EQ(EMU(t, 0x0f, 0xb0, 0x0b), EMU_OK);
+	CHECK_EQ(t->mem[0x10], 0x99);
+	CHECK_EQ(t->regs.gpr[RAX], 0x142);
+}
+
 /* ---- BT family ---- */
 
 TEST(emu_bt_register_offset_reaches_outside_the_operand)
@@ -1226,7 +1260,7 @@ TEST(emu_unsupported_opcodes_are_unhandled_untouched)
 	    {0xd1, 0x23},
 	    {0x8d, 0x03},
 	    {0x0f, 0x3a, 0x0f},
-	    {0x0f, 0xb1, 0x03},
+	    {0x0f, 0xc7, 0x0b}, /* cmpxchg8b [rbx] */
 	};
 	struct emu_regs before = t->regs;
 	for (unsigned i = 0; i < ARRAY_SIZE(insns); i++) {

@@ -277,3 +277,34 @@ TEST(guest_walk_pae_paging)
 	CHECK_EQ(w.status, GWALK_FAULT);
 	CHECK_EQ(w.error, 0);
 }
+
+TEST(guest_walk_32bit_4m_reserved_bits)
+{
+	memset(gmem, 0, sizeof(gmem));
+	struct guest_paging gp = {
+	    .cr0 = CR0_PG_WP, .cr3 = 0x1000, .cr4 = CR4_PSE, .maxphyaddr = 36};
+	struct gwalk w;
+	*d(0x1000 + 4 * 1) = 0x400000 | P | RW | PS;
+	guest_walk(&gp, &mem, 0x412345, 0, false, &w);
+	CHECK_EQ(w.status, GWALK_OK);
+	/* bit 21 is always reserved in a 4 MiB PDE */
+	*d(0x1000 + 4 * 1) = 0x400000 | (1u << 21) | P | RW | PS;
+	guest_walk(&gp, &mem, 0x412345, 0, false, &w);
+	CHECK_EQ(w.status, GWALK_FAULT);
+	CHECK_EQ(w.error, PFEC_PRESENT | PFEC_RSVD);
+	/* bits 20:13 are physical address bits 39:32: reserved at and above MAXPHYADDR */
+	*d(0x1000 + 4 * 1) = 0x400000 | (1u << 17) | P | RW | PS; /* address bit 36 */
+	guest_walk(&gp, &mem, 0x412345, 0, false, &w);
+	CHECK_EQ(w.status, GWALK_FAULT);
+	gp.maxphyaddr = 40;
+	guest_walk(&gp, &mem, 0x412345, 0, false, &w);
+	CHECK_EQ(w.status, GWALK_OK);
+	CHECK_EQ(w.gpa, 0x1000412345ULL);
+	/* without CR4.PSE the PS bit means nothing: the entry points at a page table */
+	gp.cr4 = 0;
+	*d(0x1000 + 4 * 1) = 0x2000 | P | RW | PS;
+	*d(0x2000 + 4 * 0x12) = 0x9000 | P;
+	guest_walk(&gp, &mem, 0x412345, 0, false, &w);
+	CHECK_EQ(w.status, GWALK_OK);
+	CHECK_EQ(w.gpa, 0x9345);
+}

@@ -82,8 +82,18 @@ static const char *fake_console_input(void *ctx, struct vm *vm, u8 c)
 	return NULL;
 }
 
-static const struct shell_ops fake_ops = {fake_vm_at, fake_pause, fake_resume,
-					  fake_kill,  fake_reset, fake_console_input};
+static const char *fake_set_paging(void *ctx, struct vm *vm, enum vm_paging to)
+{
+	struct fake *f = ctx;
+	record(f, "paging", vm);
+	if (f->fail)
+		return f->fail;
+	vm->paging_request = (int)to;
+	return NULL;
+}
+
+static const struct shell_ops fake_ops = {fake_vm_at, fake_pause,	  fake_resume,	  fake_kill,
+					  fake_reset, fake_console_input, fake_set_paging};
 
 struct rig {
 	struct shell sh;
@@ -436,11 +446,11 @@ TEST(shell_vm_needs_a_sub_command)
 {
 	struct rig *r = rig_new();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm"}), -1);
-	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset ...\n");
+	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset|paging ...\n");
 	test_console_clear();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm frob tick1"}), -1);
 	CHECK_STR(test_console(), "vm: unknown sub-command 'frob'; usage: vm "
-				  "list|info|pause|resume|kill|reset ...\n");
+				  "list|info|pause|resume|kill|reset|paging ...\n");
 }
 
 TEST(shell_help)
@@ -847,4 +857,23 @@ TEST(shell_loglevel)
 	CHECK_CONTAINS(run(r, "loglevel err warn"), "usage: loglevel [err|warn|info|debug]\n");
 	CHECK_CONTAINS(run(r, "loglevel err"), "loglevel err\n");
 	CHECK_EQ(console_level(), LOG_ERR);
+}
+
+TEST(shell_vm_paging_shows_and_switches)
+{
+	struct rig *r = rig_new();
+	r->f.vms[0]->paging_request = -1;
+	CHECK_CONTAINS(run(r, "vm paging tick1"), "vm tick1: ept paging\n");
+	CHECK_CONTAINS(run(r, "vm paging tick1 shadow"),
+		       "vm tick1: switching to shadow paging at its next entry\n");
+	CHECK_EQ(r->f.vms[0]->paging_request, VM_PAGING_SHADOW);
+	CHECK_CONTAINS(run(r, "vm paging tick1"), "(a switch is pending)");
+	CHECK_CONTAINS(run(r, "vm paging tick1 nested"), "'nested' is not ept or shadow");
+	CHECK_CONTAINS(run(r, "vm paging tick1 nested"), "usage: vm paging <vm> [ept|shadow]\n");
+	r->f.vms[2]->state = VM_EXITED;
+	CHECK_CONTAINS(run(r, "vm paging hello ept"), "has ended");
+	r->f.fail = "this CPU cannot run guests on EPT";
+	CHECK_CONTAINS(run(r, "vm paging tick2 ept"),
+		       "vm tick2: cannot switch paging of: this CPU cannot run guests on EPT\n");
+	CHECK_STR(r->f.calls, "paging tick1;paging tick2;");
 }

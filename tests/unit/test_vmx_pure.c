@@ -185,12 +185,31 @@ TEST(vmx_caps_check_refuses_each_missing_feature)
 	REFUSED("EFER", drop(&c.exit, EXIT_SAVE_EFER));
 	REFUSED("EFER", drop(&c.exit, EXIT_LOAD_EFER));
 	REFUSED("EFER", drop(&c.entry, ENTRY_LOAD_EFER));
-	REFUSED("no EPT", drop(&c.proc2, PROC2_EPT));
-	REFUSED("4-level", c.ept_vpid &= ~EPTCAP_PWL4);
-	REFUSED("write-back", c.ept_vpid &= ~EPTCAP_WB);
-	REFUSED("INVEPT", c.ept_vpid &= ~EPTCAP_INVEPT);
-	REFUSED("INVEPT", c.ept_vpid &= ~(EPTCAP_INVEPT_SINGLE | EPTCAP_INVEPT_ALL));
-	REFUSED("unrestricted guest", drop(&c.proc2, PROC2_UNRESTRICTED));
+}
+
+/* Without usable EPT Keel still runs, every VM on shadow paging; the reason is named. */
+#define NO_EPT(msg, ...)                                                                           \
+	do {                                                                                       \
+		struct vmx_caps c = capable();                                                     \
+		__VA_ARGS__;                                                                       \
+		CHECK(vmx_caps_check(&c) == NULL);                                                 \
+		const char *why_ = vmx_caps_ept_check(&c);                                         \
+		if (!why_)                                                                         \
+			test_fail(__FILE__, __LINE__, "EPT usable: %s", #__VA_ARGS__);             \
+		else                                                                               \
+			CHECK_CONTAINS(why_, msg);                                                 \
+	} while (0)
+
+TEST(vmx_caps_without_ept_fall_back_to_shadow)
+{
+	struct vmx_caps ok = capable();
+	CHECK(vmx_caps_ept_check(&ok) == NULL);
+	NO_EPT("no EPT", drop(&c.proc2, PROC2_EPT));
+	NO_EPT("4-level", c.ept_vpid &= ~EPTCAP_PWL4);
+	NO_EPT("write-back", c.ept_vpid &= ~EPTCAP_WB);
+	NO_EPT("INVEPT", c.ept_vpid &= ~EPTCAP_INVEPT);
+	NO_EPT("INVEPT", c.ept_vpid &= ~(EPTCAP_INVEPT_SINGLE | EPTCAP_INVEPT_ALL));
+	NO_EPT("unrestricted guest", drop(&c.proc2, PROC2_UNRESTRICTED));
 }
 
 TEST(vmx_caps_describe_lists_features)

@@ -16,12 +16,16 @@
 
 #define CR4_TSD	   (1u << 2)
 #define CR4_PSE	   (1u << 4)
+#define CR4_PAE	   (1u << 5)
 #define CR4_PGE	   (1u << 7)
 #define CR4_OSFXSR (1u << 9)
 #define CR4_VMXE   (1u << 13)
+#define CR4_SMEP   (1u << 20)
+#define CR4_SMAP   (1u << 21)
 
 #define EFLAGS_TF (1u << 8)
 #define EFLAGS_IF (1u << 9)
+#define EFLAGS_AC (1u << 18)
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;

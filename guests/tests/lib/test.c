@@ -5,6 +5,10 @@
 
 static unsigned passed, failed, skipped;
 
+/* What test_exit() does when no debug-exit device ended the run (natively in Bochs):
+ * the multiboot command line asks for it (see native_end_from_cmdline()). */
+static enum { END_HALT, END_RESET, END_SHUTDOWN } native_end;
+
 static void verdict(const char *tag, const char *fmt, va_list ap)
 {
 	serial_puts(tag);
@@ -66,12 +70,38 @@ int check_eq(const char *what, uint64_t got, uint64_t want)
 	return 0;
 }
 
+/* Waits until the UART has sent its last byte, so nothing is lost when the machine goes. */
+static void serial_drain(void)
+{
+	for (int i = 0; i < 1000000 && !(inb(COM1_PORT + 5) & 0x40); i++)
+		cpu_relax();
+}
+
+/* Ends a native run: a reset lets GRUB boot the next guest (scripts/native-guests keeps
+ * its place in CMOS), the shutdown port ends Bochs. */
+static void native_exit(void)
+{
+	serial_drain();
+	if (native_end == END_RESET) {
+		/* Bochs keeps the UART's state over a reset, and its BIOS takes a UART with FIFOs
+		 * on (IIR 0xc2) for no UART at all: GRUB's output would be lost. */
+		outb(COM1_PORT + 2, 0);
+		outb(0xcf9, 0x02); /* PCI reset control: hard reset on the 0 -> 1 edge of bit 2 */
+		outb(0xcf9, 0x06);
+		outb(0x64, 0xfe); /* the keyboard controller's reset line, where 0xcf9 is absent */
+	} else if (native_end == END_SHUTDOWN) {
+		for (const char *s = "Shutdown"; *s; s++)
+			outb(0x8900, (uint8_t)*s);
+	}
+}
+
 /* Debug-exit status is (v << 1) | 1, so v = 0 (status 1) means every check passed. */
 void test_exit(void)
 {
 	tprintf("done: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
 	outb(DEBUG_EXIT_PORT, failed ? 1 : 0);
 	/* Still here: no debug-exit device. Under Keel, HLT with IF=0 stops the VM. */
+	native_exit();
 	for (;;)
 		asm volatile("cli; hlt");
 }
@@ -99,10 +129,41 @@ static void pic_mask_all(void)
 	outb(0xa1, 0xff);
 }
 
+/* True when the space-separated command line has `word` as one of its words. */
+static int cmdline_has_word(const char *s, const char *word)
+{
+	size_t n = tg_strlen(word);
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		size_t len = 0;
+		while (s[len] && s[len] != ' ')
+			len++;
+		if (len == n && memcmp(s, word, n) == 0)
+			return 1;
+		s += len;
+	}
+	return 0;
+}
+
+/* tg_end=reset or tg_end=shutdown on the command line: how a native run ends. */
+static void native_end_from_cmdline(uint32_t magic, const struct multiboot_info *mbi)
+{
+	if (magic != MB_BOOT_MAGIC || !(mbi->flags & MB_INFO_CMDLINE))
+		return;
+	const char *cmdline = (const char *)mbi->cmdline;
+	if (cmdline_has_word(cmdline, "tg_end=reset"))
+		native_end = END_RESET;
+	else if (cmdline_has_word(cmdline, "tg_end=shutdown"))
+		native_end = END_SHUTDOWN;
+}
+
 void guest_start(uint32_t magic, struct multiboot_info *mbi);
 
 void guest_start(uint32_t magic, struct multiboot_info *mbi)
 {
+	native_end_from_cmdline(magic, mbi);
 	cpu_tables_init();
 	pic_mask_all();
 	test_main(magic, mbi);

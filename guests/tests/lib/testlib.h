@@ -88,9 +88,10 @@ void irq_set_handler(uint8_t vector, void (*fn)(uint8_t vector));
 void gdt_set_tss(uint32_t base, uint32_t limit);
 void idt_allow_from_user(uint8_t vector);
 
-/* user.c: run a function at CPL 3 (paging stays off, so it sees all memory) */
+/* user.c: run a function at CPL 3 (with paging on, its code and stack must be user pages) */
 int run_at_cpl3(void (*fn)(void));
 void user_fault(struct trap_frame *f) __attribute__((noreturn));
+void user_tss_format(int ia32e);
 
 /*
  * Catch one exception: evaluates to 0 when armed and to 1 when the exception arrived, in

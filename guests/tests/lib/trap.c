@@ -25,8 +25,9 @@ struct table_ptr {
 	uint32_t base;
 } __attribute__((packed));
 
-/* Flat 4 GiB segments (4 KiB granularity, 32-bit) for rings 0 and 3, and a slot for the
- * TSS that user.c fills in when a test first drops to ring 3. */
+/* Flat 4 GiB segments (4 KiB granularity, 32-bit) for rings 0 and 3, a slot for the TSS
+ * that user.c fills in when a test first drops to ring 3 (with a null entry after it, the
+ * upper half of a TSS descriptor in IA-32e mode), and 64-bit code for ia32e_entry.S. */
 static struct gdt_entry gdt[] __attribute__((aligned(8))) = {
     [0] = {0, 0, 0, 0, 0, 0},
     [KERNEL_CS >> 3] = {0xffff, 0, 0, 0x9a, 0xcf, 0}, /* present, DPL 0, code, readable */
@@ -34,6 +35,8 @@ static struct gdt_entry gdt[] __attribute__((aligned(8))) = {
     [USER_CS >> 3] = {0xffff, 0, 0, 0xfa, 0xcf, 0},   /* present, DPL 3, code, readable */
     [USER_DS >> 3] = {0xffff, 0, 0, 0xf2, 0xcf, 0},   /* present, DPL 3, data, writable */
     [TSS_SEL >> 3] = {0, 0, 0, 0, 0, 0},
+    [(TSS_SEL >> 3) + 1] = {0, 0, 0, 0, 0, 0},
+    [KERNEL_CS64 >> 3] = {0xffff, 0, 0, 0x9a, 0xaf, 0}, /* present, DPL 0, code, L=1 */
 };
 
 static struct idt_gate idt[256] __attribute__((aligned(8)));

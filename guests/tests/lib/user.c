@@ -1,6 +1,6 @@
 /* Running one test function at CPL 3 and coming back to ring 0: the TSS that gives ring 0
- * its stack, the INT 0x80 gate the function returns through, and the way back when the
- * function faults instead. */
+ * its stack (in the 32-bit or, in IA-32e mode, the 64-bit layout), the INT 0x80 gate the
+ * function returns through, and the way back when the function faults instead. */
 #include "testlib.h"
 
 struct tss32 {
@@ -16,6 +16,7 @@ static uint8_t ring3_stack[8192] __attribute__((aligned(16)));
 static struct tg_jmp_buf user_return;
 static volatile int user_outcome;
 static int user_ready;
+static int user_tss64;
 
 /* what user_entry (entry.S) calls at CPL 3 */
 void (*volatile user_fn)(void);
@@ -36,9 +37,19 @@ void user_fault(struct trap_frame *f)
 	tg_longjmp(&user_return, 1);
 }
 
+/*
+ * The 64-bit TSS has the same size and I/O-bitmap offset as the 32-bit one, but RSP0 is the
+ * quadword at offset 4, where ESP0 and SS0 lie: in IA-32e mode SS0 must read as zero.
+ */
+void user_tss_format(int ia32e)
+{
+	user_tss64 = ia32e;
+	tss.ss0 = ia32e ? 0 : KERNEL_DS;
+}
+
 static void user_setup(void)
 {
-	tss.ss0 = KERNEL_DS;
+	tss.ss0 = user_tss64 ? 0 : KERNEL_DS;
 	/* an I/O bitmap offset past the limit: port I/O at CPL 3 faults */
 	tss.iomap_base = sizeof(tss);
 	gdt_set_tss((uint32_t)&tss, sizeof(tss) - 1);

@@ -1,0 +1,42 @@
+# The paging guests without Keel (issue 4): scripts/native-guests boots them natively in the
+# same Bochs, one after another in one run, and scripts/compare-verdicts holds each check's
+# verdict under Keel to the native one. Also the shadow-paging run of the same guests
+# (paging-shadow.cfg), off until Keel has shadow paging. Included from the top-level
+# Makefile after tests.mk (PAGING_GUESTS); private variables start with NG_.
+
+NG_ELFS := $(PAGING_GUESTS:%=$(BUILD)/guests/%.elf)
+NG_LOG := $(BUILD)/results/native-guests.serial.log
+
+# The Keel runs compared with native: integration-guests (tests.cfg: paging = ept), and an
+# integration-guests-shadow (the whole test ISO switched to shadow paging, same VM names)
+# when `make integration` has one.
+PAGING_KEEL_LOGS := $(BUILD)/results/guests.serial.log
+ifneq ($(filter guests-shadow,$(INTEGRATION_COUNTS)),)
+PAGING_KEEL_LOGS += $(BUILD)/results/guests-shadow.serial.log
+endif
+# 1 to boot paging-shadow.cfg (just the paging guests, as <name>-shadow with paging = shadow)
+# in `make integration` (and so `make test`) and compare that run with native as well.
+PAGING_SHADOW ?= 0
+ifeq ($(PAGING_SHADOW),1)
+INTEGRATION_COUNTS += paging-shadow
+PAGING_KEEL_LOGS += $(BUILD)/results/paging-shadow.serial.log
+endif
+
+.PHONY: native-guests test-paging-native integration-paging-shadow
+
+native-guests: $(NG_ELFS)
+	scripts/native-guests --serial $(NG_LOG) $(NG_ELFS)
+
+# Compares with the logs the Keel runs left behind, so it runs after them (make test does).
+# A native run that went wrong is reported by the comparison, which then fails too.
+test-paging-native: $(NG_ELFS)
+	-scripts/native-guests --serial $(NG_LOG) $(NG_ELFS)
+	scripts/compare-verdicts --counts $(BUILD)/results/paging-native.counts $(NG_LOG) \
+		$(PAGING_KEEL_LOGS)
+
+$(BUILD)/paging-shadow.iso: $(BUILD)/keel.elf guests/tests/paging-shadow.cfg $(NG_ELFS) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/paging-shadow.cfg \
+		-a "on_idle=shutdown" $(NG_ELFS)
+
+integration-paging-shadow: $(BUILD)/paging-shadow.iso
+	tests/integration/run $< --name paging-shadow --timeout 300

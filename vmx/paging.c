@@ -1,0 +1,457 @@
+/* A VM's memory virtualization on the CPU: EPT, or shadow page tables (mm/shadow.c) with
+ * the guest's CR0/CR3/CR4/EFER kept virtual. Owns the VMCS controls of each mode, the
+ * guest-visible control registers in both, the #PF and CR3 exits of shadow mode, and the
+ * live switch between the modes: P2M is the truth, so EPT and shadow tables are both
+ * derived from it and either can be dropped and rebuilt. */
+#include "vmx_ops.h"
+#include "guest_access.h"
+#include "../hypervisor/console.h"
+#include "../hypervisor/emulate.h"
+#include "../hypervisor/keel.h"
+#include "../hypervisor/lib.h"
+
+/* The control-register bits shadow paging owns: the guest's values live in the read
+ * shadows, the CPU runs with what the shadow tables need (PE, PG, WP and PAE on). */
+#define SHADOW_CR0_OWNED (CR0_PE | CR0_PG | CR0_WP)
+#define SHADOW_CR4_OWNED (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_LA57)
+/* Changing one of these changes what the shadow must contain: drop it and rebuild. */
+#define SHADOW_KEY_CR0 (CR0_PG | CR0_WP)
+#define SHADOW_KEY_CR4 (CR4_PAE | CR4_PSE)
+
+static bool shadowed(const struct vcpu *v)
+{
+	return v->vm->paging == VM_PAGING_SHADOW;
+}
+
+u64 vcpu_cr0(struct vcpu *v)
+{
+	(void)v;
+	u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
+}
+
+u64 vcpu_cr4(struct vcpu *v)
+{
+	(void)v;
+	u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
+}
+
+u64 vcpu_cr3(struct vcpu *v)
+{
+	return shadowed(v) ? v->gcr3 : vmcs_read(VMCS_GUEST_CR3);
+}
+
+u64 vcpu_efer(struct vcpu *v)
+{
+	return shadowed(v) ? v->gefer : vmcs_read(VMCS_GUEST_EFER);
+}
+
+void vcpu_pdptes(struct vcpu *v, u64 pdpte[4])
+{
+	if (shadowed(v)) {
+		memcpy(pdpte, v->gpdpte, sizeof(v->gpdpte));
+		return;
+	}
+	pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
+	pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
+	pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
+	pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
+}
+
+void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4])
+{
+	memcpy(v->gpdpte, pdpte, sizeof(v->gpdpte));
+	if (shadowed(v))
+		return;
+	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+}
+
+static void set_ia32e(u64 efer)
+{
+	u64 entry = vmcs_read(VMCS_ENTRY_CONTROLS);
+	entry = (efer & EFER_LMA) ? entry | ENTRY_IA32E_GUEST : entry & ~ENTRY_IA32E_GUEST;
+	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+}
+
+/* Shadow mode: what the CPU must hold for the guest's CR0/CR4/EFER, and the root for its
+ * CR3. Rebuilds the shadow when the paging mode changed. false: the VM was stopped. */
+bool paging_sync(struct vcpu *v)
+{
+	const struct vmx_cpu *c = &vmx_cpu;
+	struct vm *vm = v->vm;
+	u64 cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v), efer = v->gefer;
+	if (!(cr0 & CR0_PE)) {
+		/* without unrestricted guest, real mode would need virtual-8086 mode or an
+		 * emulator; neither is there (docs/shadow-paging.md) */
+		vm_stop(vm, "real mode (CR0.PE = 0) is not supported under shadow paging");
+		return false;
+	}
+	bool pg = cr0 & CR0_PG;
+	u64 hw_cr0 = (cr0 | CR0_PE | CR0_PG | CR0_WP | c->cr0_must1) & ~c->cr0_must0;
+	u64 hw_cr4 =
+	    ((cr4 & ~(CR4_PSE | CR4_PCIDE | CR4_LA57)) | CR4_PAE | c->cr4_must1) & ~c->cr4_must0;
+	u64 hw_efer = efer;
+	if (!pg) {
+		/* unpaged: PAE-format tables that map guest-physical, in 32-bit mode */
+		hw_cr4 &= ~(CR4_SMEP | CR4_SMAP);
+		hw_efer &= ~(EFER_LME | EFER_LMA);
+	}
+	u64 key = (cr0 & SHADOW_KEY_CR0) | (cr4 & SHADOW_KEY_CR4) | (efer & (EFER_NXE | EFER_LMA));
+	if (key != v->shadow_key || !v->sv.root) {
+		if (key != v->shadow_key && vm->shadow.nr_used)
+			shadow_reset(&vm->shadow, &v->sv);
+		v->shadow_key = key;
+		struct guest_paging gp;
+		vcpu_guest_paging(v, &gp);
+		u64 root = shadow_load_root(&vm->shadow, &v->sv, &gp);
+		if (!root) {
+			vm_stop(vm, "out of memory for shadow page tables");
+			return false;
+		}
+		vmcs_write(VMCS_GUEST_CR3, root);
+		vm->shadow.need_flush = true;
+	}
+	vmcs_write(VMCS_GUEST_CR0, hw_cr0);
+	vmcs_write(VMCS_GUEST_CR4, hw_cr4);
+	vmcs_write(VMCS_GUEST_EFER, hw_efer);
+	set_ia32e(hw_efer);
+	return true;
+}
+
+void vcpu_set_efer(struct vcpu *v, u64 efer)
+{
+	if (!shadowed(v)) {
+		vmcs_write(VMCS_GUEST_EFER, efer);
+		set_ia32e(efer);
+		return;
+	}
+	v->gefer = efer;
+	paging_sync(v);
+}
+
+/* The VMCS controls and CPU-side state of the vCPU's current mode, from the guest-visible
+ * state (read shadows, gcr3, gefer, gpdpte), which must be current. */
+static bool apply_mode(struct vcpu *v)
+{
+	const struct vmx_cpu *c = &vmx_cpu;
+	u64 cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v);
+	u32 exc = (u32)vmcs_read(VMCS_EXCEPTION_BITMAP);
+	if (shadowed(v)) {
+		v->proc = c->proc | PROC_CR3_LOAD_EXIT | PROC_CR3_STORE_EXIT | PROC_INVLPG_EXIT;
+		vmcs_write(VMCS_PROC_CONTROLS2, c->proc2 & ~(PROC2_EPT | PROC2_UNRESTRICTED));
+		vmcs_write(VMCS_EXCEPTION_BITMAP, exc | BIT(EXC_PF));
+		vmcs_write(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask | SHADOW_CR0_OWNED);
+		vmcs_write(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask | SHADOW_CR4_OWNED);
+		vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
+		vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
+		v->shadow_key = ~0ULL; /* build a root for this state */
+	} else {
+		v->proc = c->proc;
+		vmcs_write(VMCS_PROC_CONTROLS2, c->proc2);
+		vmcs_write(VMCS_EXCEPTION_BITMAP, exc & ~BIT(EXC_PF));
+		vmcs_write(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask);
+		vmcs_write(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask);
+		vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
+		vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
+		vmcs_write(VMCS_GUEST_CR0, (cr0 | c->cr0_must1) & ~c->cr0_must0);
+		vmcs_write(VMCS_GUEST_CR4, (cr4 | c->cr4_must1) & ~c->cr4_must0);
+		vmcs_write(VMCS_GUEST_CR3, v->gcr3);
+		vmcs_write(VMCS_GUEST_EFER, v->gefer);
+		set_ia32e(v->gefer);
+		vcpu_set_pdptes(v, v->gpdpte);
+		v->vm->p2m.ept_stale = true;
+	}
+	vmcs_write(VMCS_PROC_CONTROLS, v->proc | (v->intr_window ? PROC_INTR_WINDOW : 0));
+	vmx_invvpid_context(v->vm->vpid);
+	return shadowed(v) ? paging_sync(v) : true;
+}
+
+static const struct shadow_ops shadow_hw_ops;
+
+const char *paging_init_vcpu(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	if (!vm->shadow.ops.alloc) {
+		struct shadow_ops ops = shadow_hw_ops;
+		ops.ctx = &vm->p2m;
+		shadow_init(&vm->shadow, &ops, 0);
+	}
+	vm->paging_request = -1;
+	v->gcr3 = vmcs_read(VMCS_GUEST_CR3);
+	v->gefer = vmcs_read(VMCS_GUEST_EFER);
+	if (!apply_mode(v))
+		return vm->stop_reason[0] ? vm->stop_reason : "cannot start under shadow paging";
+	return NULL;
+}
+
+/* Captures the guest-visible state under the current mode, then switches. */
+static void switch_mode(struct vcpu *v, enum vm_paging to)
+{
+	struct vm *vm = v->vm;
+	if (to == vm->paging)
+		return;
+	if (to == VM_PAGING_SHADOW && !(vcpu_cr0(v) & CR0_PE)) {
+		kprintf("keel: vm %s stays on EPT: it is in real mode\n", vm->name);
+		return;
+	}
+	u64 cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v);
+	v->gcr3 = vcpu_cr3(v);
+	v->gefer = vcpu_efer(v);
+	vcpu_pdptes(v, v->gpdpte);
+	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
+	/* the masks change below: make the CPU fields hold the guest view meanwhile */
+	vmcs_write(VMCS_GUEST_CR0, cr0);
+	vmcs_write(VMCS_GUEST_CR4, cr4);
+	if (vm->paging == VM_PAGING_SHADOW) {
+		/* nothing keeps shadows coherent once the guest writes its tables freely */
+		shadow_reset(&vm->shadow, &v->sv);
+	}
+	vm->paging = to;
+	vm->paging_switches++;
+	/* paging_switch flips often: say so for the first two and then once in 16 */
+	if (apply_mode(v) && (vm->paging_switches <= 2 || !(vm->paging_switches % 16)))
+		kprintf("keel: vm %s now on %s paging (switch %llu)\n", vm->name,
+			to == VM_PAGING_SHADOW ? "shadow" : "EPT",
+			(unsigned long long)vm->paging_switches);
+}
+
+void paging_before_entry(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	/* paging_switch: a live-switching stress test, on the VM's own CPU time */
+	u64 every = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
+	if (every && !vmx_no_ept_reason && v->run_cycles - v->paging_switched_at >= every) {
+		v->paging_switched_at = v->run_cycles;
+		vm->paging_request =
+		    vm->paging == VM_PAGING_SHADOW ? VM_PAGING_EPT : VM_PAGING_SHADOW;
+	}
+	if (vm->paging_request >= 0) {
+		switch_mode(v, (enum vm_paging)vm->paging_request);
+		vm->paging_request = -1;
+	}
+	if (vm->shadow.need_flush) {
+		vmx_invvpid_context(vm->vpid);
+		vm->shadow.need_flush = false;
+	}
+}
+
+/* MOV to CR3 under shadow paging: the guest's value is kept, the CPU gets a shadow root. */
+enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
+{
+	struct vm *vm = v->vm;
+	u64 efer = v->gefer, cr4 = vcpu_cr4(v);
+	bool lma = efer & EFER_LMA;
+	if (lma && (val >> vmx_cpu.guest_maxphyaddr)) { /* PCID no-flush bit included */
+		vcpu_inject_gp(v);
+		return EXIT_ACT_RESUME;
+	}
+	if (!lma)
+		val &= 0xffffffffULL;
+	if ((vcpu_cr0(v) & CR0_PG) && (cr4 & CR4_PAE) && !lma) {
+		/* PAE: the PDPTE registers are loaded now, and checked */
+		u64 pdpte[4];
+		if (!p2m_read(&vm->p2m, val & 0xffffffe0ULL, pdpte, sizeof(pdpte))) {
+			vcpu_inject_gp(v);
+			return EXIT_ACT_RESUME;
+		}
+		for (unsigned i = 0; i < 4; i++) {
+			if ((pdpte[i] & 1) &&
+			    (pdpte[i] &
+			     (0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1) | BIT(63)))) {
+				vcpu_inject_gp(v);
+				return EXIT_ACT_RESUME;
+			}
+		}
+		memcpy(v->gpdpte, pdpte, sizeof(pdpte));
+	}
+	v->gcr3 = val;
+	struct guest_paging gp;
+	vcpu_guest_paging(v, &gp);
+	u64 root = shadow_load_root(&vm->shadow, &v->sv, &gp);
+	if (!root) {
+		vm_stop(vm, "out of memory for shadow page tables");
+		return EXIT_ACT_DONE;
+	}
+	vmcs_write(VMCS_GUEST_CR3, root);
+	/* a CR3 load flushes the TLB's non-global entries; the CPU did not see this one */
+	vm->shadow.need_flush = true;
+	vcpu_skip_insn(v);
+	return EXIT_ACT_RESUME;
+}
+
+/* A write to a guest page table the instruction emulator could not carry out: stop
+ * shadowing that table so the guest can write it itself, and run the instruction again. */
+static enum exit_action unprotect_and_retry(struct vcpu *v, u64 gpa, const char *why)
+{
+	struct vm *vm = v->vm;
+	if (vm->shadow.stats.unprotects < 4) {
+		u8 b[4] = {0};
+		vcpu_fetch_insn(v, b, sizeof(b));
+		pr_info("keel: vm %s: page-table write at rip %llx (%02x %02x %02x %02x) not "
+			"emulated (%s): gpa %llx is no longer shadowed\n",
+			vm->name, (unsigned long long)vcpu_reg(v, REG_RIP), b[0], b[1], b[2], b[3],
+			why, (unsigned long long)gpa);
+	}
+	if (!shadow_unprotect(&vm->shadow, gpa >> PAGE_SHIFT)) {
+		vm_stop(vm,
+			"cannot emulate a write to the active page-table root at gpa %llx, rip "
+			"%llx (%s)",
+			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
+		return EXIT_ACT_DONE;
+	}
+	vm->shadow.need_flush = true;
+	return EXIT_ACT_RESUME;
+}
+
+/* The same #PF exit over and over means the shadow does not give the guest what its own
+ * tables grant: say what it is once, for whoever debugs it. */
+static void note_repeat(struct vcpu *v, u64 gva, u32 error, enum shadow_fill r,
+			const struct gwalk *w)
+{
+	u64 rip = vcpu_reg(v, REG_RIP);
+	if (r != SFILL_OK && r != SFILL_FLUSH)
+		return; /* device accesses and emulated writes repeat by nature */
+	if (rip != v->pf_last_rip || gva != v->pf_last_gva) {
+		v->pf_last_rip = rip;
+		v->pf_last_gva = gva;
+		v->pf_repeat = 0;
+		return;
+	}
+	if (++v->pf_repeat != 1000)
+		return;
+	u64 spte = 0, mpa = shadow_lookup(&v->vm->shadow, &v->sv, gva, &spte);
+	pr_warn("keel: vm %s: #PF at rip %llx for %llx (error %x) repeats: guest maps it to gpa "
+		"%llx (level %u, w%u u%u x%u d%u), fill result %d, shadow leaf %llx -> %llx, "
+		"cr3 %llx\n",
+		v->vm->name, (unsigned long long)rip, (unsigned long long)gva, error,
+		(unsigned long long)w->gpa, w->level, w->writable, w->user, w->executable, w->dirty,
+		(int)r, (unsigned long long)spte, (unsigned long long)mpa,
+		(unsigned long long)v->gcr3);
+}
+
+/* A #PF intercepted under shadow paging: the guest's own fault, a shadow to fill, a write
+ * to a guest page table, or device memory. */
+static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
+{
+	struct vm *vm = v->vm;
+	struct shadow *sh = &vm->shadow;
+	u64 gva = v->exit_qual;
+	unsigned access = ((error & PFEC_WRITE) ? GACC_WRITE : 0) |
+			  ((error & PFEC_USER) ? GACC_USER : 0) |
+			  ((error & PFEC_FETCH) ? GACC_FETCH : 0);
+	struct guest_paging gp;
+	struct gwalk w;
+	vcpu_guest_paging(v, &gp);
+	guest_walk(&gp, &(struct pt_ops){NULL, NULL, vcpu_map_guest_table, &vm->p2m}, gva, access,
+		   true, &w);
+	switch (w.status) {
+	case GWALK_FAULT:
+		*charge = &sh->stats.cycles_reflected;
+		sh->stats.faults_reflected++;
+		v->regs.cr2 = gva;
+		vcpu_inject_exception(v, EXC_PF, true, w.error);
+		return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	case GWALK_NONCANONICAL:
+		vcpu_inject_gp(v);
+		return EXIT_ACT_RESUME;
+	case GWALK_UNREACHABLE:
+		vm_stop(vm, "page tables outside guest RAM while translating %llx (rip %llx)",
+			(unsigned long long)gva, (unsigned long long)vcpu_reg(v, REG_RIP));
+		return EXIT_ACT_DONE;
+	case GWALK_OK:
+		break;
+	}
+	enum shadow_fill r = shadow_fill(sh, &v->sv, &gp, gva, access, &w);
+	const char *why = NULL;
+	note_repeat(v, gva, error, r, &w);
+	switch (r) {
+	case SFILL_FLUSH:
+		vmx_invvpid_addr(vm->vpid, gva);
+		/* fall through */
+	case SFILL_OK:
+		sh->stats.faults_fixed++;
+		return EXIT_ACT_RESUME;
+	case SFILL_WRITE_PROTECTED:
+		*charge = &sh->stats.cycles_pt_write;
+		/* one element of a string op at a time: three writes in a row to a table
+		 * unshadow it (a page being cleared or copied is data now) */
+		switch ((enum emu_result)emulate_insn(v, &why, 1)) {
+		case EMU_OK:
+		case EMU_AGAIN:
+			return EXIT_ACT_RESUME;
+		case EMU_EXCEPTION:
+			return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+		default:
+			return unprotect_and_retry(v, w.gpa, why);
+		}
+	case SFILL_NOT_RAM:
+		if (p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL) == P2M_NONE) {
+			vm_stop(vm, "#PF: %s at gpa %llx, outside guest memory (rip %llx)",
+				(access & GACC_WRITE)	? "write"
+				: (access & GACC_FETCH) ? "instruction fetch"
+							: "read",
+				(unsigned long long)w.gpa,
+				(unsigned long long)vcpu_reg(v, REG_RIP));
+			return EXIT_ACT_DONE;
+		}
+		sh->stats.faults_mmio++;
+		*charge = &sh->stats.cycles_mmio;
+		return exit_emulate(v, w.gpa);
+	case SFILL_NOMEM:
+		break;
+	}
+	vm_stop(vm, "out of memory for shadow page tables");
+	return EXIT_ACT_DONE;
+}
+
+enum exit_action exit_page_fault(struct vcpu *v, u32 error)
+{
+	u64 t0 = time_now();
+	u64 *charge = &v->vm->shadow.stats.cycles_fixed;
+	enum exit_action a = page_fault(v, error, &charge);
+	*charge += time_now() - t0;
+	return a;
+}
+
+void paging_invlpg(struct vcpu *v, u64 gva)
+{
+	/* the shadow is coherent with the guest's tables already: only the TLB is stale */
+	v->vm->shadow.stats.invlpg++;
+	vmx_invvpid_addr(v->vm->vpid, gva);
+}
+
+void paging_free(struct vm *vm)
+{
+	if (vm->shadow.ops.alloc)
+		shadow_reset(&vm->shadow, &vm->vcpu[0].sv);
+}
+
+static u64 hw_alloc(void *ctx)
+{
+	(void)ctx;
+	return frames_alloc(&machine_frames, FRAME_HV);
+}
+
+static void hw_free(void *ctx, u64 pa)
+{
+	(void)ctx;
+	frames_free(&machine_frames, pa, FRAME_HV);
+}
+
+static void *hw_map(void *ctx, u64 pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
+{
+	return p2m_lookup(ctx, gfn, mfn);
+}
+
+static const struct shadow_ops shadow_hw_ops = {hw_alloc, hw_free, hw_map, hw_lookup, NULL};
