@@ -42,6 +42,7 @@ include guests/tests/tests.mk
 include guests/tests/native.mk
 include guests/linux/linux.mk
 include guests/kvm/kvm.mk
+include bench.mk
 
 FUZZERS := emulate config
 

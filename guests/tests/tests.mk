@@ -9,7 +9,7 @@ TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation tri
 	ticker spin
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
-BENCH_GUESTS := bench_micro
+BENCH_GUESTS := bench_micro tscprobe
 BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
