@@ -126,6 +126,7 @@ struct vm {
 	enum vm_paging paging;
 	int paging_request; /* mode to switch to before the next entry, -1 none */
 	u64 paging_switches;
+	u64 paging_switch_cycles; /* paging_switch in TSC cycles, 0 never */
 	struct shadow shadow;
 	u16 vpid;
 	u64 tsc_offset;

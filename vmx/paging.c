@@ -181,6 +181,7 @@ const char *paging_init_vcpu(struct vcpu *v)
 		shadow_init(&vm->shadow, &ops, 0);
 	}
 	vm->paging_request = -1;
+	vm->paging_switch_cycles = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
 	v->gcr3 = vmcs_read(VMCS_GUEST_CR3);
 	v->gefer = vmcs_read(VMCS_GUEST_EFER);
 	if (!apply_mode(v))
@@ -223,8 +224,11 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 void paging_before_entry(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	/* every entry passes here: the common case is nothing to do */
+	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles)
+		return;
 	/* paging_switch: a live-switching stress test, on the VM's own CPU time */
-	u64 every = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
+	u64 every = vm->paging_switch_cycles;
 	if (every && !vmx_no_ept_reason && v->run_cycles - v->paging_switched_at >= every) {
 		v->paging_switched_at = v->run_cycles;
 		vm->paging_request =
