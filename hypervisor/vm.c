@@ -86,6 +86,11 @@ void vm_reboot(struct vm *vm)
 	kprintf("keel: vm %s reset by the guest\n", vm->name);
 }
 
+static unsigned long long per(u64 total, u64 n)
+{
+	return n ? total / n : 0;
+}
+
 void vm_print_exits(const struct vm *vm)
 {
 	u64 total = 0, cycles = 0;
@@ -122,15 +127,11 @@ void vm_print_exits(const struct vm *vm)
 		(unsigned long long)st->resets);
 	kprintf("keel:   shadow paging: #PF handler cycles: filling %llu (%llu/fault), reflecting "
 		"%llu (%llu), emulating page-table writes %llu (%llu), devices %llu (%llu)\n",
-		(unsigned long long)st->cycles_fixed,
-		(unsigned long long)(st->cycles_fixed / (st->faults_fixed ? st->faults_fixed : 1)),
+		(unsigned long long)st->cycles_fixed, per(st->cycles_fixed, st->faults_fixed),
 		(unsigned long long)st->cycles_reflected,
-		(unsigned long long)(st->cycles_reflected /
-				     (st->faults_reflected ? st->faults_reflected : 1)),
-		(unsigned long long)st->cycles_pt_write,
-		(unsigned long long)(st->cycles_pt_write / (st->pt_writes ? st->pt_writes : 1)),
-		(unsigned long long)st->cycles_mmio,
-		(unsigned long long)(st->cycles_mmio / (st->faults_mmio ? st->faults_mmio : 1)));
+		per(st->cycles_reflected, st->faults_reflected),
+		(unsigned long long)st->cycles_pt_write, per(st->cycles_pt_write, st->pt_writes),
+		(unsigned long long)st->cycles_mmio, per(st->cycles_mmio, st->faults_mmio));
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {

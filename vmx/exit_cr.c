@@ -49,25 +49,11 @@ static struct cr_policy policy(void)
 				  c->cr4_must0 & ~c->cr4_must1, CR4_VMXE | CR4_SMXE | CR4_PCIDE};
 }
 
-/* PAE paging enabled by an emulated write: with EPT the CPU loads PDPTEs from the VMCS,
- * under shadow paging they are the guest's virtual registers; either way they are read
- * here (and checked, as MOV to CR would). */
-static bool load_pdptes(struct vcpu *v)
-{
-	u64 pdpte[4];
-	u64 cr3 = vcpu_cr3(v) & 0xffffffe0ULL;
-	if (!p2m_read(&v->vm->p2m, cr3, pdpte, sizeof(pdpte)))
-		return false;
-	for (unsigned i = 0; i < 4; i++)
-		if ((pdpte[i] & 1) && (pdpte[i] & 0x1e6ULL))
-			return false; /* reserved bits 1-2 and 5-8 in a present PDPTE */
-	vcpu_set_pdptes(v, pdpte);
-	return true;
-}
-
+/* PAE paging enabled by an emulated write loads the PDPTEs here (with EPT the CPU takes
+ * them from the VMCS, under shadow paging they are the guest's virtual registers). */
 static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 {
-	if (w->load_pdptes && !load_pdptes(v)) {
+	if (w->load_pdptes && !vcpu_load_pdptes(v, vcpu_cr3(v))) {
 		vcpu_inject_gp(v);
 		return;
 	}

@@ -70,6 +70,19 @@ void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4])
 	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
 }
 
+bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
+{
+	u64 pdpte[4];
+	u64 rsvd = 0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1); /* bits 1-2, 5-8 */
+	if (!p2m_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
+			return false;
+	vcpu_set_pdptes(v, pdpte);
+	return true;
+}
+
 static void set_ia32e(u64 efer)
 {
 	u64 entry = vmcs_read(VMCS_ENTRY_CONTROLS);
@@ -134,7 +147,7 @@ void vcpu_set_efer(struct vcpu *v, u64 efer)
 }
 
 /* The VMCS controls and CPU-side state of the vCPU's current mode, from the guest-visible
- * state (read shadows, gcr3, gefer, gpdpte), which must be current. */
+ * state (CR0/CR4 through the masks in force on entry, gcr3, gefer, gpdpte). */
 static bool apply_mode(struct vcpu *v)
 {
 	const struct vmx_cpu *c = &vmx_cpu;
@@ -199,15 +212,10 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 		kprintf("keel: vm %s stays on EPT: it is in real mode\n", vm->name);
 		return;
 	}
-	u64 cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v);
+	/* CR0/CR4 are read by apply_mode() through the masks still in force */
 	v->gcr3 = vcpu_cr3(v);
 	v->gefer = vcpu_efer(v);
 	vcpu_pdptes(v, v->gpdpte);
-	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
-	vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
-	/* the masks change below: make the CPU fields hold the guest view meanwhile */
-	vmcs_write(VMCS_GUEST_CR0, cr0);
-	vmcs_write(VMCS_GUEST_CR4, cr4);
 	if (vm->paging == VM_PAGING_SHADOW) {
 		/* nothing keeps shadows coherent once the guest writes its tables freely */
 		shadow_reset(&vm->shadow, &v->sv);
@@ -258,20 +266,10 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 		val &= 0xffffffffULL;
 	if ((vcpu_cr0(v) & CR0_PG) && (cr4 & CR4_PAE) && !lma) {
 		/* PAE: the PDPTE registers are loaded now, and checked */
-		u64 pdpte[4];
-		if (!p2m_read(&vm->p2m, val & 0xffffffe0ULL, pdpte, sizeof(pdpte))) {
+		if (!vcpu_load_pdptes(v, val)) {
 			vcpu_inject_gp(v);
 			return EXIT_ACT_RESUME;
 		}
-		for (unsigned i = 0; i < 4; i++) {
-			if ((pdpte[i] & 1) &&
-			    (pdpte[i] &
-			     (0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1) | BIT(63)))) {
-				vcpu_inject_gp(v);
-				return EXIT_ACT_RESUME;
-			}
-		}
-		memcpy(v->gpdpte, pdpte, sizeof(pdpte));
 	}
 	v->gcr3 = val;
 	struct guest_paging gp;

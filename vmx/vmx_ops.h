@@ -70,6 +70,9 @@ u64 vcpu_efer(struct vcpu *v);
 void vcpu_set_efer(struct vcpu *v, u64 efer);
 void vcpu_pdptes(struct vcpu *v, u64 pdpte[4]);
 void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4]);
+/* Loads the PAE PDPTE registers from the table at cr3, as MOV to CR3 does; false (nothing
+ * loaded) when it is not RAM or a present entry has reserved bits set: the guest's #GP. */
+bool vcpu_load_pdptes(struct vcpu *v, u64 cr3);
 /* After a guest CR0/CR4/EFER change under shadow paging. false: the VM was stopped. */
 bool paging_sync(struct vcpu *v);
 /* The VMCS's paging controls for the VM's mode, once the guest state is set up. */
