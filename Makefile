@@ -24,7 +24,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
 	devices/pci_host.c \
-	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c \
+	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
@@ -32,7 +32,7 @@ HW_SRCS := hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
 	hypervisor/uart_hw.c hypervisor/time_hw.c \
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
-	vmx/guest_access.c vmx/exit_mmio.c vmx/paging.c
+	vmx/guest_access.c vmx/exit_mmio.c vmx/paging.c vmx/realmode.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \

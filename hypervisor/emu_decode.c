@@ -8,15 +8,16 @@
 /* Decode attributes of one opcode (struct opdesc.flags). */
 enum {
 	F_MODRM = 1 << 0,
-	F_BYTE = 1 << 1,    /* 8-bit operand size */
-	F_IMM8 = 1 << 2,    /* an 8-bit immediate follows */
-	F_IMMZ = 1 << 3,    /* a 16- or 32-bit immediate follows, by operand size */
-	F_MOFFS = 1 << 4,   /* a memory offset of the address size follows (A0-A3) */
-	F_GROUP = 1 << 5,   /* ModRM.reg picks the operation: see decode_group() */
-	F_NO64 = 1 << 6,    /* #UD in 64-bit mode */
-	F_ONLY64 = 1 << 7,  /* another instruction outside 64-bit mode (63 is ARPL there) */
-	F_MEMONLY = 1 << 8, /* #UD with a register operand (MOVNTI, MOVBE) */
-	F_NOPFX = 1 << 9,   /* 66/F2/F3 make it another instruction (SSE, CRC32) */
+	F_BYTE = 1 << 1,     /* 8-bit operand size */
+	F_IMM8 = 1 << 2,     /* an 8-bit immediate follows */
+	F_IMMZ = 1 << 3,     /* a 16- or 32-bit immediate follows, by operand size */
+	F_MOFFS = 1 << 4,    /* a memory offset of the address size follows (A0-A3) */
+	F_GROUP = 1 << 5,    /* ModRM.reg picks the operation: see decode_group() */
+	F_NO64 = 1 << 6,     /* #UD in 64-bit mode */
+	F_ONLY64 = 1 << 7,   /* another instruction outside 64-bit mode (63 is ARPL there) */
+	F_MEMONLY = 1 << 8,  /* #UD with a register operand (MOVNTI, MOVBE) */
+	F_NOPFX = 1 << 9,    /* 66/F2/F3 make it another instruction (SSE, CRC32) */
+	F_REGFORM = 1 << 10, /* ModRM.mod is ignored: the operand is a register (MOV CR/DR) */
 };
 
 struct opdesc {
@@ -25,10 +26,11 @@ struct opdesc {
 	u8 src_size;
 };
 
-#define RM  EMU_OPND_RM
-#define REG EMU_OPND_REG
-#define IMM EMU_OPND_IMM
-#define ACC EMU_OPND_ACC
+#define RM	  EMU_OPND_RM
+#define REG	  EMU_OPND_REG
+#define IMM	  EMU_OPND_IMM
+#define ACC	  EMU_OPND_ACC
+#define NONE_OPND EMU_OPND_NONE
 
 /* The four ModRM forms of each classic ALU operation: Eb,Gb  Ev,Gv  Gb,Eb  Gv,Ev. */
 /* clang-format off */
@@ -75,9 +77,26 @@ static const struct opdesc onebyte[256] = {
     [0xf7] = {0, 0, 0, 0, F_GROUP | F_MODRM, 0},
     [0xfe] = {0, 0, 0, 0, F_GROUP | F_MODRM | F_BYTE, 0},
     [0xff] = {0, 0, 0, 0, F_GROUP | F_MODRM, 0},
+    [0x9c] = {EMU_OP_SYS, EMU_SYS_PUSHF, 0, 0, 0, 0},
+    [0x9d] = {EMU_OP_SYS, EMU_SYS_POPF, 0, 0, 0, 0},
+    [0xcd] = {EMU_OP_SYS, EMU_SYS_INT, 0, 0, F_IMM8, 0},
+    [0xcf] = {EMU_OP_SYS, EMU_SYS_IRET, 0, 0, 0, 0},
+    [0xf4] = {EMU_OP_SYS, EMU_SYS_HLT, 0, 0, 0, 0},
+    [0xfa] = {EMU_OP_SYS, EMU_SYS_CLI, 0, 0, 0, 0},
+    [0xfb] = {EMU_OP_SYS, EMU_SYS_STI, 0, 0, 0, 0},
 };
 
 static const struct opdesc twobyte[256] = {
+    [0x01] = {0, 0, 0, 0, F_GROUP | F_MODRM, 0},
+    [0x06] = {EMU_OP_SYS, EMU_SYS_CLTS, 0, 0, 0, 0},
+    [0x08] = {EMU_OP_SYS, EMU_SYS_INVD, 0, 0, 0, 0},
+    [0x09] = {EMU_OP_SYS, EMU_SYS_WBINVD, 0, 0, 0, 0},
+    [0x20] = {EMU_OP_SYS, EMU_SYS_MOV_FROM_CR, RM, REG, F_MODRM | F_REGFORM, 0},
+    [0x21] = {EMU_OP_SYS, EMU_SYS_MOV_FROM_DR, RM, REG, F_MODRM | F_REGFORM, 0},
+    [0x22] = {EMU_OP_SYS, EMU_SYS_MOV_TO_CR, REG, RM, F_MODRM | F_REGFORM, 0},
+    [0x23] = {EMU_OP_SYS, EMU_SYS_MOV_TO_DR, REG, RM, F_MODRM | F_REGFORM, 0},
+    [0x30] = {EMU_OP_SYS, EMU_SYS_WRMSR, 0, 0, 0, 0},
+    [0x32] = {EMU_OP_SYS, EMU_SYS_RDMSR, 0, 0, 0, 0},
     [0xa3] = {EMU_OP_BT, 0, RM, REG, F_MODRM, 0},
     [0xab] = {EMU_OP_BT, 1, RM, REG, F_MODRM, 0},
     [0xb3] = {EMU_OP_BT, 2, RM, REG, F_MODRM, 0},
@@ -131,6 +150,15 @@ static void decode_group(struct emu_insn *in, struct opdesc *d)
 	case 0x1ba:
 		if (r >= 4)
 			d->op = EMU_OP_BT, d->sub = r - 4, d->src = IMM;
+		break;
+	case 0x101: /* with a register operand only LMSW and SMSW; the rest are others */
+		if (r == 6)
+			d->op = EMU_OP_SYS, d->sub = EMU_SYS_LMSW, d->dst = NONE_OPND;
+		else if (in->mod != 3 && (r == 2 || r == 3 || r == 7))
+			d->op = EMU_OP_SYS, d->dst = NONE_OPND,
+			d->sub = r == 2	  ? EMU_SYS_LGDT
+				 : r == 3 ? EMU_SYS_LIDT
+					  : EMU_SYS_INVLPG;
 		break;
 	}
 }
@@ -383,6 +411,8 @@ enum emu_result emu_decode(struct emu_ctxt *c, const u8 *bytes, unsigned len)
 			if (d.op == EMU_OP_NONE)
 				return unhandled(c, "opcode not emulated");
 		}
+		if (d.flags & F_REGFORM)
+			in->mod = 3;
 		if (in->mod != 3) {
 			in->mem = true;
 			if (in->addr_size == 2)

@@ -130,7 +130,7 @@ static struct operand reg_operand(const struct emu_insn *in, unsigned num, unsig
 	return op;
 }
 
-static u64 effective_address(const struct emu_ctxt *c)
+u64 emu_effective_address(const struct emu_ctxt *c)
 {
 	const struct emu_insn *in = &c->insn;
 	u64 ea = (u64)in->disp;
@@ -154,7 +154,7 @@ static struct operand operand(const struct emu_ctxt *c, enum emu_operand which, 
 	switch (which) {
 	case EMU_OPND_RM:
 		if (in->mem)
-			return mem_operand(in->seg, effective_address(c), size);
+			return mem_operand(in->seg, emu_effective_address(c), size);
 		return reg_operand(in, in->rm, size);
 	case EMU_OPND_REG:
 		return reg_operand(in, in->reg, size);

@@ -110,7 +110,36 @@ enum emu_op {
 	EMU_OP_MOVS,
 	EMU_OP_STOS,
 	EMU_OP_CMPXCHG, /* 0F B0/B1 */
+	EMU_OP_SYS,	/* decoded, never executed here: enum emu_sys in emu_insn.sub */
 	EMU_OP_COUNT
+};
+
+/* System instructions the decoder recognizes for the hypervisor to carry out itself (the
+ * real-mode monitor, vmx/realmode.c): emu_execute() refuses them. ModRM: MOV CR/DR keep
+ * the control or debug register number in reg and the GPR in rm (always a register);
+ * LGDT, LIDT and INVLPG take memory only; LMSW a register or a 16-bit memory operand;
+ * INT n has its vector in imm. */
+enum emu_sys {
+	EMU_SYS_HLT,	     /* F4 */
+	EMU_SYS_CLI,	     /* FA */
+	EMU_SYS_STI,	     /* FB */
+	EMU_SYS_PUSHF,	     /* 9C */
+	EMU_SYS_POPF,	     /* 9D */
+	EMU_SYS_INT,	     /* CD ib */
+	EMU_SYS_IRET,	     /* CF */
+	EMU_SYS_MOV_FROM_CR, /* 0F 20 */
+	EMU_SYS_MOV_FROM_DR, /* 0F 21 */
+	EMU_SYS_MOV_TO_CR,   /* 0F 22 */
+	EMU_SYS_MOV_TO_DR,   /* 0F 23 */
+	EMU_SYS_CLTS,	     /* 0F 06 */
+	EMU_SYS_INVD,	     /* 0F 08 */
+	EMU_SYS_WBINVD,	     /* 0F 09 */
+	EMU_SYS_WRMSR,	     /* 0F 30 */
+	EMU_SYS_RDMSR,	     /* 0F 32 */
+	EMU_SYS_LGDT,	     /* 0F 01 /2 */
+	EMU_SYS_LIDT,	     /* 0F 01 /3 */
+	EMU_SYS_LMSW,	     /* 0F 01 /6 */
+	EMU_SYS_INVLPG,	     /* 0F 01 /7 */
 };
 
 /* Where an operand comes from (emu_insn.dst, .src). */
@@ -215,6 +244,10 @@ enum emu_result emulate(struct emu_ctxt *c, const u8 *bytes, unsigned len);
  * only c->mode. emu_execute() runs a decoded instruction against c->regs and c->ops. */
 enum emu_result emu_decode(struct emu_ctxt *c, const u8 *bytes, unsigned len);
 enum emu_result emu_execute(struct emu_ctxt *c);
+
+/* The memory operand's offset in its segment (emu_insn.seg) for c->regs: base + index *
+ * scale + displacement (+ next RIP), truncated to the address size. */
+u64 emu_effective_address(const struct emu_ctxt *c);
 
 /* For ops and the decoder: records an exception to inject and returns EMU_EXCEPTION. */
 enum emu_result emu_raise(struct emu_ctxt *c, u8 vector, bool has_error_code, u32 error_code);

@@ -108,6 +108,12 @@ void vm_print_exits(const struct vm *vm)
 			exit_reason_name(r), (unsigned long long)s->count,
 			(unsigned long long)s->cycles, (unsigned long long)(s->cycles / s->count));
 	}
+	if (vm->rmode_stats.entries)
+		kprintf("keel:   real mode in virtual-8086 mode: entered %llu times, instructions "
+			"emulated %llu, interrupts and exceptions delivered %llu\n",
+			(unsigned long long)vm->rmode_stats.entries,
+			(unsigned long long)vm->rmode_stats.emulated,
+			(unsigned long long)vm->rmode_stats.delivered);
 	const struct shadow_stats *st = &vm->shadow.stats;
 	if (vm->paging != VM_PAGING_SHADOW && !st->pages_built)
 		return;

@@ -98,6 +98,16 @@ struct vcpu {
 	u64 pf_last_rip, pf_last_gva; /* the last #PF exit, to notice one that repeats */
 	u32 pf_repeat;
 
+	/* real mode under shadow paging, run in virtual-8086 mode (vmx/realmode.c) */
+	struct {
+		bool active;
+		u64 hidden;	/* the guest's RFLAGS.IOPL and AC (the CPU has 0) */
+		u32 exc_bitmap; /* the exception bitmap outside real mode */
+		u16 tr_sel;	/* the guest's TR, replaced by Keel's vm86 TSS */
+		u64 tr_base;
+		u32 tr_limit, tr_ar;
+	} rm;
+
 	u64 run_cycles; /* TSC ticks spent in guest mode + handling its exits */
 	u64 entries;
 };
@@ -128,6 +138,14 @@ struct vm {
 	u64 paging_switches;
 	u64 paging_switch_cycles; /* paging_switch in TSC cycles, 0 never */
 	struct shadow shadow;
+	/* real mode in virtual-8086 mode: vCPUs in it, and what it cost */
+	u32 rmode_vcpus;
+	bool rmode_warned; /* the "unreal mode" approximation was reported */
+	struct {
+		u64 entries;   /* switches into real mode */
+		u64 emulated;  /* instructions carried out for it (#GP in vm86) */
+		u64 delivered; /* interrupts and exceptions delivered through the IVT */
+	} rmode_stats;
 	u16 vpid;
 	u64 tsc_offset;
 	bool test_hypercalls; /* KEEL_HC_TEST_* are available (Keel command line) */

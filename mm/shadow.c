@@ -129,6 +129,16 @@ static void zap_entry(struct shadow *sh, u32 idx, unsigned i)
 	sh->need_flush = true;
 }
 
+void shadow_unmap_frame(struct shadow *sh, u64 mfn)
+{
+	u32 next;
+	for (u32 s = *rmap_head(sh, mfn); s; s = next) {
+		next = *next_of(sh, s); /* zap_entry unlinks s */
+		if ((*entry_of(sh, s) & SPTE_ADDR) >> PAGE_SHIFT == mfn)
+			zap_entry(sh, (s - 1) >> 9, (s - 1) & 511);
+	}
+}
+
 static void hash_remove(struct shadow *sh, u32 idx)
 {
 	u32 *p = &sh->hash[hash_gfn(sh->page[idx].gfn)];

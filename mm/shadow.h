@@ -112,6 +112,10 @@ bool shadow_protected(struct shadow *sh, u64 gfn);
  * its root (then it must stay protected and writes must be emulated). */
 bool shadow_unprotect(struct shadow *sh, u64 gfn);
 
+/* Machine frame mfn no longer backs what it backed (a P2M change, or a frame Keel showed
+ * only for a while): zap every leaf that maps it, through the reverse map. */
+void shadow_unmap_frame(struct shadow *sh, u64 mfn);
+
 /* Pages in use. */
 static inline u32 shadow_pages(const struct shadow *sh)
 {

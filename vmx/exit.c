@@ -79,28 +79,38 @@ static void set_intr_window(struct vcpu *v, bool on)
 	vmcs_write(VMCS_PROC_CONTROLS, v->proc | (on ? PROC_INTR_WINDOW : 0));
 }
 
+/* Delivers one event at this entry: the CPU does it, or Keel in real mode under shadow
+ * paging (virtual-8086 mode would take it through the protected-mode IDT). */
+static void inject(struct vcpu *v, u32 info, u32 error, u32 insn_len)
+{
+	if (v->rm.active) {
+		rmode_inject(v, info, insn_len);
+		return;
+	}
+	/* real-mode delivery pushes no error code (unrestricted guest, CR0.PE = 0) */
+	if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+		info &= ~INTR_INFO_ERROR_VALID;
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+	if (info & INTR_INFO_ERROR_VALID)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, error);
+	vmcs_write(VMCS_ENTRY_INSTR_LEN, insn_len);
+}
+
 /* Writes the event for this entry: an exception or re-delivered event first, else a
  * pending interrupt when the guest can take it, else ask for an interrupt window. */
 static void prepare_events(struct vcpu *v)
 {
 	bool window = false;
 	if (v->event.valid) {
-		u32 info = v->event.info;
-		/* real-mode delivery pushes no error code (unrestricted guest, CR0.PE = 0) */
-		if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
-			info &= ~INTR_INFO_ERROR_VALID;
-		vmcs_write(VMCS_ENTRY_INTR_INFO, info);
-		if (info & INTR_INFO_ERROR_VALID)
-			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, v->event.error);
-		vmcs_write(VMCS_ENTRY_INSTR_LEN, v->event.insn_len);
 		v->event.valid = false;
-		window = v->pending_irq >= 0;
+		inject(v, v->event.info, v->event.error, v->event.insn_len);
 		window = v->pending_irq >= 0 || platform_pending_vector(v->vm) >= 0;
 	} else if (v->pending_irq >= 0) {
 		if (guest_can_take_irq(v)) {
-			vmcs_write(VMCS_ENTRY_INTR_INFO,
-				   (u32)v->pending_irq | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
-				       INTR_INFO_VALID);
+			inject(v,
+			       (u32)v->pending_irq | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
+				   INTR_INFO_VALID,
+			       0, 0);
 			v->pending_irq = -1;
 			v->timer_pending = false;
 		} else {
@@ -111,10 +121,11 @@ static void prepare_events(struct vcpu *v)
 		int vec = platform_pending_vector(v->vm);
 		if (vec >= 0) {
 			if (guest_can_take_irq(v)) {
-				vmcs_write(VMCS_ENTRY_INTR_INFO,
-					   (u32)vec | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
-					       INTR_INFO_VALID);
 				platform_acknowledge(v->vm, vec);
+				inject(v,
+				       (u32)vec | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
+					   INTR_INFO_VALID,
+				       0, 0);
 			} else {
 				window = true;
 			}

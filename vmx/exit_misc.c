@@ -2,6 +2,7 @@
  * triple fault, XSETBV, intercepted exceptions, and instructions a guest may not use. */
 #include "vmx_ops.h"
 #include "event.h"
+#include "guest_access.h"
 #include "../hypervisor/hypercall.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/trap.h"
@@ -37,9 +38,8 @@ enum exit_action exit_hlt(struct vcpu *v)
 
 enum exit_action exit_vmcall(struct vcpu *v)
 {
-	u32 ss_ar = (u32)vmcs_read(VMCS_GUEST_SS_AR);
 	s64 ret;
-	if (((ss_ar >> 5) & 3) != 0)
+	if (vcpu_cpl(v) != 0)
 		ret = -HC_EPERM;
 	else
 		ret = hypercall(v, arg(v, GPR_RAX), arg(v, GPR_RBX), arg(v, GPR_RCX),
@@ -120,6 +120,8 @@ enum exit_action exit_exception(struct vcpu *v)
 	}
 	bool err = info & INTR_INFO_ERROR_VALID;
 	u32 code = err ? (u32)vmcs_read(VMCS_EXIT_INTR_ERROR) : 0;
+	if (v->rm.active)
+		return rmode_exception(v, vector, type, code);
 	if (vector == EXC_PF && v->vm->paging == VM_PAGING_SHADOW)
 		return exit_page_fault(v, code);
 	if (type == INTR_TYPE_HW_EXCEPTION) {

@@ -29,7 +29,8 @@ void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
 
 unsigned vcpu_cpl(struct vcpu *v)
 {
-	(void)v;
+	if (v->rm.active)
+		return 0; /* real mode, run at CPL 3 in virtual-8086 mode */
 	return (unsigned)(vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 

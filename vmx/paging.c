@@ -13,7 +13,9 @@
 /* The control-register bits shadow paging owns: the guest's values live in the read
  * shadows, the CPU runs with what the shadow tables need (PE, PG, WP and PAE on). */
 #define SHADOW_CR0_OWNED (CR0_PE | CR0_PG | CR0_WP)
-#define SHADOW_CR4_OWNED (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_LA57)
+#define SHADOW_CR4_OWNED                                                                           \
+	(CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_LA57 | CR4_VME |      \
+	 CR4_PVI)
 /* Changing one of these changes what the shadow must contain: drop it and rebuild. */
 #define SHADOW_KEY_CR0 (CR0_PG | CR0_WP)
 #define SHADOW_KEY_CR4 (CR4_PAE | CR4_PSE)
@@ -97,12 +99,12 @@ bool paging_sync(struct vcpu *v)
 	const struct vmx_cpu *c = &vmx_cpu;
 	struct vm *vm = v->vm;
 	u64 cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v), efer = v->gefer;
-	if (!(cr0 & CR0_PE)) {
-		/* without unrestricted guest, real mode would need virtual-8086 mode or an
-		 * emulator; neither is there (docs/shadow-paging.md) */
-		vm_stop(vm, "real mode (CR0.PE = 0) is not supported under shadow paging");
+	/* without unrestricted guest, real mode runs in virtual-8086 mode (realmode.c) */
+	bool real = !(cr0 & CR0_PE);
+	if (real && !v->rm.active && !rmode_enter(v))
 		return false;
-	}
+	if (!real && v->rm.active)
+		rmode_leave(v, true);
 	bool pg = cr0 & CR0_PG;
 	u64 hw_cr0 = (cr0 | CR0_PE | CR0_PG | CR0_WP | c->cr0_must1) & ~c->cr0_must0;
 	u64 hw_cr4 =
@@ -113,6 +115,10 @@ bool paging_sync(struct vcpu *v)
 		hw_cr4 &= ~(CR4_SMEP | CR4_SMAP);
 		hw_efer &= ~(EFER_LME | EFER_LMA);
 	}
+	if (real) /* IOPL-sensitive instructions must fault, not use the VME shortcuts */
+		hw_cr4 &= ~(CR4_VME | CR4_PVI);
+	/* real mode and unpaged protected mode share the direct tables: only Keel's vm86
+	 * TSS differs, and leaving real mode unmaps it (realmode.c) */
 	u64 key = (cr0 & SHADOW_KEY_CR0) | (cr4 & SHADOW_KEY_CR4) | (efer & (EFER_NXE | EFER_LMA));
 	if (key != v->shadow_key || !v->sv.root) {
 		if (key != v->shadow_key && vm->shadow.nr_used)
@@ -190,7 +196,7 @@ const char *paging_init_vcpu(struct vcpu *v)
 	struct vm *vm = v->vm;
 	if (!vm->shadow.ops.alloc) {
 		struct shadow_ops ops = shadow_hw_ops;
-		ops.ctx = &vm->p2m;
+		ops.ctx = vm;
 		shadow_init(&vm->shadow, &ops, 0);
 	}
 	vm->paging_request = -1;
@@ -208,15 +214,14 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 	struct vm *vm = v->vm;
 	if (to == vm->paging)
 		return;
-	if (to == VM_PAGING_SHADOW && !(vcpu_cr0(v) & CR0_PE)) {
-		kprintf("keel: vm %s stays on EPT: it is in real mode\n", vm->name);
-		return;
-	}
 	/* CR0/CR4 are read by apply_mode() through the masks still in force */
 	v->gcr3 = vcpu_cr3(v);
 	v->gefer = vcpu_efer(v);
 	vcpu_pdptes(v, v->gpdpte);
 	if (vm->paging == VM_PAGING_SHADOW) {
+		/* back to unrestricted guest's real mode, if in virtual-8086 mode */
+		if (v->rm.active)
+			rmode_leave(v, false);
 		/* nothing keeps shadows coherent once the guest writes its tables freely */
 		shadow_reset(&vm->shadow, &v->sv);
 	}
@@ -453,7 +458,10 @@ static void *hw_map(void *ctx, u64 pa)
 
 static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
 {
-	return p2m_lookup(ctx, gfn, mfn);
+	struct vm *vm = ctx;
+	if (rmode_tss_frame(vm, gfn, mfn))
+		return P2M_ROM; /* mapped read-only */
+	return p2m_lookup(&vm->p2m, gfn, mfn);
 }
 
 static const struct shadow_ops shadow_hw_ops = {hw_alloc, hw_free, hw_map, hw_lookup, NULL};

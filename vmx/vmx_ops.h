@@ -82,6 +82,19 @@ void paging_before_entry(struct vcpu *v);
 enum exit_action paging_cr3_write(struct vcpu *v, u64 val);
 enum exit_action exit_page_fault(struct vcpu *v, u32 error);
 void paging_invlpg(struct vcpu *v, u64 gva);
+/* Real mode under shadow paging, in virtual-8086 mode (realmode.c). rmode_enter: false
+ * when the VM was stopped (a state vm86 cannot run). rmode_leave: back to protected mode
+ * (pe) or to unrestricted guest's real mode. */
+bool rmode_enter(struct vcpu *v);
+void rmode_leave(struct vcpu *v, bool pe);
+/* The guest-visible RFLAGS (in real mode IOPL and AC are not the CPU's). */
+u64 rmode_flags(struct vcpu *v);
+/* An intercepted exception in real mode: emulated instruction, shadow fill, or the guest's. */
+enum exit_action rmode_exception(struct vcpu *v, u8 vector, u32 type, u32 code);
+/* Delivers an event (VM-entry interruption-information format) through the guest's IVT. */
+void rmode_inject(struct vcpu *v, u32 info, u32 insn_len);
+/* Keel's vm86 TSS as the shadow sees it while a vCPU of vm is in real mode. */
+bool rmode_tss_frame(struct vm *vm, u64 gfn, u64 *mfn);
 enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_invlpg(struct vcpu *v);

@@ -419,6 +419,32 @@ TEST(shadow_unpaged_guest_maps_physical)
 	CHECK_EQ(sh.stats.root_hits, 1);
 }
 
+TEST(shadow_unmap_frame_zaps_every_leaf_mapping_it)
+{
+	setup(0);
+	struct guest_paging gp = {.cr0 = 1};
+	REQUIRE(shadow_load_root(&sh, &sv, &gp));
+	/* one direct table: the fill maps its whole 2 MiB, frame 0x12 among them */
+	CHECK_EQ(touch(&gp, 0x12345, 0), SFILL_OK);
+	CHECK_EQ(shadow_lookup(&sh, &sv, 0x12000, NULL), mpa(0x12000));
+	CHECK_EQ(shadow_lookup(&sh, &sv, 0x13000, NULL), mpa(0x13000));
+	sh.need_flush = false;
+	u32 pages = shadow_pages(&sh);
+	shadow_unmap_frame(&sh, 0x12 + MOFF);
+	CHECK_EQ(shadow_lookup(&sh, &sv, 0x12000, NULL), ~0ULL);
+	CHECK_EQ(shadow_lookup(&sh, &sv, 0x13000, NULL), mpa(0x13000)); /* neighbours stay */
+	CHECK(sh.need_flush);
+	CHECK_EQ(shadow_pages(&sh), pages); /* no table goes */
+	/* a frame mapped by nothing, and the same frame again: nothing happens */
+	sh.need_flush = false;
+	shadow_unmap_frame(&sh, 0x12 + MOFF);
+	shadow_unmap_frame(&sh, 0x12 + MOFF + SHADOW_RMAP); /* same rmap bucket */
+	CHECK(!sh.need_flush);
+	/* refilled on the next fault */
+	CHECK_EQ(touch(&gp, 0x12000, 0), SFILL_OK);
+	CHECK_EQ(shadow_lookup(&sh, &sv, 0x12000, NULL), mpa(0x12000));
+}
+
 TEST(shadow_eviction_never_takes_the_root)
 {
 	setup(8);
