@@ -223,8 +223,11 @@ static void test_irq(void)
 {
 	rm_run(rm_t_irq, 0);
 	expect("IRQ0 (8254 via 8259) in real mode: 5 ticks counted by the IVT handler",
-	       d32(D_TICKS), 5);
-	expect("IRQ0 in real mode: each woke HLT (5 HLTs for 5 ticks)", d32(D_V(0)), 5);
+	       d32(D_TICKS), RM_TICKS);
+	/* natively each tick wakes one HLT; under Keel, ticks that queued up while other VMs
+	 * ran arrive right after the handler's IRET, so one HLT can see several */
+	check(d32(D_V(0)) >= 1 && d32(D_V(0)) <= RM_TICKS,
+	      "IRQ0 in real mode: woke HLT, no more HLTs than ticks");
 	expect("IRQ0 in real mode: frame CS:IP = the instruction after HLT",
 	       (d16(D_IRQ_CS) << 16) | d16(D_IRQ_IP), (RM_SEG << 16) | off(rm_irq_after_hlt));
 	expect("8259 mask written in real mode reads back", d32(D_V(1)) & 0xff, 0xff);

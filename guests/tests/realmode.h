@@ -30,6 +30,7 @@
 #define RM_IVT_SMALL  0x103 /* limit that ends with vector 0x40 */
 #define RM_IRQ_BASE   0x50  /* the master 8259's vectors while in real mode */
 #define RM_VEC_MARKED 0x140 /* what the second table's INT 0x40 stub records */
+#define RM_TICKS      5	    /* IRQ0 ticks the real-mode HLT loop waits for */
 
 /* inputs */
 #define D_TEST	  0x00 /* offset in the blob of the routine to run */

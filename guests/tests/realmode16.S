@@ -160,13 +160,19 @@ rm_record:
 	addw $2, %sp
 	iret
 
-/* IRQ0 from the 8254 through the master 8259 (vector RM_IRQ_BASE) */
+/* IRQ0 from the 8254 through the master 8259 (vector RM_IRQ_BASE); masks IRQ0 at the 5th
+ * tick, so that ticks queued while Keel ran other VMs cannot push the count past 5 */
 	.globl rm_irq0
 rm_irq0:
 	pushw %bp
 	movw %sp, %bp
 	pushw %ax
 	incw D(D_TICKS)
+	cmpw $RM_TICKS, D(D_TICKS)
+	jb 1f
+	movb $0xff, %al
+	outb %al, $0x21
+1:
 	movw 2(%bp), %ax
 	movw %ax, D(D_IRQ_IP)
 	movw 4(%bp), %ax
@@ -321,7 +327,7 @@ rm_t_irq:
 	hlt
 rm_irq_after_hlt:
 	cli
-	cmpw $5, D(D_TICKS)
+	cmpw $RM_TICKS, D(D_TICKS)
 	jb 1b
 	movl %ecx, D(D_V(0))
 	movb $0xff, %al		/* everything masked again */
