@@ -1,10 +1,13 @@
-# The paging guests without Keel (issue 4): scripts/native-guests boots them natively in the
-# same Bochs, one after another in one run, and scripts/compare-verdicts holds each check's
-# verdict under Keel to the native one. Also the shadow-paging run of the same guests
+# The paging guests and the realmode guest without Keel (issue 4): scripts/native-guests
+# boots them natively in the same Bochs, one after another in one run, and
+# scripts/compare-verdicts holds each check's verdict under Keel to the native one. Also the shadow-paging run of the same guests
 # (paging-shadow.cfg), off until Keel has shadow paging. Included from the top-level
 # Makefile after tests.mk (PAGING_GUESTS); private variables start with NG_.
 
-NG_ELFS := $(PAGING_GUESTS:%=$(BUILD)/guests/%.elf)
+# the guests compared with native: the paging guests and the real-mode guest
+NATIVE_GUESTS := $(PAGING_GUESTS) realmode
+NG_ELFS := $(NATIVE_GUESTS:%=$(BUILD)/guests/%.elf)
+NG_PAGING_ELFS := $(PAGING_GUESTS:%=$(BUILD)/guests/%.elf)
 NG_LOG := $(BUILD)/results/native-guests.serial.log
 
 # The Keel runs compared with native: integration-guests (tests.cfg: paging = ept), and an
@@ -34,9 +37,9 @@ test-paging-native: $(NG_ELFS)
 	scripts/compare-verdicts --counts $(BUILD)/results/paging-native.counts $(NG_LOG) \
 		$(PAGING_KEEL_LOGS)
 
-$(BUILD)/paging-shadow.iso: $(BUILD)/keel.elf guests/tests/paging-shadow.cfg $(NG_ELFS) scripts/mkiso
+$(BUILD)/paging-shadow.iso: $(BUILD)/keel.elf guests/tests/paging-shadow.cfg $(NG_PAGING_ELFS) scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/paging-shadow.cfg \
-		-a "on_idle=shutdown" $(NG_ELFS)
+		-a "on_idle=shutdown" $(NG_PAGING_ELFS)
 
 integration-paging-shadow: $(BUILD)/paging-shadow.iso
 	tests/integration/run $< --name paging-shadow --timeout 300

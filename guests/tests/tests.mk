@@ -6,7 +6,7 @@
 PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
-	ticker spin
+	ticker spin realmode
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
 BENCH_GUESTS := bench_micro tscprobe
@@ -35,7 +35,9 @@ TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=
 TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o)
 TG_PAGING_COMMON := $(TG_OUT)/paging_common.o
 TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_PAGING_COMMON) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
-TG_S_OBJS := $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
+# the realmode guest's 16-bit code and trampoline
+TG_REALMODE16 := $(TG_OUT)/realmode16.o
+TG_S_OBJS := $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o) $(TG_REALMODE16)
 
 .PHONY: test-guests
 test-guests: $(TEST_GUEST_ELFS)
@@ -56,5 +58,6 @@ $(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_
 	@$(TG_LD) $(TG_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(PAGING_GUESTS:%=$(TG_OUT)/%.elf): $(TG_PAGING_COMMON)
+$(TG_OUT)/realmode.elf: $(TG_REALMODE16)
 
 -include $(TG_C_OBJS:.o=.d) $(TG_S_OBJS:.o=.d)
