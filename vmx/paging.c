@@ -214,6 +214,13 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 	struct vm *vm = v->vm;
 	if (to == vm->paging)
 		return;
+	if (to == VM_PAGING_SHADOW && !(vcpu_cr0(v) & CR0_PE)) {
+		const char *why = rmode_cannot_enter(v);
+		if (why) { /* a live switch must not end the VM: stay, and say why */
+			kprintf("keel: vm %s stays on EPT: %s\n", vm->name, why);
+			return;
+		}
+	}
 	/* CR0/CR4 are read by apply_mode() through the masks still in force */
 	v->gcr3 = vcpu_cr3(v);
 	v->gefer = vcpu_efer(v);

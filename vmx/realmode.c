@@ -72,38 +72,55 @@ static void seg_write(unsigned i, const struct v86_seg *s)
 
 static const char *const seg_name[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};
 
+/* Whether the vCPU's state can run in vm86 now: the segments (out: their vm86 form, *worst
+ * and *which: the least faithful and its register) and Keel's TSS range. */
+static const char *fit_check(struct vcpu *v, struct v86_seg in[6], struct v86_seg out[6],
+			     enum v86_fit *worst, unsigned *which)
+{
+	static char why[160];
+	for (unsigned i = 0; i < TSS_PAGES; i++)
+		if (p2m_lookup(&v->vm->p2m, (TSS_GVA >> PAGE_SHIFT) + i, NULL) != P2M_NONE)
+			return "real mode under shadow paging needs guest-physical "
+			       "0xffffb000-0xffffdfff free for the virtual-8086 TSS";
+	*worst = V86_EXACT;
+	*which = 0;
+	for (unsigned i = 0; i < 6; i++) {
+		seg_read(i, &in[i]);
+		enum v86_fit f = v86_seg_enter(&in[i], i == 1, &out[i]);
+		if (f > *worst)
+			*worst = f, *which = i;
+	}
+	if (*worst != V86_IMPOSSIBLE)
+		return NULL;
+	ksnprintf(why, sizeof(why),
+		  "real mode with %s base %llx, limit %x, access rights %x cannot run in "
+		  "virtual-8086 mode (shadow paging has no unrestricted guest)",
+		  seg_name[*which], (unsigned long long)in[*which].base, in[*which].limit,
+		  in[*which].ar);
+	return why;
+}
+
+const char *rmode_cannot_enter(struct vcpu *v)
+{
+	struct v86_seg in[6], out[6];
+	enum v86_fit worst;
+	unsigned which;
+	return fit_check(v, in, out, &worst, &which);
+}
+
 bool rmode_enter(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct v86_seg in[6], out[6];
-	enum v86_fit worst = V86_EXACT;
-	unsigned which = 0;
+	enum v86_fit worst;
+	unsigned which;
 	if (!tss_ready()) {
 		vm_stop(vm, "no memory for the virtual-8086 TSS of real mode");
 		return false;
 	}
-	for (unsigned i = 0; i < TSS_PAGES; i++) {
-		if (p2m_lookup(&vm->p2m, (TSS_GVA >> PAGE_SHIFT) + i, NULL) != P2M_NONE) {
-			vm_stop(vm,
-				"real mode under shadow paging needs guest-physical %llx-%llx "
-				"free for the virtual-8086 TSS",
-				(unsigned long long)TSS_GVA,
-				(unsigned long long)(TSS_GVA + TSS_PAGES * PAGE_SIZE - 1));
-			return false;
-		}
-	}
-	for (unsigned i = 0; i < 6; i++) {
-		seg_read(i, &in[i]);
-		enum v86_fit f = v86_seg_enter(&in[i], i == 1, &out[i]);
-		if (f > worst)
-			worst = f, which = i;
-	}
-	if (worst == V86_IMPOSSIBLE) {
-		vm_stop(vm,
-			"real mode with %s base %llx, limit %x, access rights %x cannot run in "
-			"virtual-8086 mode (shadow paging has no unrestricted guest)",
-			seg_name[which], (unsigned long long)in[which].base, in[which].limit,
-			in[which].ar);
+	const char *why = fit_check(v, in, out, &worst, &which);
+	if (why) {
+		vm_stop(vm, "%s", why);
 		return false;
 	}
 	if (worst == V86_LIMIT && !vm->rmode_warned) {

@@ -87,6 +87,8 @@ void paging_invlpg(struct vcpu *v, u64 gva);
  * (pe) or to unrestricted guest's real mode. */
 bool rmode_enter(struct vcpu *v);
 void rmode_leave(struct vcpu *v, bool pe);
+/* NULL if the vCPU's real-mode state can run in vm86 now, else why not. */
+const char *rmode_cannot_enter(struct vcpu *v);
 /* The guest-visible RFLAGS (in real mode IOPL and AC are not the CPU's). */
 u64 rmode_flags(struct vcpu *v);
 /* An intercepted exception in real mode: emulated instruction, shadow fill, or the guest's. */

@@ -4,7 +4,7 @@
 
 # the paging guests: one test body (paging_common.c) run in each paging mode
 PAGING_GUESTS := paging32 paging_pae paging64
-TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation triple_fault entry_fail \
+TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
