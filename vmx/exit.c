@@ -211,6 +211,10 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 			vm->p2m.ept_stale = false;
 		}
 		prepare_events(v);
+		if (vm_is_done(vm)) { /* delivering an event can end it (triple fault, real mode) */
+			v->state = VCPU_DONE;
+			return RUN_DONE;
+		}
 		set_preemption_timer(v, now, slice_end);
 		vcpu_flush_regs(v);
 		vcpu_invalidate_regs(v);
