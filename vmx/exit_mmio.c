@@ -82,6 +82,14 @@ static enum emu_result op_write(struct emu_ctxt *c, enum emu_seg seg, u64 addr, 
 
 static const struct emu_ops ops = {op_read, op_write};
 
+void vcpu_emu_regs(struct vcpu *v, struct emu_regs *r)
+{
+	memcpy(r->gpr, v->regs.gpr, sizeof(r->gpr));
+	r->gpr[GPR_RSP] = vcpu_reg(v, REG_RSP);
+	r->rip = vcpu_reg(v, REG_RIP);
+	r->rflags = vcpu_reg(v, REG_RFLAGS);
+}
+
 int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 {
 	u8 insn[15];
@@ -90,10 +98,7 @@ int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 	u64 rflags = vcpu_reg(v, REG_RFLAGS);
 	struct mmio_emu m = {v, (efer & EFER_LMA) && (cs_ar & BIT(13))};
 	struct emu_regs regs;
-	memcpy(regs.gpr, v->regs.gpr, sizeof(regs.gpr));
-	regs.gpr[GPR_RSP] = vcpu_reg(v, REG_RSP);
-	regs.rip = vcpu_reg(v, REG_RIP);
-	regs.rflags = rflags;
+	vcpu_emu_regs(v, &regs);
 	struct emu_ctxt c = {
 	    .mode = emu_mode_of(vcpu_cr0(v) & CR0_PE, rflags & RFLAGS_VM, efer & EFER_LMA,
 				cs_ar & BIT(13), cs_ar & BIT(14)),

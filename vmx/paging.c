@@ -92,6 +92,23 @@ static void set_ia32e(u64 efer)
 	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
 }
 
+/* The shadow root for the guest's paging state now into the CPU's CR3, with the TLB
+ * flush a new root owes. false: out of shadow memory, the VM was stopped. */
+static bool load_root(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct guest_paging gp;
+	vcpu_guest_paging(v, &gp);
+	u64 root = shadow_load_root(&vm->shadow, &v->sv, &gp);
+	if (!root) {
+		vm_stop(vm, "out of memory for shadow page tables");
+		return false;
+	}
+	vmcs_write(VMCS_GUEST_CR3, root);
+	vm->shadow.need_flush = true;
+	return true;
+}
+
 /* Shadow mode: what the CPU must hold for the guest's CR0/CR4/EFER, and the root for its
  * CR3. Rebuilds the shadow when the paging mode changed. false: the VM was stopped. */
 bool paging_sync(struct vcpu *v)
@@ -124,15 +141,8 @@ bool paging_sync(struct vcpu *v)
 		if (key != v->shadow_key && vm->shadow.nr_used)
 			shadow_reset(&vm->shadow, &v->sv);
 		v->shadow_key = key;
-		struct guest_paging gp;
-		vcpu_guest_paging(v, &gp);
-		u64 root = shadow_load_root(&vm->shadow, &v->sv, &gp);
-		if (!root) {
-			vm_stop(vm, "out of memory for shadow page tables");
+		if (!load_root(v))
 			return false;
-		}
-		vmcs_write(VMCS_GUEST_CR3, root);
-		vm->shadow.need_flush = true;
 	}
 	vmcs_write(VMCS_GUEST_CR0, hw_cr0);
 	vmcs_write(VMCS_GUEST_CR4, hw_cr4);
@@ -267,7 +277,6 @@ void paging_before_entry(struct vcpu *v)
 /* MOV to CR3 under shadow paging: the guest's value is kept, the CPU gets a shadow root. */
 enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 {
-	struct vm *vm = v->vm;
 	u64 efer = v->gefer, cr4 = vcpu_cr4(v);
 	bool lma = efer & EFER_LMA;
 	if (lma && (val >> vmx_cpu.guest_maxphyaddr)) { /* PCID no-flush bit included */
@@ -284,16 +293,9 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 		}
 	}
 	v->gcr3 = val;
-	struct guest_paging gp;
-	vcpu_guest_paging(v, &gp);
-	u64 root = shadow_load_root(&vm->shadow, &v->sv, &gp);
-	if (!root) {
-		vm_stop(vm, "out of memory for shadow page tables");
+	/* a CR3 load flushes the TLB's non-global entries: load_root() owes the flush */
+	if (!load_root(v))
 		return EXIT_ACT_DONE;
-	}
-	vmcs_write(VMCS_GUEST_CR3, root);
-	/* a CR3 load flushes the TLB's non-global entries; the CPU did not see this one */
-	vm->shadow.need_flush = true;
 	vcpu_skip_insn(v);
 	return EXIT_ACT_RESUME;
 }

@@ -372,11 +372,8 @@ static bool emulate_sensitive(struct vcpu *v, enum exit_action *act)
 	struct vm *vm = v->vm;
 	u8 bytes[EMU_MAX_INSN_LEN];
 	size_t n = vcpu_fetch_insn(v, bytes, sizeof(bytes));
-	struct emu_regs regs;
-	memcpy(regs.gpr, v->regs.gpr, sizeof(regs.gpr));
-	regs.gpr[GPR_RSP] = vcpu_reg(v, REG_RSP);
-	regs.rip = vcpu_reg(v, REG_RIP);
-	regs.rflags = rmode_flags(v);
+	struct emu_regs regs; /* for the operand's effective address */
+	vcpu_emu_regs(v, &regs);
 	struct emu_ctxt c = {.mode = EMU_MODE_16, .regs = &regs};
 	enum emu_result r = n ? emu_decode(&c, bytes, (unsigned)n) : EMU_UNHANDLED;
 	*act = EXIT_ACT_RESUME;

@@ -61,6 +61,9 @@ enum exit_action exit_emulate(struct vcpu *v, u64 gpa);
  * the exception on EMU_EXCEPTION; *why says what failed on EMU_UNHANDLED. A REP string op
  * does at most rep_cap iterations (0: the emulator's default) before the guest resumes. */
 int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap);
+/* The vCPU's GPRs, RIP and RFLAGS as the instruction emulator takes them. */
+struct emu_regs;
+void vcpu_emu_regs(struct vcpu *v, struct emu_regs *r);
 
 /* Paging mode (paging.c). The guest-visible control registers and EFER, in either mode. */
 u64 vcpu_cr0(struct vcpu *v);

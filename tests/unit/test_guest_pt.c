@@ -15,30 +15,7 @@ static void *gmap(void *ctx, u64 gpa)
 
 static const struct pt_ops mem = {NULL, NULL, gmap, NULL};
 
-static u64 *q(u64 gpa)
-{
-	return (u64 *)(gmem + gpa);
-}
-
-static u32 *d(u64 gpa)
-{
-	return (u32 *)(gmem + gpa);
-}
-
-#define P  0x1ULL
-#define RW 0x2ULL
-#define US 0x4ULL
-#define A  0x20ULL
-#define DI 0x40ULL
-#define PS 0x80ULL
-#define NX (1ULL << 63)
-
-#define CR0_PG_WP ((1ULL << 31) | (1ULL << 16) | 1)
-#define CR4_PSE	  (1ULL << 4)
-#define CR4_PAE	  (1ULL << 5)
-#define CR4_SMEP  (1ULL << 20)
-#define CR4_SMAP  (1ULL << 21)
-#define EFER_LONG ((1ULL << 8) | (1ULL << 10) | (1ULL << 11))
+#include "guest_pt_fake.h"
 
 /* IA-32e: PML4 at 0x1000, PDPT 0x2000, PD 0x3000, PT 0x4000; va 0x400000 -> 4 KiB pages */
 static struct guest_paging long_mode(void)

@@ -70,31 +70,7 @@ static void *gmap(void *ctx, u64 gpa)
 static const struct pt_ops gops = {NULL, NULL, gmap, NULL};
 static const struct shadow_ops sops = {f_alloc, f_free, f_map, f_lookup, NULL};
 
-static u64 *q(u64 gpa)
-{
-	return (u64 *)(gmem + gpa);
-}
-
-static u32 *d(u64 gpa)
-{
-	return (u32 *)(gmem + gpa);
-}
-
-#define P    0x1ULL
-#define RW   0x2ULL
-#define US   0x4ULL
-#define A    0x20ULL
-#define DI   0x40ULL
-#define PS   0x80ULL
-#define G    0x100ULL
-#define NX   (1ULL << 63)
-#define ADDR 0x000ffffffffff000ULL
-
-#define CR0_PG_WP ((1ULL << 31) | (1ULL << 16) | 1)
-#define CR4_PSE	  (1ULL << 4)
-#define CR4_PAE	  (1ULL << 5)
-#define EFER_LONG ((1ULL << 8) | (1ULL << 10) | (1ULL << 11))
-#define EFER_NXE  (1ULL << 11)
+#include "guest_pt_fake.h"
 
 static void setup(u32 limit)
 {
