@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux
+INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux fair
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -94,6 +94,11 @@ $(BUILD)/test-shadow.iso: $(BUILD)/keel.elf $(BUILD)/tests-shadow.cfg $(TEST_GUE
 $(BUILD)/test-lynnfield.iso: $(BUILD)/keel.elf guests/tests/lynnfield.cfg $(TEST_GUEST_ELFS) scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/lynnfield.cfg \
 		-a "on_idle=shutdown" $(TEST_GUEST_ELFS)
+
+# two CPU-bound VMs alone, so that each guest can judge its own share of the CPU
+$(BUILD)/fair.iso: $(BUILD)/keel.elf guests/tests/fair.cfg $(BUILD)/guests/fair.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/fair.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/fair.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -191,6 +196,9 @@ integration-lynnfield: $(BUILD)/test-lynnfield.iso
 integration-guests-shadow: $(BUILD)/test-shadow.iso
 	tests/integration/run $< --name guests-shadow --timeout 600 \
 		--expect-file guests/tests/tests.expect
+
+integration-fair: $(BUILD)/fair.iso
+	tests/integration/run $< --name fair --timeout 300
 
 test:
 	@scripts/deps test
