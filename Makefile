@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux fair
+INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux fair isolation
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -99,6 +99,11 @@ $(BUILD)/test-lynnfield.iso: $(BUILD)/keel.elf guests/tests/lynnfield.cfg $(TEST
 $(BUILD)/fair.iso: $(BUILD)/keel.elf guests/tests/fair.cfg $(BUILD)/guests/fair.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/fair.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/fair.elf
+
+# a canary VM and probe VMs that must never see its memory
+$(BUILD)/isolation.iso: $(BUILD)/keel.elf guests/tests/isolation.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/isolation.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/isolation.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -199,6 +204,9 @@ integration-guests-shadow: $(BUILD)/test-shadow.iso
 
 integration-fair: $(BUILD)/fair.iso
 	tests/integration/run $< --name fair --timeout 300
+
+integration-isolation: $(BUILD)/isolation.iso
+	tests/integration/run $< --name isolation --timeout 300
 
 test:
 	@scripts/deps test
