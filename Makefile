@@ -95,10 +95,10 @@ $(BUILD)/test-lynnfield.iso: $(BUILD)/keel.elf guests/tests/lynnfield.cfg $(TEST
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/lynnfield.cfg \
 		-a "on_idle=shutdown" $(TEST_GUEST_ELFS)
 
-# two CPU-bound VMs alone, so that each guest can judge its own share of the CPU
-$(BUILD)/fair.iso: $(BUILD)/keel.elf guests/tests/fair.cfg $(BUILD)/guests/fair.elf scripts/mkiso
+# two CPU-bound VMs (and a sleeper), so that each guest can judge its own share of the CPU
+$(BUILD)/fair.iso: $(BUILD)/keel.elf guests/tests/fair.cfg $(BUILD)/guests/fair.elf $(BUILD)/guests/hlt.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/fair.cfg -a "on_idle=shutdown" \
-		$(BUILD)/guests/fair.elf
+		$(BUILD)/guests/fair.elf $(BUILD)/guests/hlt.elf
 
 # a canary VM and probe VMs that must never see its memory
 $(BUILD)/isolation.iso: $(BUILD)/keel.elf guests/tests/isolation.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
