@@ -410,6 +410,16 @@ static void put16(struct rtc_cmos *rtc, unsigned at, u64 v)
 	rtc->cmos[at + 1] = (u8)(v >> 8);
 }
 
+/* The AT checksum over 0x10-0x2d, big-endian at 0x2e. */
+static void set_checksum(struct rtc_cmos *rtc)
+{
+	u16 sum = 0;
+	for (unsigned i = 0x10; i <= 0x2d; i++)
+		sum = (u16)(sum + rtc->cmos[i]);
+	rtc->cmos[0x2e] = (u8)(sum >> 8);
+	rtc->cmos[0x2f] = (u8)sum;
+}
+
 void rtc_cmos_set_memory(struct rtc_cmos *rtc, u64 below_4g, u64 above_4g)
 {
 	const u64 kib = 1024, mib = 1024 * kib;
@@ -423,11 +433,22 @@ void rtc_cmos_set_memory(struct rtc_cmos *rtc, u64 below_4g, u64 above_4g)
 	rtc->cmos[0x5b] = (u8)high;
 	rtc->cmos[0x5c] = (u8)(high >> 8);
 	rtc->cmos[0x5d] = (u8)(high >> 16);
-	u16 sum = 0;
-	for (unsigned i = 0x10; i <= 0x2d; i++)
-		sum = (u16)(sum + rtc->cmos[i]);
-	rtc->cmos[0x2e] = (u8)(sum >> 8); /* the AT checksum is big-endian */
-	rtc->cmos[0x2f] = (u8)sum;
+	set_checksum(rtc);
+}
+
+/* What rtc_cmos_set_memory() writes: firmware sets these at every boot. */
+static bool firmware_byte(unsigned i)
+{
+	return (i >= 0x15 && i <= 0x18) || (i >= 0x2e && i <= 0x31) || i == 0x34 || i == 0x35 ||
+	       (i >= 0x5b && i <= 0x5d);
+}
+
+void rtc_cmos_keep_nvram(struct rtc_cmos *rtc, const u8 *saved)
+{
+	for (unsigned i = RTC_REG_D + 1; i < RTC_CMOS_SIZE; i++)
+		if (i != RTC_CENTURY && !firmware_byte(i))
+			rtc->cmos[i] = saved[i];
+	set_checksum(rtc);
 }
 
 /* ---- save/load ---- */

@@ -81,6 +81,9 @@ u64 rtc_next_event(struct rtc_cmos *rtc, u64 now);
  * KiB above 1 MiB (at most 0xffff), 0x34-0x35 64 KiB units above 16 MiB below 4 GiB,
  * 0x5b-0x5d 64 KiB units above 4 GiB, and the checksum of 0x10-0x2d at 0x2e-0x2f. */
 void rtc_cmos_set_memory(struct rtc_cmos *rtc, u64 below_4g, u64 above_4g);
+/* A VM built again (reset, restart) keeps the CMOS RAM it had, as a PC's battery does: every
+ * byte from 0x0e but the century and what rtc_cmos_set_memory() wrote anew. */
+void rtc_cmos_keep_nvram(struct rtc_cmos *rtc, const u8 *saved);
 void rtc_save(const struct rtc_cmos *rtc, struct state_writer *w);
 /* Rejects (changing nothing) truncated, foreign or inconsistent state. */
 bool rtc_load(struct rtc_cmos *rtc, struct state_reader *r);

@@ -248,10 +248,13 @@ struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **er
 	const struct vm_config *cfg = vm->cfg;
 	unsigned id = vm->id, crash_restarts = vm->crash_restarts;
 	bool test_hypercalls = vm->test_hypercalls;
+	u8 cmos[RTC_CMOS_SIZE];
+	memcpy(cmos, vm->plat.rtc.cmos, sizeof(cmos));
 	vm_release(vm);
 	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
 	if (n) {
 		n->crash_restarts = crash_restarts;
+		rtc_cmos_keep_nvram(&n->plat.rtc, cmos); /* battery-backed */
 		return n;
 	}
 	/* the scheduler still holds this slot's vCPU: keep the slot as a stopped VM, never

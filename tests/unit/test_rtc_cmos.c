@@ -673,3 +673,34 @@ TEST(rtc_random_programming_next_event_is_the_first_rise)
 	}
 	CHECK(checked > 1000);
 }
+
+TEST(rtc_keep_nvram_takes_ram_bytes_but_not_clock_century_or_memory_sizes)
+{
+	struct irq8_rec rec = {0}, rec2 = {0};
+	struct rtc_cmos *old = new_rtc(&rec, BASE);
+	const u64 mib = 1 << 20;
+	rtc_cmos_set_memory(old, 64 * mib, 0);
+	cmos_write(old, 0x40, 0x99, T0);
+	cmos_write(old, 0x7f, 0x5a, T0);
+	cmos_write(old, 0x10, 0x21, T0); /* inside the checksummed range */
+	cmos_write(old, 0x17, 0xee, T0); /* a memory-size byte the guest scribbled on */
+	cmos_write(old, RTC_REG_B, RTC_B_24H | RTC_B_DM, T0);
+	u8 saved[RTC_CMOS_SIZE];
+	memcpy(saved, old->cmos, sizeof(saved));
+
+	struct rtc_cmos *n = new_rtc(&rec2, BASE + 3600);
+	rtc_cmos_set_memory(n, 32 * mib, 0);
+	u8 reg_b = n->cmos[RTC_REG_B], sec = n->cmos[RTC_SECONDS], century = n->cmos[RTC_CENTURY];
+	rtc_cmos_keep_nvram(n, saved);
+	CHECK_EQ(n->cmos[0x40], 0x99);
+	CHECK_EQ(n->cmos[0x7f], 0x5a);
+	CHECK_EQ(n->cmos[0x10], 0x21);
+	CHECK_EQ(n->cmos[0x17] | n->cmos[0x18] << 8, 31 * 1024); /* the new VM's size */
+	CHECK_EQ(n->cmos[RTC_REG_B], reg_b);
+	CHECK_EQ(n->cmos[RTC_SECONDS], sec);
+	CHECK_EQ(n->cmos[RTC_CENTURY], century);
+	unsigned sum = 0;
+	for (unsigned i = 0x10; i <= 0x2d; i++)
+		sum += n->cmos[i];
+	CHECK_EQ(n->cmos[0x2e] << 8 | n->cmos[0x2f], sum & 0xffff);
+}
