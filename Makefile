@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= gcc
 HOSTCC ?= gcc
-INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux fair isolation
+INTEGRATION_COUNTS := selftest guests guests-shadow refuse-penryn lynnfield linux fair isolation shell
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
@@ -104,6 +104,11 @@ $(BUILD)/fair.iso: $(BUILD)/keel.elf guests/tests/fair.cfg $(BUILD)/guests/fair.
 $(BUILD)/isolation.iso: $(BUILD)/keel.elf guests/tests/isolation.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/isolation.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/isolation.elf
+
+# beating VMs that tests/integration/shell pauses, kills, resets and switches from the shell
+$(BUILD)/shell.iso: $(BUILD)/keel.elf guests/tests/shell.cfg $(BUILD)/guests/beat.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/shell.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/beat.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -207,6 +212,9 @@ integration-fair: $(BUILD)/fair.iso
 
 integration-isolation: $(BUILD)/isolation.iso
 	tests/integration/run $< --name isolation --timeout 300
+
+integration-shell: $(BUILD)/shell.iso
+	tests/integration/shell $< --name shell --timeout 400
 
 test:
 	@scripts/deps test
