@@ -214,7 +214,7 @@ integration-isolation: $(BUILD)/isolation.iso
 	tests/integration/run $< --name isolation --timeout 300
 
 integration-shell: $(BUILD)/shell.iso
-	tests/integration/shell $< --name shell --timeout 400
+	tests/integration/shell $< --name shell --timeout 600
 
 test:
 	@scripts/deps test
