@@ -201,7 +201,8 @@ static enum emu_result op_result(struct emu_ctxt *c, enum emu_result r, const ch
 {
 	if (r == EMU_OK || r == EMU_EXCEPTION)
 		return r;
-	c->why = what;
+	if (!c->why) /* the op's own reason (outside guest memory, ...) says more */
+		c->why = what;
 	return EMU_UNHANDLED;
 }
 

@@ -33,6 +33,7 @@ struct emu_test {
 	enum emu_result fault_result; /* EMU_EXCEPTION (raising vector/ec) or anything else */
 	u8 fault_vector;
 	u32 fault_ec;
+	const char *fault_why; /* the reason a failing op gives in c->why, as exit_mmio's do */
 };
 
 static inline bool fake_faults(struct emu_test *t, bool write, u64 addr, unsigned size)
@@ -66,8 +67,11 @@ static inline enum emu_result fake_read(struct emu_ctxt *c, enum emu_seg seg, u6
 	CHECK(size == 1 || size == 2 || size == 4 || size == 8);
 	if (fake_faults(t, false, addr, size)) {
 		fake_log(t, false, seg, addr, size, 0);
-		if (t->fault_result != EMU_EXCEPTION)
+		if (t->fault_result != EMU_EXCEPTION) {
+			if (t->fault_why)
+				c->why = t->fault_why;
 			return t->fault_result;
+		}
 		return emu_raise(c, t->fault_vector, true, t->fault_ec);
 	}
 	u8 *p = fake_window(t, addr, size);
@@ -90,8 +94,11 @@ static inline enum emu_result fake_write(struct emu_ctxt *c, enum emu_seg seg, u
 	memcpy(&v, val, size);
 	fake_log(t, true, seg, addr, size, v);
 	if (fake_faults(t, true, addr, size)) {
-		if (t->fault_result != EMU_EXCEPTION)
+		if (t->fault_result != EMU_EXCEPTION) {
+			if (t->fault_why)
+				c->why = t->fault_why;
 			return t->fault_result;
+		}
 		return emu_raise(c, t->fault_vector, true, t->fault_ec);
 	}
 	u8 *p = fake_window(t, addr, size);

@@ -1245,6 +1245,18 @@ TEST(emu_faulting_read_changes_nothing)
 	t->fault_result = (enum emu_result)77;
 	CHECK_EQ(EMU(t, 0x89, 0x03), EMU_UNHANDLED);
 	CHECK(!memcmp(&t->regs, &before, sizeof(before)));
+
+	/* the op's own reason (an operand outside guest memory) is what the VM's stop names */
+	t->fault_result = EMU_UNHANDLED;
+	t->fault_why = "an operand outside guest memory";
+	CHECK_EQ(EMU(t, 0x89, 0x03), EMU_UNHANDLED);
+	CHECK_STR(t->c.why, "an operand outside guest memory");
+	t->fault_read = true;
+	t->fault_write = false;
+	t->fault_why = "an MMIO access that crosses a page";
+	CHECK_EQ(EMU(t, 0x8b, 0x03), EMU_UNHANDLED);
+	CHECK_STR(t->c.why, "an MMIO access that crosses a page");
+	CHECK(!memcmp(&t->regs, &before, sizeof(before)));
 }
 
 TEST(emu_unsupported_opcodes_are_unhandled_untouched)
