@@ -2,14 +2,16 @@
  * "canary" fills its RAM with a pattern and stays alive, checking nobody changed it;
  * "probe <hole>" looks for that pattern everywhere it can reach (its RAM, its ROM, the LAPIC
  * and IOAPIC windows through its own PAE page tables), checks that a PTE above MAXPHYADDR
- * gives #PF with RSVD, and at last reads the guest-physical hole <hole>, which must stop it. */
+ * gives #PF with RSVD and that Keel's writes for INS and MOVS land in its own RAM, and at
+ * last reads the guest-physical hole <hole>, which must stop it; "probe-ins <hole>" and
+ * "probe-movs <hole>" end with Keel asked to write there (rep insb, movsl from the LAPIC). */
 #include "testlib.h"
 #include "pt.h"
 
 /* Both VMs' TSCs start near zero together. The canary fills its RAM in its first ~70M
  * ticks; the probers sleep until PROBE_START, and must finish before CANARY_LIFE. */
 #define PROBE_START 150000000ull
-#define CANARY_LIFE 600000000ull
+#define CANARY_LIFE 900000000ull
 #define NAP	    20000000ull
 #define NAP_VECTOR  0x40
 
@@ -196,12 +198,42 @@ static void probe_paged(uint32_t end)
 	      trap_last.cr2, value);
 }
 
-static void probe(uint32_t end, const char *hole_arg)
+/* How a probe ends: a plain read of the hole, string I/O into it, or MOVS from the LAPIC
+ * into it (Keel writes guest memory for the last two, so they must stop as well). */
+enum probe_end { END_READ, END_INS, END_MOVS };
+
+#define SCRATCH_PORT 0x3ff /* the UART scratch register keeps what is written */
+#define WINDOW2_VA   (WINDOW_VA + 0x1000)
+
+/* Keel writes into this VM's RAM for INS and for a MOVS it emulates: both must land here. */
+static void probe_keel_writes(void)
+{
+	static volatile uint8_t buf[16];
+	volatile uint32_t value = 0;
+	outb(SCRATCH_PORT, 0x5a);
+	uint32_t edi = (uint32_t)buf, ecx = sizeof(buf);
+	asm volatile("cld; rep insb" : "+D"(edi), "+c"(ecx) : "d"(SCRATCH_PORT) : "memory");
+	unsigned good = 0;
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		good += buf[i] == 0x5a;
+	check(good == sizeof(buf) && ecx == 0,
+	      "probe: rep insb from the UART scratch register fills its own buffer (%u of %u)", good,
+	      (unsigned)sizeof(buf));
+	window(LAPIC_GPA);
+	uint32_t esi = WINDOW_VA + 0x30;
+	edi = (uint32_t)&value;
+	asm volatile("cld; movsl" : "+S"(esi), "+D"(edi) : : "memory");
+	check((value & 0xff) >= 0x10 && (value & 0xff) <= 0x15,
+	      "probe: movsl from the LAPIC version register to its own RAM copies it (0x%x)", value);
+}
+
+static void probe(uint32_t end, enum probe_end how, const char *hole_arg)
 {
 	irq_set_handler(NAP_VECTOR, nap_irq);
 	nap(PROBE_START - rdtsc());
 	probe_ram(end);
 	probe_paged(end);
+	probe_keel_writes();
 	uint64_t done = rdtsc();
 	check(done < CANARY_LIFE, "probe: done at TSC %llu, while the canary lives (< %llu)", done,
 	      CANARY_LIFE);
@@ -212,14 +244,42 @@ static void probe(uint32_t end, const char *hole_arg)
 		hole = (1ull << (cpuid(0x80000008, 0).eax & 0xff)) - 0x1000;
 	else
 		hole = parse_hex(hole_arg);
-	tprintf("probe: reading guest-physical 0x%llx, outside its memory\n", hole);
-	/* a stop is the documented end (docs/guest-abi.md), at exactly this address (the EPT
-	 * and the shadow reason both say it so) */
-	tprintf("EXPECT-STOP: read at gpa %llx, outside guest memory\n", hole);
-	volatile uint32_t *w = window(hole);
-	uint32_t v = w[0];
-	fail("probe: reading 0x%llx outside guest memory returned 0x%x instead of stopping", hole,
-	     v);
+	/* a stop is the documented end (docs/guest-abi.md), naming the address it stopped at */
+	if (how == END_READ) {
+		tprintf("probe: reading guest-physical 0x%llx, outside its memory\n", hole);
+		tprintf("EXPECT-STOP: read at gpa %llx, outside guest memory\n", hole);
+		volatile uint32_t *w = window(hole);
+		uint32_t v = w[0];
+		fail("probe: reading 0x%llx outside guest memory returned 0x%x instead of stopping",
+		     hole, v);
+	} else if (how == END_INS) {
+		tprintf("probe: rep insb into guest-physical 0x%llx, outside its memory\n", hole);
+		tprintf("EXPECT-STOP: string I/O with guest memory that is not RAM (%x)\n", WINDOW_VA);
+		window(hole);
+		uint32_t edi = WINDOW_VA, ecx = 16;
+		asm volatile("cld; rep insb" : "+D"(edi), "+c"(ecx) : "d"(SCRATCH_PORT) : "memory");
+		fail("probe: rep insb into 0x%llx outside guest memory went on (ecx %u)", hole, ecx);
+	} else {
+		tprintf("probe: movsl from the LAPIC into guest-physical 0x%llx, outside its memory\n",
+			hole);
+		/* the CPU's APIC virtualization or Keel's emulator may read the LAPIC: the write
+		 * to the hole stops it either way */
+		tprintf("EXPECT-STOP: outside guest memory\n");
+		window(LAPIC_GPA);
+		pt_map(&as, WINDOW2_VA, hole, 1, PTE_P | PTE_W);
+		invlpg(WINDOW2_VA);
+		uint32_t esi = WINDOW_VA + 0x30, edi = WINDOW2_VA;
+		asm volatile("cld; movsl" : "+S"(esi), "+D"(edi) : : "memory");
+		fail("probe: movsl into 0x%llx outside guest memory went on", hole);
+	}
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
 }
 
 void test_main(uint32_t magic, struct multiboot_info *mbi)
@@ -233,9 +293,12 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	uint32_t end = ram_end(mbi);
 	if (!tg_strcmp(cmd, "canary"))
 		canary(end);
-	else if (cmd[0] == 'p' && cmd[1] == 'r' && cmd[2] == 'o' && cmd[3] == 'b' && cmd[4] == 'e' &&
-		 cmd[5] == ' ')
-		probe(end, cmd + 6);
+	else if (starts_with(cmd, "probe "))
+		probe(end, END_READ, cmd + 6);
+	else if (starts_with(cmd, "probe-ins "))
+		probe(end, END_INS, cmd + 10);
+	else if (starts_with(cmd, "probe-movs "))
+		probe(end, END_MOVS, cmd + 11);
 	else
-		fail("isolation: command line '%s' is neither 'canary' nor 'probe <hole>'", cmd);
+		fail("isolation: command line '%s' is not 'canary' or 'probe[-ins|-movs] <hole>'", cmd);
 }
