@@ -1,8 +1,9 @@
 /* isolation guest, two roles chosen by the command line (guests/tests/isolation.cfg):
  * "canary" fills its RAM with a pattern and stays alive, checking nobody changed it;
  * "probe <hole>" looks for that pattern everywhere it can reach (its RAM, its ROM, the LAPIC
- * and IOAPIC windows through its own PAE page tables), checks that a PTE above MAXPHYADDR
- * gives #PF with RSVD and that Keel's writes for INS and MOVS land in its own RAM, and at
+ * and IOAPIC windows through its own PAE page tables, 4 KiB and 2 MiB), checks that ROM
+ * writes are dropped, that a PTE above MAXPHYADDR gives #PF with RSVD and that Keel's
+ * writes for INS and MOVS land in its own RAM, and at
  * last reads the guest-physical hole <hole>, which must stop it; "probe-ins <hole>" and
  * "probe-movs <hole>" end with Keel asked to write there (rep insb, movsl from the LAPIC). */
 #include "testlib.h"
@@ -21,6 +22,8 @@
 #define PAT_B 0x4b45454cu /* "LEEK" */
 
 #define WINDOW_VA  0x40000000u /* where the prober maps one page of anything */
+#define LARGE_LOW_VA  0x80000000u /* a 2 MiB page over guest-physical [0, 2 MiB) */
+#define LARGE_APIC_VA 0x80200000u /* a 2 MiB page from the LAPIC at 0xfee00000 up */
 #define LAPIC_GPA  0xfee00000u
 #define IOAPIC_GPA 0xfec00000u
 
@@ -182,6 +185,28 @@ static void probe_paged(uint32_t end)
 	n = count_pattern(WINDOW_VA, WINDOW_VA + 0x20);
 	check(n == 0, "probe: no canary block in the IOAPIC's registers (%u found)", n);
 
+	/* ROM (the ACPI RSDP at 0xe0000) reads through a PTE, and writes to it are dropped */
+	w = window(0xe0000);
+	uint32_t rom = w[0];
+	w[0] = ~rom;
+	check(rom == *(volatile uint32_t *)0xe0000 && w[0] == rom,
+	      "probe: ROM at 0xe0000 through a PTE reads 0x%x, and a write to it is dropped (0x%x)",
+	      rom, w[0]);
+
+	/* large pages that mix RAM, ROM, a hole and MMIO: each 4 KiB part behaves as its own */
+	pt_map(&as, LARGE_LOW_VA, 0, 2, PTE_P | PTE_W);
+	pt_map(&as, LARGE_APIC_VA, LAPIC_GPA, 2, PTE_P | PTE_W);
+	invlpg(LARGE_LOW_VA + 0x100000);
+	invlpg(LARGE_LOW_VA + 0xe0000);
+	invlpg(LARGE_APIC_VA);
+	volatile uint32_t *lo = (volatile uint32_t *)LARGE_LOW_VA;
+	uint32_t ram = lo[0x100000 / 4], rom2 = lo[0xe0000 / 4];
+	check(ram == *(volatile uint32_t *)0x100000 && rom2 == rom,
+	      "probe: a 2 MiB page over [0, 2 MiB) reads its RAM (0x%x) and ROM (0x%x)", ram, rom2);
+	ver = ((volatile uint32_t *)LARGE_APIC_VA)[0x30 / 4];
+	check((ver & 0xff) >= 0x10 && (ver & 0xff) <= 0x15,
+	      "probe: a 2 MiB page at the LAPIC reads its version register (0x%x)", ver);
+
 	/* a frame address at MAXPHYADDR is a reserved bit: #PF with P and RSVD, nothing read */
 	unsigned maxphy = cpuid(0x80000008, 0).eax & 0xff;
 	volatile uint32_t value = 0;
@@ -238,14 +263,21 @@ static void probe(uint32_t end, enum probe_end how, const char *hole_arg)
 	check(done < CANARY_LIFE, "probe: done at TSC %llu, while the canary lives (< %llu)", done,
 	      CANARY_LIFE);
 
-	/* "top" is the last page below 1 << MAXPHYADDR */
+	/* "top" is the last page below 1 << MAXPHYADDR; "large-vga" see below */
 	uint64_t hole;
 	if (!tg_strcmp(hole_arg, "top"))
 		hole = (1ull << (cpuid(0x80000008, 0).eax & 0xff)) - 0x1000;
 	else
 		hole = parse_hex(hole_arg);
 	/* a stop is the documented end (docs/guest-abi.md), naming the address it stopped at */
-	if (how == END_READ) {
+	if (how == END_READ && !tg_strcmp(hole_arg, "large-vga")) {
+		/* the VGA hole inside the 2 MiB page over [0, 2 MiB) */
+		tprintf("probe: reading guest-physical 0xa0000 through a 2 MiB page\n");
+		tprintf("EXPECT-STOP: read at gpa a0000, outside guest memory\n");
+		uint32_t v = ((volatile uint32_t *)LARGE_LOW_VA)[0xa0000 / 4];
+		fail("probe: reading 0xa0000 through a large page returned 0x%x instead of stopping",
+		     v);
+	} else if (how == END_READ) {
 		tprintf("probe: reading guest-physical 0x%llx, outside its memory\n", hole);
 		tprintf("EXPECT-STOP: read at gpa %llx, outside guest memory\n", hole);
 		volatile uint32_t *w = window(hole);
