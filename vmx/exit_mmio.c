@@ -115,15 +115,11 @@ int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 			if (i != GPR_RSP)
 				v->regs.gpr[i] = regs.gpr[i];
 		vcpu_set_reg(v, REG_RSP, regs.gpr[GPR_RSP]);
-		vcpu_set_reg(v, REG_RFLAGS, regs.rflags);
 		if (r == EMU_OK) {
-			/* as vcpu_skip_insn: the instruction is done, its STI/MOV SS shadow too */
 			v->exit_insn_len = (u32)(regs.rip - vcpu_reg(v, REG_RIP));
-			vcpu_set_reg(v, REG_RIP, regs.rip);
-			u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
-			if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-				vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
+			vcpu_retire_insn(v, regs.rip); /* before RFLAGS: TF as the insn began */
 		}
+		vcpu_set_reg(v, REG_RFLAGS, regs.rflags);
 		break;
 	case EMU_EXCEPTION:
 		vcpu_inject_exception(v, c.exc.vector, c.exc.has_error_code, c.exc.error_code);

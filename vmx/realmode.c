@@ -387,7 +387,6 @@ static bool emulate_sensitive(struct vcpu *v, enum exit_action *act)
 	struct v86_mem m = {mem_read, mem_write, v};
 	struct v86_cpu s;
 	cpu_load(v, &s);
-	bool tf = s.flags & V86_FLAG_TF;
 	v->exit_insn_len = in->len;
 	vm->rmode_stats.emulated++;
 
@@ -438,10 +437,8 @@ static bool emulate_sensitive(struct vcpu *v, enum exit_action *act)
 	case EMU_SYS_IRET:
 		switch (v86_iret(&s, &m, in->op_size)) {
 		case V86_OK:
+			vcpu_retire_insn(v, s.ip); /* before the flags: TF as IRET began */
 			cpu_store(v, &s);
-			if (tf)
-				vmcs_write(VMCS_GUEST_PENDING_DBG,
-					   vmcs_read(VMCS_GUEST_PENDING_DBG) | BIT(14));
 			break;
 		case V86_GP:
 			vcpu_inject_exception(v, EXC_GP, false, 0);

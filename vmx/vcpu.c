@@ -38,20 +38,24 @@ void vcpu_invalidate_regs(struct vcpu *v)
 	v->cache_dirty = 0;
 }
 
-void vcpu_skip_insn(struct vcpu *v)
+void vcpu_retire_insn(struct vcpu *v, u64 next_rip)
 {
-	u64 rip = vcpu_reg(v, REG_RIP) + v->exit_insn_len;
 	/* outside 64-bit mode RIP wraps at 4 GiB */
 	if (!(vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST))
-		rip &= 0xffffffffULL;
-	vcpu_set_reg(v, REG_RIP, rip);
+		next_rip &= 0xffffffffULL;
+	/* a single-stepping guest expects its #DB after the instruction: TF as it began counts */
+	if (vcpu_reg(v, REG_RFLAGS) & RFLAGS_TF)
+		vmcs_write(VMCS_GUEST_PENDING_DBG, vmcs_read(VMCS_GUEST_PENDING_DBG) | BIT(14));
+	vcpu_set_reg(v, REG_RIP, next_rip);
 	u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
 			   intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	/* a single-stepping guest expects its #DB after the emulated instruction */
-	if (vcpu_reg(v, REG_RFLAGS) & RFLAGS_TF)
-		vmcs_write(VMCS_GUEST_PENDING_DBG, vmcs_read(VMCS_GUEST_PENDING_DBG) | BIT(14));
+}
+
+void vcpu_skip_insn(struct vcpu *v)
+{
+	vcpu_retire_insn(v, vcpu_reg(v, REG_RIP) + v->exit_insn_len);
 }
 
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)

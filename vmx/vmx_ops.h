@@ -22,8 +22,11 @@ u64 vcpu_reg(struct vcpu *v, unsigned r);
 void vcpu_set_reg(struct vcpu *v, unsigned r, u64 val);
 void vcpu_flush_regs(struct vcpu *v);
 void vcpu_invalidate_regs(struct vcpu *v);
-/* Moves RIP past the exiting instruction and ends STI/MOV-SS blocking, as executing it
- * natively would. */
+/* Finishes an instruction Keel carried out, as the CPU would: RIP to next_rip, the STI/MOV-SS
+ * shadow ends, and a single-step #DB is owed if TF was set. Call it before changing RFLAGS:
+ * the TF the instruction began with decides (POPF, IRET). */
+void vcpu_retire_insn(struct vcpu *v, u64 next_rip);
+/* vcpu_retire_insn past the exiting instruction (its length from the exit). */
 void vcpu_skip_insn(struct vcpu *v);
 
 /* Queues an exception for the next VM entry (merged into #DF per the SDM's rules when one

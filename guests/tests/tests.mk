@@ -7,6 +7,7 @@ PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode
+TEST_GUESTS += singlestep
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
 BENCH_GUESTS := bench_micro tscprobe
