@@ -4,6 +4,25 @@
 #include "console.h"
 #include "lib.h"
 
+struct vm *shell_find_vm(struct shell *sh, const char *name)
+{
+	u64 id;
+	bool numeric = kparse_u64(name, &id);
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		if (vm && !strcmp(vm->name, name))
+			return vm;
+	}
+	if (numeric) {
+		for (unsigned i = 0; i < MAX_VMS; i++) {
+			struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+			if (vm && vm->id == id)
+				return vm;
+		}
+	}
+	return NULL;
+}
+
 static int cmd_help(struct shell *sh, int argc, char **argv);
 
 /* ---- helpers ---- */

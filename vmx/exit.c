@@ -1,7 +1,21 @@
 /* The run loop of one vCPU and the exit-dispatch table: a const array indexed by basic
  * exit reason. Each exit is counted per VM and reason with the TSC cycles the hypervisor
  * spent on it. An exit without a handler stops that VM, never the hypervisor. */
-#include "vmx_ops.h"
+#include "vmx.h"
+#include "entry.h"
+#include "entry_fail.h"
+#include "exit_cpuid.h"
+#include "exit_cr.h"
+#include "exit_ept.h"
+#include "exit_exception.h"
+#include "exit_io.h"
+#include "exit_misc.h"
+#include "exit_msr.h"
+#include "fpu_hw.h"
+#include "paging.h"
+#include "realmode.h"
+#include "vcpu_state.h"
+#include "vmx_hw.h"
 #include "../hypervisor/console.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"

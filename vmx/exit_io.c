@@ -1,5 +1,7 @@
 /* Port I/O exit: decode the qualification once, hand a plain io_access to the VM's bus. */
-#include "vmx_ops.h"
+#include "exit_io.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "guest_access.h"
 #include "../hypervisor/console.h"
 

@@ -1,12 +1,16 @@
 /* A VM's memory virtualization on the CPU: EPT, or shadow page tables (mm/shadow.c) with
  * the guest's CR0/CR3/CR4/EFER kept virtual. Owns the VMCS controls of each mode, the
- * guest-visible control registers in both, the #PF and CR3 exits of shadow mode, and the
+ * guest's CR0/CR4/EFER changes under shadow paging, the #PF and CR3 exits of shadow mode, and the
  * live switch between the modes: P2M is the truth, so EPT and shadow tables are both
  * derived from it and either can be dropped and rebuilt. */
-#include "vmx_ops.h"
+#include "paging.h"
+#include "emul.h"
 #include "guest_access.h"
+#include "realmode.h"
+#include "vcpu_state.h"
+#include "vmx.h"
+#include "vmx_hw.h"
 #include "../hypervisor/console.h"
-#include "../hypervisor/emulate.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
 
@@ -23,66 +27,6 @@
 static bool shadowed(const struct vcpu *v)
 {
 	return v->vm->paging == VM_PAGING_SHADOW;
-}
-
-u64 vcpu_cr0(struct vcpu *v)
-{
-	(void)v;
-	u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
-}
-
-u64 vcpu_cr4(struct vcpu *v)
-{
-	(void)v;
-	u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
-}
-
-u64 vcpu_cr3(struct vcpu *v)
-{
-	return shadowed(v) ? v->gcr3 : vmcs_read(VMCS_GUEST_CR3);
-}
-
-u64 vcpu_efer(struct vcpu *v)
-{
-	return shadowed(v) ? v->gefer : vmcs_read(VMCS_GUEST_EFER);
-}
-
-void vcpu_pdptes(struct vcpu *v, u64 pdpte[4])
-{
-	if (shadowed(v)) {
-		memcpy(pdpte, v->gpdpte, sizeof(v->gpdpte));
-		return;
-	}
-	pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
-	pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
-	pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
-	pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
-}
-
-void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4])
-{
-	memcpy(v->gpdpte, pdpte, sizeof(v->gpdpte));
-	if (shadowed(v))
-		return;
-	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
-	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
-	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
-	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
-}
-
-bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
-{
-	u64 pdpte[4];
-	u64 rsvd = 0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1); /* bits 1-2, 5-8 */
-	if (!p2m_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
-		return false;
-	for (unsigned i = 0; i < 4; i++)
-		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
-			return false;
-	vcpu_set_pdptes(v, pdpte);
-	return true;
 }
 
 static void set_ia32e(u64 efer)
@@ -396,7 +340,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		*charge = &sh->stats.cycles_pt_write;
 		/* one element of a string op at a time: three writes in a row to a table
 		 * unshadow it (a page being cleared or copied is data now) */
-		switch ((enum emu_result)emulate_insn(v, &why, 1)) {
+		switch (emulate_insn(v, &why, 1)) {
 		case EMU_OK:
 		case EMU_AGAIN:
 			return EXIT_ACT_RESUME;
@@ -417,7 +361,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		}
 		sh->stats.faults_mmio++;
 		*charge = &sh->stats.cycles_mmio;
-		return exit_emulate(v, w.gpa);
+		return emulate_mmio(v, w.gpa);
 	case SFILL_NOMEM:
 		break;
 	}
