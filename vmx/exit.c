@@ -22,40 +22,9 @@
 #include "../hypervisor/sched.h"
 
 static const exit_handler_fn exit_table[EXIT_REASON_MAX] = {
-    [EXIT_EXCEPTION_NMI] = exit_exception,
-    [EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-    [EXIT_TRIPLE_FAULT] = exit_triple_fault,
-    [EXIT_INTERRUPT_WINDOW] = exit_interrupt_window,
-    [EXIT_CPUID] = exit_cpuid,
-    [EXIT_GETSEC] = exit_inject_ud,
-    [EXIT_HLT] = exit_hlt,
-    [EXIT_INVD] = exit_skip,
-    [EXIT_INVLPG] = exit_invlpg,
-    [EXIT_RDPMC] = exit_inject_gp,
-    [EXIT_VMCALL] = exit_vmcall,
-    [EXIT_VMCLEAR] = exit_inject_ud,
-    [EXIT_VMLAUNCH] = exit_inject_ud,
-    [EXIT_VMPTRLD] = exit_inject_ud,
-    [EXIT_VMPTRST] = exit_inject_ud,
-    [EXIT_VMREAD] = exit_inject_ud,
-    [EXIT_VMRESUME] = exit_inject_ud,
-    [EXIT_VMWRITE] = exit_inject_ud,
-    [EXIT_VMXOFF] = exit_inject_ud,
-    [EXIT_VMXON] = exit_inject_ud,
-    [EXIT_CR_ACCESS] = exit_cr_access,
-    [EXIT_IO_INSTRUCTION] = exit_io,
-    [EXIT_RDMSR] = exit_rdmsr,
-    [EXIT_WRMSR] = exit_wrmsr,
-    [EXIT_MWAIT] = exit_inject_ud,
-    [EXIT_MONITOR] = exit_inject_ud,
-    [EXIT_EPT_VIOLATION] = exit_ept_violation,
-    [EXIT_EPT_MISCONFIG] = exit_ept_misconfig,
-    [EXIT_INVEPT] = exit_inject_ud,
-    [EXIT_PREEMPTION_TIMER] = exit_preemption_timer,
-    [EXIT_INVVPID] = exit_inject_ud,
-    [EXIT_XSETBV] = exit_xsetbv,
-    [EXIT_VMFUNC] = exit_inject_ud,
-    [EXIT_ENCLS] = exit_inject_ud,
+#define EXIT_REASON(name, num, handler) [num] = handler,
+#include "exit_reasons.def"
+#undef EXIT_REASON
 };
 
 /* An exit that interrupted the delivery of an event: deliver it again on the next entry
