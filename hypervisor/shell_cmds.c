@@ -35,14 +35,6 @@ static u64 cycles_to_ms(const struct shell *sh, u64 cycles)
 	return cycles / sh->tsc_hz * 1000 + cycles % sh->tsc_hz * 1000 / sh->tsc_hz;
 }
 
-static u64 total_exits(const struct vm *vm)
-{
-	u64 n = 0;
-	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-		n += vm->exits[r].count;
-	return n;
-}
-
 static const char *state_name(const struct vm *vm)
 {
 	switch (vm->state) {
@@ -139,7 +131,7 @@ static int cmd_vm_list(struct shell *sh, int argc, char **argv)
 		kprintf("%3u %-16s %-8s %4llu MiB %10llu %10llu\n", vm->id, vm->name,
 			state_name(vm), (unsigned long long)(vm->mem_bytes >> 20),
 			(unsigned long long)cycles_to_ms(sh, vm->vcpu[0].run_cycles),
-			(unsigned long long)total_exits(vm));
+			(unsigned long long)vm_exit_totals(vm).count);
 	}
 	return 0;
 }
@@ -180,7 +172,7 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		(unsigned long long)cycles_to_ms(sh, v->run_cycles),
 		(unsigned long long)v->run_cycles);
 	kprintf("  entries      %llu VM entries, %llu exits\n", (unsigned long long)v->entries,
-		(unsigned long long)total_exits(vm));
+		(unsigned long long)vm_exit_totals(vm).count);
 	if (!vm_is_done(vm)) {
 		kprintf("  vcpu         %s%s\n",
 			v->state == VCPU_HALTED	    ? "halted"

@@ -91,15 +91,21 @@ static unsigned long long per(u64 total, u64 n)
 	return n ? total / n : 0;
 }
 
+struct exit_stat vm_exit_totals(const struct vm *vm)
+{
+	struct exit_stat t = {0};
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		t.count += vm->exits[r].count;
+		t.cycles += vm->exits[r].cycles;
+	}
+	return t;
+}
+
 void vm_print_exits(const struct vm *vm)
 {
-	u64 total = 0, cycles = 0;
-	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-		total += vm->exits[r].count;
-		cycles += vm->exits[r].cycles;
-	}
+	struct exit_stat t = vm_exit_totals(vm);
 	kprintf("keel: exits for vm %s: total %llu, hypervisor cycles %llu\n", vm->name,
-		(unsigned long long)total, (unsigned long long)cycles);
+		(unsigned long long)t.count, (unsigned long long)t.cycles);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
 		const struct exit_stat *s = &vm->exits[r];
 		if (!s->count)

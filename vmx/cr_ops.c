@@ -81,7 +81,7 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
 			cr4_write(&p, &s, vcpu_gpr(v, q.gpr, vcpu_gpr_bytes(v)), &w);
 		else {
 			vm_stop(v->vm, "unsupported: MOV to CR%u exit", q.cr);
-			return EXIT_ACT_DONE;
+			return EXIT_ACT_RESUME;
 		}
 		if (w.gp)
 			vcpu_inject_gp(v);
@@ -96,7 +96,7 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
 		}
 		if (q.cr != 8) {
 			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q.cr);
-			return EXIT_ACT_DONE;
+			return EXIT_ACT_RESUME;
 		}
 		vcpu_set_gpr(v, q.gpr, lapic_cr8_read(&v->vm->plat.lapic), 8);
 		vcpu_skip_insn(v);
@@ -113,5 +113,5 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
 			apply(v, 0, &w);
 		break;
 	}
-	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	return EXIT_ACT_RESUME;
 }

@@ -143,6 +143,6 @@ enum exit_action emulate_mmio(struct vcpu *v, u64 gpa)
 		vm_stop(v->vm,
 			"unsupported: cannot emulate the access to gpa %llx at rip %llx (%s)",
 			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 }

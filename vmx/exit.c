@@ -34,16 +34,14 @@ static void requeue_vectoring(struct vcpu *v)
 	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	if (!(info & INTR_INFO_VALID))
 		return;
-	v->event.valid = true;
-	v->event.info = info & ~INTR_INFO_NMI_UNBLOCK;
-	v->event.error =
-	    (info & INTR_INFO_ERROR_VALID) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
 	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 	/* software events re-execute from the instruction: entry needs their length */
-	v->event.insn_len = (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
-			     type == INTR_TYPE_PRIV_SW_EXCEPTION)
-				? v->exit_insn_len
-				: 0;
+	bool sw = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+		  type == INTR_TYPE_PRIV_SW_EXCEPTION;
+	vcpu_queue_event(v, info & ~INTR_INFO_NMI_UNBLOCK,
+			 (info & INTR_INFO_ERROR_VALID) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR)
+							: 0,
+			 sw ? v->exit_insn_len : 0);
 }
 
 static bool guest_can_take_irq(struct vcpu *v)
@@ -147,14 +145,14 @@ static enum exit_action dispatch(struct vcpu *v)
 	u32 basic = v->exit_reason & 0xffff;
 	if (v->exit_reason & EXIT_REASON_ENTRY_FAIL) {
 		vmx_report_entry_failure(v, basic);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	exit_handler_fn fn = basic < EXIT_REASON_MAX ? exit_table[basic] : NULL;
 	if (!fn) {
 		vm_stop(v->vm, "unhandled exit %u (%s) at rip %llx, qualification %llx", basic,
 			exit_reason_name(basic), (unsigned long long)vcpu_reg(v, REG_RIP),
 			(unsigned long long)v->exit_qual);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	return fn(v);
 }
@@ -233,7 +231,7 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 			vm_power_off(vm);
 		else if (vm->plat.reset)
 			vm_reboot(vm);
-		if (act == EXIT_ACT_DONE || vm_is_done(vm)) {
+		if (vm_is_done(vm)) { /* vm_stop(), power-off or reset during this exit */
 			v->state = VCPU_DONE;
 			vcpu_flush_regs(v);
 			charge(v, last, t_exit);

@@ -45,12 +45,12 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	}
 	vm_stop(v->vm, "EPT violation: %s at gpa %llx, %s (rip %llx)", access_name(&q),
 		(unsigned long long)gpa, what, (unsigned long long)vcpu_reg(v, REG_RIP));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_ept_misconfig(struct vcpu *v)
 {
 	vm_stop(v->vm, "EPT misconfiguration at gpa %llx (hypervisor bug)",
 		(unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }

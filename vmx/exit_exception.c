@@ -30,5 +30,5 @@ enum exit_action exit_exception(struct vcpu *v)
 		/* INT1/INT3/INTO: re-deliver as the same software event */
 		vcpu_queue_event(v, intr_info(vector, type, err), code, v->exit_insn_len);
 	}
-	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	return EXIT_ACT_RESUME;
 }

@@ -20,14 +20,14 @@ enum exit_action exit_hlt(struct vcpu *v)
 	if (!(vcpu_reg(v, REG_RFLAGS) & RFLAGS_IF)) {
 		vm_stop(v->vm, "HLT with interrupts disabled at rip %llx: the vCPU can never wake",
 			(unsigned long long)(vcpu_reg(v, REG_RIP) - v->exit_insn_len));
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	if (v->pending_irq >= 0 || platform_pending_vector(v->vm) >= 0)
 		return EXIT_ACT_RESUME; /* the interrupt is delivered on entry */
 	if (!v->timer_deadline && !platform_can_wake(v->vm)) {
 		vm_stop(v->vm, "HLT with no interrupt source (no timer armed, every interrupt "
 			       "masked): the vCPU can never wake");
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	v->state = VCPU_HALTED;
 	return EXIT_ACT_YIELD;
@@ -81,7 +81,7 @@ enum exit_action exit_preemption_timer(struct vcpu *v)
 enum exit_action exit_triple_fault(struct vcpu *v)
 {
 	vm_stop(v->vm, "triple fault at rip %llx", (unsigned long long)vcpu_reg(v, REG_RIP));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_xsetbv(struct vcpu *v)

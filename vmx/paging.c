@@ -239,7 +239,7 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 	v->gcr3 = val;
 	/* a CR3 load flushes the TLB's non-global entries: load_root() owes the flush */
 	if (!load_root(v))
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	vcpu_skip_insn(v);
 	return EXIT_ACT_RESUME;
 }
@@ -262,7 +262,7 @@ static enum exit_action unprotect_and_retry(struct vcpu *v, u64 gpa, const char 
 			"cannot emulate a write to the active page-table root at gpa %llx, rip "
 			"%llx (%s)",
 			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	vm->shadow.need_flush = true;
 	return EXIT_ACT_RESUME;
@@ -315,14 +315,14 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		sh->stats.faults_reflected++;
 		v->regs.cr2 = gva;
 		vcpu_inject_exception(v, EXC_PF, true, w.error);
-		return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+		return EXIT_ACT_RESUME;
 	case GWALK_NONCANONICAL:
 		vcpu_inject_gp(v);
 		return EXIT_ACT_RESUME;
 	case GWALK_UNREACHABLE:
 		vm_stop(vm, "page tables outside guest RAM while translating %llx (rip %llx)",
 			(unsigned long long)gva, (unsigned long long)vcpu_reg(v, REG_RIP));
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	case GWALK_OK:
 		break;
 	}
@@ -345,7 +345,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		case EMU_AGAIN:
 			return EXIT_ACT_RESUME;
 		case EMU_EXCEPTION:
-			return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+			return EXIT_ACT_RESUME;
 		default:
 			return unprotect_and_retry(v, w.gpa, why);
 		}
@@ -357,7 +357,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 							: "read",
 				(unsigned long long)w.gpa,
 				(unsigned long long)vcpu_reg(v, REG_RIP));
-			return EXIT_ACT_DONE;
+			return EXIT_ACT_RESUME;
 		}
 		sh->stats.faults_mmio++;
 		*charge = &sh->stats.cycles_mmio;
@@ -366,7 +366,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		break;
 	}
 	vm_stop(vm, "out of memory for shadow page tables");
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_page_fault(struct vcpu *v, u32 error)

@@ -285,12 +285,12 @@ enum exit_action rmode_exception(struct vcpu *v, u8 vector, u32 type, u32 code)
 	if (vector == EXC_GP && type == INTR_TYPE_HW_EXCEPTION && code == 0) {
 		enum exit_action act;
 		if (emulate_sensitive(v, &act))
-			return vm_is_done(v->vm) ? EXIT_ACT_DONE : act;
+			return act;
 	}
 	/* an exception real mode takes as well: through the IVT, with no error code */
 	if (type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		queue_event(v, vector, type, v->exit_insn_len); /* INT3, INTO, INT1 */
 	else
 		vcpu_inject_exception(v, vector, false, 0);
-	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	return EXIT_ACT_RESUME;
 }
