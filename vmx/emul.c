@@ -17,7 +17,7 @@ static u64 linear(struct mmio_emu *m, enum emu_seg seg, u64 addr)
 {
 	if (m->lm64 && seg != EMU_SEG_FS && seg != EMU_SEG_GS)
 		return addr;
-	u64 lin = vcpu_seg_base((unsigned)seg) + addr;
+	u64 lin = vcpu_seg_base(m->v, (unsigned)seg) + addr;
 	return m->lm64 ? lin : lin & 0xffffffffULL;
 }
 

@@ -95,7 +95,7 @@ static enum exit_action exit_string_io(struct vcpu *v, const struct io_qual *q)
 		     : asz == 1 ? 0xffffffffULL
 				: ~0ULL,
 	    /* in 64-bit mode only FS and GS have a base */
-	    .seg_base = (lm64 && seg < 4) || seg > 5 ? 0 : vcpu_seg_base(seg),
+	    .seg_base = (lm64 && seg < 4) || seg > 5 ? 0 : vcpu_seg_base(v, seg),
 	    .sreg = q->in ? GPR_RDI : GPR_RSI,
 	    .step = (vcpu_reg(v, REG_RFLAGS) & BIT(10)) ? -(s64)q->size : (s64)q->size,
 	};

@@ -86,7 +86,7 @@ size_t vcpu_fetch_insn(struct vcpu *v, u8 *buf, size_t max)
 {
 	u64 rip = vcpu_reg(v, REG_RIP);
 	/* outside 64-bit code the fetch is CS-relative and wraps at 4 GiB */
-	u64 lin = vcpu_code64(v) ? rip : ((vcpu_seg_base(1) + rip) & 0xffffffffULL);
+	u64 lin = vcpu_code64(v) ? rip : ((vcpu_seg_base(v, 1) + rip) & 0xffffffffULL);
 	size_t got = 0;
 	while (got < max) {
 		/* one page at a time: the fetch may run off a mapped page into an unmapped one */

@@ -27,7 +27,7 @@ static bool read_operand(struct vcpu *v, struct emu_ctxt *c, void *buf, unsigned
 		vcpu_inject_exception(v, in->seg == EMU_SEG_SS ? EXC_SS : EXC_GP, false, 0);
 		return false;
 	}
-	u64 base = vcpu_seg_base(in->seg);
+	u64 base = vcpu_seg_base(v, in->seg);
 	if (!rmode_mem_read(v, base + off, buf, size)) {
 		vm_stop(v->vm, "real mode: operand at %llx is not guest RAM (rip %llx)",
 			(unsigned long long)(base + off), (unsigned long long)vcpu_reg(v, REG_RIP));

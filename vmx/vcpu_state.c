@@ -5,6 +5,7 @@
 #include "vcpu_state.h"
 #include "event.h"
 #include "vmx.h"
+#include "../hypervisor/assert.h"
 #include "../hypervisor/lib.h"
 
 static const enum vmcs_field cached_field[REG_CACHED] = {
@@ -62,23 +63,30 @@ void vcpu_set_gpr(struct vcpu *v, unsigned r, u64 val, unsigned bytes)
 		v->regs.gpr[r] = val;
 }
 
+/* What these accessors read from the VMCS is v's only while v's VMCS is the current one
+ * (vmx_run and the VMCS setup load it): say so where v is not otherwise used. */
+static void current(const struct vcpu *v)
+{
+	KASSERT(vmx_cpu.current_vmcs == v->vmcs_pa);
+}
+
 static bool shadowed(const struct vcpu *v)
 {
 	return v->vm->paging == VM_PAGING_SHADOW;
 }
 
-/* CR0 and CR4 read from the current VMCS: the bits the guest owns from the register, the
- * others from the read shadow (both paging modes keep the guest's value there). */
+/* CR0 and CR4: the bits the guest owns from the register, the others from the read shadow
+ * (both paging modes keep the guest's value there). */
 u64 vcpu_cr0(struct vcpu *v)
 {
-	(void)v;
+	current(v);
 	u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
 	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
 }
 
 u64 vcpu_cr4(struct vcpu *v)
 {
-	(void)v;
+	current(v);
 	u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
 	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
 }
@@ -131,7 +139,7 @@ bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
 
 bool vcpu_ia32e(struct vcpu *v)
 {
-	(void)v; /* the entry control mirrors the EFER.LMA the CPU runs with, in both modes */
+	current(v); /* the entry control mirrors the EFER.LMA the CPU runs with, in both modes */
 	return vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
 }
 
@@ -140,8 +148,9 @@ bool vcpu_code64(struct vcpu *v)
 	return vcpu_ia32e(v) && (vmcs_read(VMCS_GUEST_CS_AR) & BIT(13));
 }
 
-u64 vcpu_seg_base(unsigned seg)
+u64 vcpu_seg_base(struct vcpu *v, unsigned seg)
 {
+	current(v);
 	return vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * seg));
 }
 

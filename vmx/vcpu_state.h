@@ -41,7 +41,7 @@ static inline unsigned vcpu_gpr_bytes(struct vcpu *v)
 }
 /* The base of segment seg: 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (their VMCS fields are 2
  * apart), as the hardware holds it. */
-u64 vcpu_seg_base(unsigned seg);
+u64 vcpu_seg_base(struct vcpu *v, unsigned seg);
 /* The current privilege level (SS.DPL; 0 in real mode run in virtual-8086 mode). */
 unsigned vcpu_cpl(struct vcpu *v);
 
