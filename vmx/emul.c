@@ -134,15 +134,10 @@ enum emu_result emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 enum exit_action emulate_mmio(struct vcpu *v, u64 gpa)
 {
 	const char *why = NULL;
-	switch (emulate_insn(v, &why, 0)) {
-	case EMU_OK:
-	case EMU_AGAIN:
-	case EMU_EXCEPTION: /* queued; a triple fault stopped the VM, which the run loop sees */
-		return EXIT_ACT_RESUME;
-	default:
+	/* done, or its exception queued (a triple fault stopped the VM: the run loop sees it) */
+	if (emulate_insn(v, &why, 0) == EMU_UNHANDLED)
 		vm_stop(v->vm,
 			"unsupported: cannot emulate the access to gpa %llx at rip %llx (%s)",
 			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
-		return EXIT_ACT_RESUME;
-	}
+	return EXIT_ACT_RESUME;
 }

@@ -340,15 +340,9 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		*charge = &sh->stats.cycles_pt_write;
 		/* one element of a string op at a time: three writes in a row to a table
 		 * unshadow it (a page being cleared or copied is data now) */
-		switch (emulate_insn(v, &why, 1)) {
-		case EMU_OK:
-		case EMU_AGAIN:
-			return EXIT_ACT_RESUME;
-		case EMU_EXCEPTION:
-			return EXIT_ACT_RESUME;
-		default:
-			return unprotect_and_retry(v, w.gpa, why);
-		}
+		if (emulate_insn(v, &why, 1) != EMU_UNHANDLED)
+			return EXIT_ACT_RESUME; /* done, or its exception queued */
+		return unprotect_and_retry(v, w.gpa, why);
 	case SFILL_NOT_RAM:
 		if (p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL) == P2M_NONE) {
 			vm_stop(vm, "#PF: %s at gpa %llx, outside guest memory (rip %llx)",
