@@ -32,10 +32,10 @@ static void check_step(const char *what)
 	uint32_t dr6 = read_dr6();
 	check(trap_last.hit && trap_last.vector == VEC_DB && trap_last.eip == expected_eip &&
 		  (dr6 & DR6_BS),
-	      "single step over %s: #DB at the next instruction with DR6.BS "
-	      "(got hit %d, vector %u, eip 0x%x, want 0x%x, dr6 0x%x)",
+	      /* short: Keel's console keeps 159 characters of a guest's line */
+	      "step over %s: #DB after it, DR6.BS (got hit %d vec %u eip %x want %x dr6 %x)",
 	      what, trap_last.hit, trap_last.vector, trap_last.eip, expected_eip, dr6);
-	check(!(read_eflags() & EFLAGS_TF), "TF is clear after stepping over %s", what);
+	check(!(read_eflags() & EFLAGS_TF), "TF clear after stepping over %s", what);
 }
 
 static void step_nop(void)
@@ -45,7 +45,7 @@ static void step_nop(void)
 		asm volatile(STEP_PRE "nop" STEP_POST : "=m"(expected_eip) : : "cc");
 		trap_disarm();
 	}
-	check_step("a NOP");
+	check_step("NOP");
 }
 
 static void step_mmio_read(void)
@@ -59,7 +59,7 @@ static void step_mmio_read(void)
 			     : "cc", "memory");
 		trap_disarm();
 	}
-	check_step("an MMIO read (local APIC version)");
+	check_step("MMIO read (LAPIC version)");
 }
 
 static void step_mmio_write(void)
@@ -72,7 +72,7 @@ static void step_mmio_write(void)
 			     : "cc", "memory");
 		trap_disarm();
 	}
-	check_step("an MMIO write (local APIC TPR)");
+	check_step("MMIO write (LAPIC TPR)");
 }
 
 static void step_port_in(void)
@@ -84,7 +84,7 @@ static void step_port_in(void)
 		asm volatile(STEP_PRE "inb $0x61, %%al" STEP_POST : "=m"(expected_eip), "=&a"(val) : : "cc");
 		trap_disarm();
 	}
-	check_step("an IN from a port");
+	check_step("IN from port 0x61");
 }
 
 static void step_cpuid(void)
