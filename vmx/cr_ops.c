@@ -53,17 +53,16 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 	vcpu_skip_insn(v);
 }
 
-enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
+enum exit_action cr_access(struct vcpu *v, const struct cr_access *q)
 {
-	struct cr_access q = *a;
 	struct cr_policy p = policy();
 	struct cr_state s = guest_crs(v);
 	struct cr_write w;
 
-	switch (q.op) {
+	switch (q->op) {
 	case CR_MOV_TO:
-		if (q.cr == 8) {
-			u64 val = vcpu_gpr(v, q.gpr, vcpu_gpr_bytes(v));
+		if (q->cr == 8) {
+			u64 val = vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v));
 			if (val & ~0xfULL) {
 				vcpu_inject_gp(v);
 				break;
@@ -73,32 +72,32 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
 			vcpu_skip_insn(v);
 			break;
 		}
-		if (q.cr == 3) /* exits only under shadow paging */
-			return paging_cr3_write(v, vcpu_gpr(v, q.gpr, vcpu_gpr_bytes(v)));
-		if (q.cr == 0)
-			cr0_write(&p, &s, vcpu_gpr(v, q.gpr, vcpu_gpr_bytes(v)), &w);
-		else if (q.cr == 4)
-			cr4_write(&p, &s, vcpu_gpr(v, q.gpr, vcpu_gpr_bytes(v)), &w);
+		if (q->cr == 3) /* exits only under shadow paging */
+			return paging_cr3_write(v, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)));
+		if (q->cr == 0)
+			cr0_write(&p, &s, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)), &w);
+		else if (q->cr == 4)
+			cr4_write(&p, &s, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)), &w);
 		else {
-			vm_stop(v->vm, "unsupported: MOV to CR%u exit", q.cr);
+			vm_stop(v->vm, "unsupported: MOV to CR%u exit", q->cr);
 			return EXIT_ACT_RESUME;
 		}
 		if (w.gp)
 			vcpu_inject_gp(v);
 		else
-			apply(v, q.cr, &w);
+			apply(v, q->cr, &w);
 		break;
 	case CR_MOV_FROM: /* CR8, and CR3 under shadow paging */
-		if (q.cr == 3) {
-			vcpu_set_gpr(v, q.gpr, vcpu_cr3(v), 8);
+		if (q->cr == 3) {
+			vcpu_set_gpr(v, q->gpr, vcpu_cr3(v), 8);
 			vcpu_skip_insn(v);
 			break;
 		}
-		if (q.cr != 8) {
-			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q.cr);
+		if (q->cr != 8) {
+			vm_stop(v->vm, "unsupported: MOV from CR%u exit", q->cr);
 			return EXIT_ACT_RESUME;
 		}
-		vcpu_set_gpr(v, q.gpr, lapic_cr8_read(&v->vm->plat.lapic), 8);
+		vcpu_set_gpr(v, q->gpr, lapic_cr8_read(&v->vm->plat.lapic), 8);
 		vcpu_skip_insn(v);
 		break;
 	case CR_CLTS:
@@ -106,7 +105,7 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *a)
 		apply(v, 0, &w);
 		break;
 	case CR_LMSW:
-		cr0_write(&p, &s, lmsw_value(s.cr0, q.lmsw_src), &w);
+		cr0_write(&p, &s, lmsw_value(s.cr0, q->lmsw_src), &w);
 		if (w.gp)
 			vcpu_inject_gp(v);
 		else
