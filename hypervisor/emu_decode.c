@@ -5,6 +5,14 @@
 #include "emulate.h"
 #include "lib.h"
 
+/* Both halves raise faults this way (the decoder #UD and #GP, emulate.c the rest). */
+enum emu_result emu_raise(struct emu_ctxt *c, u8 vector, bool has_error_code, u32 error_code)
+{
+	c->exc = (struct emu_exception){vector, has_error_code, error_code};
+	c->why = "exception";
+	return EMU_EXCEPTION;
+}
+
 /* Decode attributes of one opcode (struct opdesc.flags). */
 enum {
 	F_MODRM = 1 << 0,

@@ -19,13 +19,6 @@ static u64 sign_extend(u64 v, unsigned size)
 	return (v ^ sign) - sign;
 }
 
-enum emu_result emu_raise(struct emu_ctxt *c, u8 vector, bool has_error_code, u32 error_code)
-{
-	c->exc = (struct emu_exception){vector, has_error_code, error_code};
-	c->why = "exception";
-	return EMU_EXCEPTION;
-}
-
 /* ---- flags ---- */
 
 static bool parity_even(u64 v)

@@ -5,7 +5,7 @@
 #include "types.h"
 #include "../mm/frames.h"
 
-extern struct frames machine_frames;
+extern struct frames machine_frames; /* mm/machine_frames.c */
 extern u64 tsc_hz; /* calibrated TSC frequency */
 
 /* Current TSC (time_hw.c). */

@@ -16,7 +16,6 @@
 
 #define SLICE_MS 10
 
-struct frames machine_frames;
 extern char __image_start[], __image_end[];
 
 static struct boot_info boot;
@@ -26,11 +25,6 @@ static bool shutdown_when_idle;
 static bool test_hypercalls;
 static u64 boot_tsc;
 static struct shell shell;
-
-__noreturn void assert_failed(const char *file, int line, const char *expr)
-{
-	panic("assertion failed: %s (%s:%d)", expr, file, line);
-}
 
 static void report_config_error(const char *msg)
 {

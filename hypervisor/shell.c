@@ -132,25 +132,6 @@ int shell_tokenize(char *line, char **argv, int max, const char **err)
 	}
 }
 
-struct vm *shell_find_vm(struct shell *sh, const char *name)
-{
-	u64 id;
-	bool numeric = kparse_u64(name, &id);
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-		if (vm && !strcmp(vm->name, name))
-			return vm;
-	}
-	if (numeric) {
-		for (unsigned i = 0; i < MAX_VMS; i++) {
-			struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-			if (vm && vm->id == id)
-				return vm;
-		}
-	}
-	return NULL;
-}
-
 static const struct shell_cmd *find_cmd(const struct shell_cmd *t, unsigned n, const char *name)
 {
 	for (unsigned i = 0; i < n; i++)

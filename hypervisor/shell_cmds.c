@@ -4,6 +4,25 @@
 #include "console.h"
 #include "lib.h"
 
+struct vm *shell_find_vm(struct shell *sh, const char *name)
+{
+	u64 id;
+	bool numeric = kparse_u64(name, &id);
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		if (vm && !strcmp(vm->name, name))
+			return vm;
+	}
+	if (numeric) {
+		for (unsigned i = 0; i < MAX_VMS; i++) {
+			struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+			if (vm && vm->id == id)
+				return vm;
+		}
+	}
+	return NULL;
+}
+
 static int cmd_help(struct shell *sh, int argc, char **argv);
 
 /* ---- helpers ---- */
@@ -14,14 +33,6 @@ static u64 cycles_to_ms(const struct shell *sh, u64 cycles)
 		return 0;
 	/* split so that cycles * 1000 cannot overflow */
 	return cycles / sh->tsc_hz * 1000 + cycles % sh->tsc_hz * 1000 / sh->tsc_hz;
-}
-
-static u64 total_exits(const struct vm *vm)
-{
-	u64 n = 0;
-	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-		n += vm->exits[r].count;
-	return n;
 }
 
 static const char *state_name(const struct vm *vm)
@@ -120,7 +131,7 @@ static int cmd_vm_list(struct shell *sh, int argc, char **argv)
 		kprintf("%3u %-16s %-8s %4llu MiB %10llu %10llu\n", vm->id, vm->name,
 			state_name(vm), (unsigned long long)(vm->mem_bytes >> 20),
 			(unsigned long long)cycles_to_ms(sh, vm->vcpu[0].run_cycles),
-			(unsigned long long)total_exits(vm));
+			(unsigned long long)vm_exit_totals(vm).count);
 	}
 	return 0;
 }
@@ -161,7 +172,7 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		(unsigned long long)cycles_to_ms(sh, v->run_cycles),
 		(unsigned long long)v->run_cycles);
 	kprintf("  entries      %llu VM entries, %llu exits\n", (unsigned long long)v->entries,
-		(unsigned long long)total_exits(vm));
+		(unsigned long long)vm_exit_totals(vm).count);
 	if (!vm_is_done(vm)) {
 		kprintf("  vcpu         %s%s\n",
 			v->state == VCPU_HALTED	    ? "halted"

@@ -1,5 +1,6 @@
 /* GDT with one TSS, the IDT over isr.S's stubs, exception register dumps and panics. */
 #include "trap.h"
+#include "assert.h"
 #include "console.h"
 #include "cpu_hw.h"
 #include "lib.h"
@@ -181,6 +182,12 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	kprintf("\n");
 	panic_finish();
+}
+
+/* KASSERT's failure (assert.h): a broken hypervisor invariant panics, in any layer. */
+__noreturn void assert_failed(const char *file, int line, const char *expr)
+{
+	panic("assertion failed: %s (%s:%d)", expr, file, line);
 }
 
 void platform_shutdown(void)

@@ -91,15 +91,21 @@ static unsigned long long per(u64 total, u64 n)
 	return n ? total / n : 0;
 }
 
+struct exit_stat vm_exit_totals(const struct vm *vm)
+{
+	struct exit_stat t = {0};
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		t.count += vm->exits[r].count;
+		t.cycles += vm->exits[r].cycles;
+	}
+	return t;
+}
+
 void vm_print_exits(const struct vm *vm)
 {
-	u64 total = 0, cycles = 0;
-	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-		total += vm->exits[r].count;
-		cycles += vm->exits[r].cycles;
-	}
+	struct exit_stat t = vm_exit_totals(vm);
 	kprintf("keel: exits for vm %s: total %llu, hypervisor cycles %llu\n", vm->name,
-		(unsigned long long)total, (unsigned long long)cycles);
+		(unsigned long long)t.count, (unsigned long long)t.cycles);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
 		const struct exit_stat *s = &vm->exits[r];
 		if (!s->count)
@@ -141,68 +147,9 @@ void vm_print_exits(const struct vm *vm)
 }
 
 static const char *const reason_names[EXIT_REASON_MAX] = {
-    [EXIT_EXCEPTION_NMI] = "EXCEPTION_NMI",
-    [EXIT_EXTERNAL_INTERRUPT] = "EXTERNAL_INTERRUPT",
-    [EXIT_TRIPLE_FAULT] = "TRIPLE_FAULT",
-    [EXIT_INIT] = "INIT",
-    [EXIT_SIPI] = "SIPI",
-    [EXIT_IO_SMI] = "IO_SMI",
-    [EXIT_OTHER_SMI] = "OTHER_SMI",
-    [EXIT_INTERRUPT_WINDOW] = "INTERRUPT_WINDOW",
-    [EXIT_NMI_WINDOW] = "NMI_WINDOW",
-    [EXIT_TASK_SWITCH] = "TASK_SWITCH",
-    [EXIT_CPUID] = "CPUID",
-    [EXIT_GETSEC] = "GETSEC",
-    [EXIT_HLT] = "HLT",
-    [EXIT_INVD] = "INVD",
-    [EXIT_INVLPG] = "INVLPG",
-    [EXIT_RDPMC] = "RDPMC",
-    [EXIT_RDTSC] = "RDTSC",
-    [EXIT_RSM] = "RSM",
-    [EXIT_VMCALL] = "VMCALL",
-    [EXIT_VMCLEAR] = "VMCLEAR",
-    [EXIT_VMLAUNCH] = "VMLAUNCH",
-    [EXIT_VMPTRLD] = "VMPTRLD",
-    [EXIT_VMPTRST] = "VMPTRST",
-    [EXIT_VMREAD] = "VMREAD",
-    [EXIT_VMRESUME] = "VMRESUME",
-    [EXIT_VMWRITE] = "VMWRITE",
-    [EXIT_VMXOFF] = "VMXOFF",
-    [EXIT_VMXON] = "VMXON",
-    [EXIT_CR_ACCESS] = "CR_ACCESS",
-    [EXIT_DR_ACCESS] = "DR_ACCESS",
-    [EXIT_IO_INSTRUCTION] = "IO_INSTRUCTION",
-    [EXIT_RDMSR] = "RDMSR",
-    [EXIT_WRMSR] = "WRMSR",
-    [EXIT_INVALID_GUEST_STATE] = "INVALID_GUEST_STATE",
-    [EXIT_MSR_LOADING] = "MSR_LOADING",
-    [EXIT_MWAIT] = "MWAIT",
-    [EXIT_MTF] = "MONITOR_TRAP_FLAG",
-    [EXIT_MONITOR] = "MONITOR",
-    [EXIT_PAUSE] = "PAUSE",
-    [EXIT_MACHINE_CHECK] = "MACHINE_CHECK",
-    [EXIT_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
-    [EXIT_APIC_ACCESS] = "APIC_ACCESS",
-    [EXIT_VIRTUALIZED_EOI] = "VIRTUALIZED_EOI",
-    [EXIT_GDTR_IDTR] = "GDTR_IDTR",
-    [EXIT_LDTR_TR] = "LDTR_TR",
-    [EXIT_EPT_VIOLATION] = "EPT_VIOLATION",
-    [EXIT_EPT_MISCONFIG] = "EPT_MISCONFIG",
-    [EXIT_INVEPT] = "INVEPT",
-    [EXIT_RDTSCP] = "RDTSCP",
-    [EXIT_PREEMPTION_TIMER] = "PREEMPTION_TIMER",
-    [EXIT_INVVPID] = "INVVPID",
-    [EXIT_WBINVD] = "WBINVD",
-    [EXIT_XSETBV] = "XSETBV",
-    [EXIT_APIC_WRITE] = "APIC_WRITE",
-    [EXIT_RDRAND] = "RDRAND",
-    [EXIT_INVPCID] = "INVPCID",
-    [EXIT_VMFUNC] = "VMFUNC",
-    [EXIT_ENCLS] = "ENCLS",
-    [EXIT_RDSEED] = "RDSEED",
-    [EXIT_PML_FULL] = "PML_FULL",
-    [EXIT_XSAVES] = "XSAVES",
-    [EXIT_XRSTORS] = "XRSTORS",
+#define EXIT_REASON(name, num, handler) [num] = #name,
+#include "../vmx/exit_reasons.def"
+#undef EXIT_REASON
 };
 
 const char *exit_reason_name(u32 reason)

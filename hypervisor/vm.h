@@ -185,6 +185,8 @@ void vm_console_putc(struct vm *vm, u8 c);
 void vm_console_flush(struct vm *vm);
 /* Prints the per-reason exit counters of one VM. */
 void vm_print_exits(const struct vm *vm);
+/* Every exit of the VM and the hypervisor cycles they cost, all reasons together. */
+struct exit_stat vm_exit_totals(const struct vm *vm);
 
 const char *exit_reason_name(u32 reason);
 

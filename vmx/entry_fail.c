@@ -1,6 +1,8 @@
 /* Reporting a VM entry that failed on guest state: the guest-state fields, the CPU's
  * qualification, and the first check the software checker finds broken. */
-#include "vmx_ops.h"
+#include "entry_fail.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "guest_check.h"
 #include "../hypervisor/console.h"
 

@@ -1,47 +1,30 @@
 /* The run loop of one vCPU and the exit-dispatch table: a const array indexed by basic
  * exit reason. Each exit is counted per VM and reason with the TSC cycles the hypervisor
  * spent on it. An exit without a handler stops that VM, never the hypervisor. */
-#include "vmx_ops.h"
+#include "vmx.h"
+#include "entry.h"
+#include "entry_fail.h"
+#include "exit_cpuid.h"
+#include "exit_cr.h"
+#include "exit_ept.h"
+#include "exit_exception.h"
+#include "exit_io.h"
+#include "exit_misc.h"
+#include "exit_msr.h"
+#include "fpu_hw.h"
+#include "paging.h"
+#include "realmode.h"
+#include "vcpu_state.h"
+#include "vmx_hw.h"
 #include "../hypervisor/console.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
 #include "../hypervisor/sched.h"
 
 static const exit_handler_fn exit_table[EXIT_REASON_MAX] = {
-    [EXIT_EXCEPTION_NMI] = exit_exception,
-    [EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-    [EXIT_TRIPLE_FAULT] = exit_triple_fault,
-    [EXIT_INTERRUPT_WINDOW] = exit_interrupt_window,
-    [EXIT_CPUID] = exit_cpuid,
-    [EXIT_GETSEC] = exit_inject_ud,
-    [EXIT_HLT] = exit_hlt,
-    [EXIT_INVD] = exit_skip,
-    [EXIT_INVLPG] = exit_invlpg,
-    [EXIT_RDPMC] = exit_inject_gp,
-    [EXIT_VMCALL] = exit_vmcall,
-    [EXIT_VMCLEAR] = exit_inject_ud,
-    [EXIT_VMLAUNCH] = exit_inject_ud,
-    [EXIT_VMPTRLD] = exit_inject_ud,
-    [EXIT_VMPTRST] = exit_inject_ud,
-    [EXIT_VMREAD] = exit_inject_ud,
-    [EXIT_VMRESUME] = exit_inject_ud,
-    [EXIT_VMWRITE] = exit_inject_ud,
-    [EXIT_VMXOFF] = exit_inject_ud,
-    [EXIT_VMXON] = exit_inject_ud,
-    [EXIT_CR_ACCESS] = exit_cr_access,
-    [EXIT_IO_INSTRUCTION] = exit_io,
-    [EXIT_RDMSR] = exit_rdmsr,
-    [EXIT_WRMSR] = exit_wrmsr,
-    [EXIT_MWAIT] = exit_inject_ud,
-    [EXIT_MONITOR] = exit_inject_ud,
-    [EXIT_EPT_VIOLATION] = exit_ept_violation,
-    [EXIT_EPT_MISCONFIG] = exit_ept_misconfig,
-    [EXIT_INVEPT] = exit_inject_ud,
-    [EXIT_PREEMPTION_TIMER] = exit_preemption_timer,
-    [EXIT_INVVPID] = exit_inject_ud,
-    [EXIT_XSETBV] = exit_xsetbv,
-    [EXIT_VMFUNC] = exit_inject_ud,
-    [EXIT_ENCLS] = exit_inject_ud,
+#define EXIT_REASON(name, num, handler) [num] = handler,
+#include "exit_reasons.def"
+#undef EXIT_REASON
 };
 
 /* An exit that interrupted the delivery of an event: deliver it again on the next entry
@@ -51,16 +34,14 @@ static void requeue_vectoring(struct vcpu *v)
 	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	if (!(info & INTR_INFO_VALID))
 		return;
-	v->event.valid = true;
-	v->event.info = info & ~INTR_INFO_NMI_UNBLOCK;
-	v->event.error =
-	    (info & INTR_INFO_ERROR_VALID) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
 	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 	/* software events re-execute from the instruction: entry needs their length */
-	v->event.insn_len = (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
-			     type == INTR_TYPE_PRIV_SW_EXCEPTION)
-				? v->exit_insn_len
-				: 0;
+	bool sw = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+		  type == INTR_TYPE_PRIV_SW_EXCEPTION;
+	vcpu_queue_event(v, info & ~INTR_INFO_NMI_UNBLOCK,
+			 (info & INTR_INFO_ERROR_VALID) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR)
+							: 0,
+			 sw ? v->exit_insn_len : 0);
 }
 
 static bool guest_can_take_irq(struct vcpu *v)
@@ -164,14 +145,14 @@ static enum exit_action dispatch(struct vcpu *v)
 	u32 basic = v->exit_reason & 0xffff;
 	if (v->exit_reason & EXIT_REASON_ENTRY_FAIL) {
 		vmx_report_entry_failure(v, basic);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	exit_handler_fn fn = basic < EXIT_REASON_MAX ? exit_table[basic] : NULL;
 	if (!fn) {
 		vm_stop(v->vm, "unhandled exit %u (%s) at rip %llx, qualification %llx", basic,
 			exit_reason_name(basic), (unsigned long long)vcpu_reg(v, REG_RIP),
 			(unsigned long long)v->exit_qual);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	return fn(v);
 }
@@ -250,7 +231,7 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 			vm_power_off(vm);
 		else if (vm->plat.reset)
 			vm_reboot(vm);
-		if (act == EXIT_ACT_DONE || vm_is_done(vm)) {
+		if (vm_is_done(vm)) { /* vm_stop(), power-off or reset during this exit */
 			v->state = VCPU_DONE;
 			vcpu_flush_regs(v);
 			charge(v, last, t_exit);

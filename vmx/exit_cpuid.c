@@ -1,5 +1,7 @@
 /* CPUID exit: the CPU's answer, filtered by the policy in hypervisor/cpuid.c. */
-#include "vmx_ops.h"
+#include "exit_cpuid.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "../hypervisor/cpuid.h"
 #include "../hypervisor/cpu_hw.h"
 #include "../hypervisor/keel.h"

@@ -1,6 +1,9 @@
-/* EPT violations and misconfigurations. The P2M says what the address is; with no device
- * models on the MMIO bus yet, any access outside guest RAM ends the VM. */
-#include "vmx_ops.h"
+/* EPT violations and misconfigurations. The P2M says what the address is: MMIO (the APIC
+ * windows) and writes to ROM are emulated against the MMIO bus (emul.c); any other access
+ * outside guest RAM, or an MMIO access no model answers, ends the VM. */
+#include "exit_ept.h"
+#include "emul.h"
+#include "vcpu_state.h"
 
 struct ept_qual {
 	bool read, write, fetch;
@@ -27,7 +30,7 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	const char *what;
 	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
 	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
-		return exit_emulate(v, gpa);
+		return emulate_mmio(v, gpa);
 	switch (t) {
 	case P2M_ROM:
 		what = "ROM";
@@ -42,12 +45,12 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	}
 	vm_stop(v->vm, "EPT violation: %s at gpa %llx, %s (rip %llx)", access_name(&q),
 		(unsigned long long)gpa, what, (unsigned long long)vcpu_reg(v, REG_RIP));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_ept_misconfig(struct vcpu *v)
 {
 	vm_stop(v->vm, "EPT misconfiguration at gpa %llx (hypervisor bug)",
 		(unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }

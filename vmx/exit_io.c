@@ -1,5 +1,7 @@
 /* Port I/O exit: decode the qualification once, hand a plain io_access to the VM's bus. */
-#include "vmx_ops.h"
+#include "exit_io.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "guest_access.h"
 #include "../hypervisor/console.h"
 
@@ -83,20 +85,17 @@ static enum exit_action exit_string_io(struct vcpu *v, const struct io_qual *q)
 	/* IA32_VMX_BASIC[54]: the CPU reports address size and segment of INS/OUTS */
 	if (!(vmx_cpu.caps.basic & BIT(54))) {
 		vm_stop(v->vm, "unsupported: string I/O without VM-exit instruction information");
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	u32 info = (u32)vmcs_read(VMCS_EXIT_INSTR_INFO);
 	unsigned asz = (info >> 7) & 7, seg = q->in ? 0 /* ES */ : (info >> 15) & 7;
-	bool lm64 = (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
-		    (vmcs_read(VMCS_GUEST_CS_AR) & BIT(13));
+	bool lm64 = vcpu_code64(v);
 	struct string_io s = {
 	    .amask = asz == 0	? 0xffff
 		     : asz == 1 ? 0xffffffffULL
 				: ~0ULL,
 	    /* in 64-bit mode only FS and GS have a base */
-	    .seg_base = (lm64 && seg < 4) || seg > 5
-			    ? 0
-			    : vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * seg)),
+	    .seg_base = (lm64 && seg < 4) || seg > 5 ? 0 : vcpu_seg_base(v, seg),
 	    .sreg = q->in ? GPR_RDI : GPR_RSI,
 	    .step = (vcpu_reg(v, REG_RFLAGS) & BIT(10)) ? -(s64)q->size : (s64)q->size,
 	};
@@ -106,7 +105,7 @@ static enum exit_action exit_string_io(struct vcpu *v, const struct io_qual *q)
 		if (q->rep && (*rcx & s.amask) == 0)
 			break;
 		if (!string_io_one(v, q, &s))
-			return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+			return EXIT_ACT_RESUME;
 		if (!q->rep)
 			break;
 		set_masked(rcx, *rcx - 1, s.amask);
@@ -138,5 +137,5 @@ enum exit_action exit_io(struct vcpu *v)
 		*rax = q.size == 4 ? (a.value & mask) : (*rax & ~(u64)mask) | (a.value & mask);
 	}
 	vcpu_skip_insn(v);
-	return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+	return EXIT_ACT_RESUME;
 }

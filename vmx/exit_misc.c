@@ -1,20 +1,17 @@
 /* Small exit handlers: HLT, VMCALL, INVLPG, interrupts and windows, the preemption timer,
- * triple fault, XSETBV, intercepted exceptions, and instructions a guest may not use. */
-#include "vmx_ops.h"
-#include "event.h"
-#include "guest_access.h"
+ * triple fault, XSETBV, and instructions a guest may not use. */
+#include "exit_misc.h"
+#include "paging.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "../hypervisor/hypercall.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/trap.h"
 
-static bool guest_64bit(void)
-{
-	return vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
-}
-
+/* A hypercall's registers: all of them in 64-bit mode, else their low halves. */
 static u64 arg(struct vcpu *v, enum gpr r)
 {
-	return guest_64bit() ? v->regs.gpr[r] : (v->regs.gpr[r] & 0xffffffffULL);
+	return vcpu_gpr(v, r, vcpu_gpr_bytes(v));
 }
 
 enum exit_action exit_hlt(struct vcpu *v)
@@ -23,14 +20,14 @@ enum exit_action exit_hlt(struct vcpu *v)
 	if (!(vcpu_reg(v, REG_RFLAGS) & RFLAGS_IF)) {
 		vm_stop(v->vm, "HLT with interrupts disabled at rip %llx: the vCPU can never wake",
 			(unsigned long long)(vcpu_reg(v, REG_RIP) - v->exit_insn_len));
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	if (v->pending_irq >= 0 || platform_pending_vector(v->vm) >= 0)
 		return EXIT_ACT_RESUME; /* the interrupt is delivered on entry */
 	if (!v->timer_deadline && !platform_can_wake(v->vm)) {
 		vm_stop(v->vm, "HLT with no interrupt source (no timer armed, every interrupt "
 			       "masked): the vCPU can never wake");
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	v->state = VCPU_HALTED;
 	return EXIT_ACT_YIELD;
@@ -44,7 +41,7 @@ enum exit_action exit_vmcall(struct vcpu *v)
 	else
 		ret = hypercall(v, arg(v, GPR_RAX), arg(v, GPR_RBX), arg(v, GPR_RCX),
 				arg(v, GPR_RDX), time_now());
-	v->regs.gpr[GPR_RAX] = guest_64bit() ? (u64)ret : ((u64)ret & 0xffffffffULL);
+	vcpu_set_gpr(v, GPR_RAX, (u64)ret, vcpu_gpr_bytes(v));
 	vcpu_skip_insn(v);
 	if (v->break_entry) {
 		v->break_entry = false;
@@ -84,7 +81,7 @@ enum exit_action exit_preemption_timer(struct vcpu *v)
 enum exit_action exit_triple_fault(struct vcpu *v)
 {
 	vm_stop(v->vm, "triple fault at rip %llx", (unsigned long long)vcpu_reg(v, REG_RIP));
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_xsetbv(struct vcpu *v)
@@ -104,37 +101,6 @@ enum exit_action exit_xsetbv(struct vcpu *v)
 	v->xcr0 = val;
 	vcpu_skip_insn(v);
 	return EXIT_ACT_RESUME;
-}
-
-enum exit_action exit_exception(struct vcpu *v)
-{
-	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
-	u8 vector = info & INTR_INFO_VECTOR_MASK;
-	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
-	if (type == INTR_TYPE_NMI)
-		return EXIT_ACT_RESUME; /* a host NMI; nothing of the guest's */
-	if (vector == EXC_DB) {
-		/* an intercepted #DB does not update DR6: the qualification carries it */
-		u64 dr6 = 0xffff0ff0ULL | (v->exit_qual & 0x600f);
-		__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
-	}
-	bool err = info & INTR_INFO_ERROR_VALID;
-	u32 code = err ? (u32)vmcs_read(VMCS_EXIT_INTR_ERROR) : 0;
-	if (v->rm.active)
-		return rmode_exception(v, vector, type, code);
-	if (vector == EXC_PF && v->vm->paging == VM_PAGING_SHADOW)
-		return exit_page_fault(v, code);
-	if (type == INTR_TYPE_HW_EXCEPTION) {
-		vcpu_inject_exception(v, vector, err, code);
-	} else {
-		/* INT1/INT3/INTO: re-deliver as the same software event */
-		v->event.valid = true;
-		v->event.info = vector | (type << INTR_INFO_TYPE_SHIFT) |
-				(err ? INTR_INFO_ERROR_VALID : 0) | INTR_INFO_VALID;
-		v->event.error = code;
-		v->event.insn_len = v->exit_insn_len;
-	}
-	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_inject_ud(struct vcpu *v)

@@ -1,6 +1,9 @@
 /* RDMSR/WRMSR exits. The MSR bitmap lets the syscall MSRs through; everything else
  * arrives here. Known MSRs are emulated, unknown ones raise #GP as on a CPU without them. */
-#include "vmx_ops.h"
+#include "exit_msr.h"
+#include "paging.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "../hypervisor/cpu_hw.h"
 #include "../hypervisor/keel.h"
 

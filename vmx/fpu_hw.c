@@ -1,7 +1,10 @@
 /* State the VMCS does not switch between vCPUs on one CPU: x87/SSE/AVX registers (XSAVE),
  * XCR0, and the syscall MSRs and TSC_AUX the guest reaches without exits. Switched lazily: only
  * when a different vCPU runs than the one whose state the CPU holds. */
-#include "vmx_ops.h"
+#include "fpu_hw.h"
+#include "vmx.h"
+#include "vmcs.h"
+#include "vmx_defs.h"
 #include "../hypervisor/cpu_hw.h"
 
 static void fpu_save(struct vcpu *v)

@@ -1,6 +1,8 @@
-/* Guest virtual memory access for the hypervisor. */
+/* Guest virtual memory access for the hypervisor: translation with the guest's paging state
+ * (vcpu_state.c), accessed/dirty bits, copies through the P2M. */
 #include "guest_access.h"
-#include "vmx_ops.h"
+#include "vcpu_state.h"
+#include "vmx.h"
 #include "../hypervisor/lib.h"
 
 void *vcpu_map_guest_table(void *ctx, u64 gpa)
@@ -25,13 +27,6 @@ void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
 	/* the guest's CPUID passes both through from the CPU */
 	gp->maxphyaddr = vmx_cpu.guest_maxphyaddr;
 	gp->gbpages = vmx_cpu.guest_gbpages;
-}
-
-unsigned vcpu_cpl(struct vcpu *v)
-{
-	if (v->rm.active)
-		return 0; /* real mode, run at CPL 3 in virtual-8086 mode */
-	return (unsigned)(vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 
 enum gwalk_status vcpu_translate(struct vcpu *v, u64 gva, unsigned access, struct gwalk *w)
@@ -89,11 +84,9 @@ enum gwalk_status vcpu_write_virt(struct vcpu *v, u64 gva, const void *buf, size
 
 size_t vcpu_fetch_insn(struct vcpu *v, u8 *buf, size_t max)
 {
-	bool lm = vcpu_efer(v) & EFER_LMA;
-	bool cs_l = vmcs_read(VMCS_GUEST_CS_AR) & BIT(13);
 	u64 rip = vcpu_reg(v, REG_RIP);
 	/* outside 64-bit code the fetch is CS-relative and wraps at 4 GiB */
-	u64 lin = (lm && cs_l) ? rip : ((vmcs_read(VMCS_GUEST_CS_BASE) + rip) & 0xffffffffULL);
+	u64 lin = vcpu_code64(v) ? rip : ((vcpu_seg_base(v, 1) + rip) & 0xffffffffULL);
 	size_t got = 0;
 	while (got < max) {
 		/* one page at a time: the fetch may run off a mapped page into an unmapped one */

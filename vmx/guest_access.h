@@ -12,8 +12,6 @@ void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp);
 /* pt_ops.map for walking guest tables: the page of guest RAM at gpa, NULL if not RAM
  * (ctx is the VM's struct p2m). */
 void *vcpu_map_guest_table(void *ctx, u64 gpa);
-/* The current privilege level (SS.DPL). */
-unsigned vcpu_cpl(struct vcpu *v);
 /* Translates one guest-virtual address for an access (GACC_*; the user bit follows CPL),
  * setting accessed/dirty bits as the CPU would. */
 enum gwalk_status vcpu_translate(struct vcpu *v, u64 gva, unsigned access, struct gwalk *w);

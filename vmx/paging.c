@@ -1,12 +1,16 @@
 /* A VM's memory virtualization on the CPU: EPT, or shadow page tables (mm/shadow.c) with
  * the guest's CR0/CR3/CR4/EFER kept virtual. Owns the VMCS controls of each mode, the
- * guest-visible control registers in both, the #PF and CR3 exits of shadow mode, and the
+ * guest's CR0/CR4/EFER changes under shadow paging, the #PF and CR3 exits of shadow mode, and the
  * live switch between the modes: P2M is the truth, so EPT and shadow tables are both
  * derived from it and either can be dropped and rebuilt. */
-#include "vmx_ops.h"
+#include "paging.h"
+#include "emul.h"
 #include "guest_access.h"
+#include "realmode.h"
+#include "vcpu_state.h"
+#include "vmx.h"
+#include "vmx_hw.h"
 #include "../hypervisor/console.h"
-#include "../hypervisor/emulate.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
 
@@ -23,66 +27,6 @@
 static bool shadowed(const struct vcpu *v)
 {
 	return v->vm->paging == VM_PAGING_SHADOW;
-}
-
-u64 vcpu_cr0(struct vcpu *v)
-{
-	(void)v;
-	u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
-}
-
-u64 vcpu_cr4(struct vcpu *v)
-{
-	(void)v;
-	u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
-}
-
-u64 vcpu_cr3(struct vcpu *v)
-{
-	return shadowed(v) ? v->gcr3 : vmcs_read(VMCS_GUEST_CR3);
-}
-
-u64 vcpu_efer(struct vcpu *v)
-{
-	return shadowed(v) ? v->gefer : vmcs_read(VMCS_GUEST_EFER);
-}
-
-void vcpu_pdptes(struct vcpu *v, u64 pdpte[4])
-{
-	if (shadowed(v)) {
-		memcpy(pdpte, v->gpdpte, sizeof(v->gpdpte));
-		return;
-	}
-	pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
-	pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
-	pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
-	pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
-}
-
-void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4])
-{
-	memcpy(v->gpdpte, pdpte, sizeof(v->gpdpte));
-	if (shadowed(v))
-		return;
-	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
-	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
-	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
-	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
-}
-
-bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
-{
-	u64 pdpte[4];
-	u64 rsvd = 0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1); /* bits 1-2, 5-8 */
-	if (!p2m_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
-		return false;
-	for (unsigned i = 0; i < 4; i++)
-		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
-			return false;
-	vcpu_set_pdptes(v, pdpte);
-	return true;
 }
 
 static void set_ia32e(u64 efer)
@@ -295,7 +239,7 @@ enum exit_action paging_cr3_write(struct vcpu *v, u64 val)
 	v->gcr3 = val;
 	/* a CR3 load flushes the TLB's non-global entries: load_root() owes the flush */
 	if (!load_root(v))
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	vcpu_skip_insn(v);
 	return EXIT_ACT_RESUME;
 }
@@ -318,7 +262,7 @@ static enum exit_action unprotect_and_retry(struct vcpu *v, u64 gpa, const char 
 			"cannot emulate a write to the active page-table root at gpa %llx, rip "
 			"%llx (%s)",
 			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	}
 	vm->shadow.need_flush = true;
 	return EXIT_ACT_RESUME;
@@ -371,14 +315,14 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		sh->stats.faults_reflected++;
 		v->regs.cr2 = gva;
 		vcpu_inject_exception(v, EXC_PF, true, w.error);
-		return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
+		return EXIT_ACT_RESUME;
 	case GWALK_NONCANONICAL:
 		vcpu_inject_gp(v);
 		return EXIT_ACT_RESUME;
 	case GWALK_UNREACHABLE:
 		vm_stop(vm, "page tables outside guest RAM while translating %llx (rip %llx)",
 			(unsigned long long)gva, (unsigned long long)vcpu_reg(v, REG_RIP));
-		return EXIT_ACT_DONE;
+		return EXIT_ACT_RESUME;
 	case GWALK_OK:
 		break;
 	}
@@ -396,15 +340,9 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		*charge = &sh->stats.cycles_pt_write;
 		/* one element of a string op at a time: three writes in a row to a table
 		 * unshadow it (a page being cleared or copied is data now) */
-		switch ((enum emu_result)emulate_insn(v, &why, 1)) {
-		case EMU_OK:
-		case EMU_AGAIN:
-			return EXIT_ACT_RESUME;
-		case EMU_EXCEPTION:
-			return vm_is_done(vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
-		default:
-			return unprotect_and_retry(v, w.gpa, why);
-		}
+		if (emulate_insn(v, &why, 1) != EMU_UNHANDLED)
+			return EXIT_ACT_RESUME; /* done, or its exception queued */
+		return unprotect_and_retry(v, w.gpa, why);
 	case SFILL_NOT_RAM:
 		if (p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL) == P2M_NONE) {
 			vm_stop(vm, "#PF: %s at gpa %llx, outside guest memory (rip %llx)",
@@ -413,16 +351,16 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 							: "read",
 				(unsigned long long)w.gpa,
 				(unsigned long long)vcpu_reg(v, REG_RIP));
-			return EXIT_ACT_DONE;
+			return EXIT_ACT_RESUME;
 		}
 		sh->stats.faults_mmio++;
 		*charge = &sh->stats.cycles_mmio;
-		return exit_emulate(v, w.gpa);
+		return emulate_mmio(v, w.gpa);
 	case SFILL_NOMEM:
 		break;
 	}
 	vm_stop(vm, "out of memory for shadow page tables");
-	return EXIT_ACT_DONE;
+	return EXIT_ACT_RESUME;
 }
 
 enum exit_action exit_page_fault(struct vcpu *v, u32 error)

@@ -4,12 +4,13 @@
  * the VMX I/O exits). Every exception exits: a #GP is an instruction that vm86 refuses and
  * real mode allows (CLI, STI, PUSHF, POPF, INT n, IRET, HLT, MOV CR/DR, LMSW, CLTS,
  * LGDT, LIDT, MSRs, caches), carried out here with real-mode semantics; anything else is
- * delivered to the guest through its IVT, as are interrupts. The rules are in v86.c. */
-#include "vmx_ops.h"
+ * delivered to the guest through its IVT, as are interrupts. The rules are in v86.c. This
+ * file owns entering and leaving the mode and delivering events; realmode_insn.c carries out
+ * the instructions. */
+#include "realmode.h"
 #include "guest_access.h"
-#include "v86.h"
+#include "vcpu_state.h"
 #include "../hypervisor/console.h"
-#include "../hypervisor/emulate.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
 
@@ -179,19 +180,19 @@ u64 rmode_flags(struct vcpu *v)
 }
 
 /* Guest memory by linear address (real mode: guest-physical). */
-static bool mem_read(void *ctx, u64 lin, void *buf, unsigned n)
+bool rmode_mem_read(void *ctx, u64 lin, void *buf, unsigned n)
 {
 	struct gwalk w;
 	return vcpu_read_virt(ctx, lin, buf, n, 0, &w) == GWALK_OK;
 }
 
-static bool mem_write(void *ctx, u64 lin, const void *buf, unsigned n)
+bool rmode_mem_write(void *ctx, u64 lin, const void *buf, unsigned n)
 {
 	struct gwalk w;
 	return vcpu_write_virt(ctx, lin, buf, n, &w) == GWALK_OK;
 }
 
-static void cpu_load(struct vcpu *v, struct v86_cpu *s)
+void rmode_cpu_load(struct vcpu *v, struct v86_cpu *s)
 {
 	s->flags = rmode_flags(v);
 	s->cs = (u16)vmcs_read(VMCS_GUEST_CS_SEL);
@@ -203,7 +204,7 @@ static void cpu_load(struct vcpu *v, struct v86_cpu *s)
 	s->idt_limit = (u32)vmcs_read(VMCS_GUEST_IDTR_LIMIT);
 }
 
-static void cpu_store(struct vcpu *v, const struct v86_cpu *s)
+void rmode_cpu_store(struct vcpu *v, const struct v86_cpu *s)
 {
 	v->rm.hidden = s->flags & V86_HIDDEN_FLAGS;
 	vcpu_set_reg(v, REG_RFLAGS, v86_hw_flags(s->flags));
@@ -213,7 +214,7 @@ static void cpu_store(struct vcpu *v, const struct v86_cpu *s)
 	vcpu_set_reg(v, REG_RSP, s->sp);
 }
 
-static void stop_not_ram(struct vcpu *v, const char *what, const struct v86_cpu *s)
+void rmode_stop_not_ram(struct vcpu *v, const char *what, const struct v86_cpu *s)
 {
 	vm_stop(v->vm, "real mode: %s at %04x:%04llx with SS base %llx, SP %llx: not guest RAM",
 		what, s->cs, (unsigned long long)s->ip, (unsigned long long)s->ss_base,
@@ -223,10 +224,10 @@ static void stop_not_ram(struct vcpu *v, const char *what, const struct v86_cpu 
 void rmode_inject(struct vcpu *v, u32 info, u32 insn_len)
 {
 	struct vm *vm = v->vm;
-	struct v86_mem m = {mem_read, mem_write, v};
+	struct v86_mem m = {rmode_mem_read, rmode_mem_write, v};
 	struct v86_cpu s;
 	u8 vector = info & INTR_INFO_VECTOR_MASK;
-	cpu_load(v, &s);
+	rmode_cpu_load(v, &s);
 	/* software interrupts return past the instruction; faults to it */
 	u64 ret = (s.ip + insn_len) & 0xffff;
 	enum v86_result r = v86_deliver(&s, &m, vector, ret);
@@ -241,313 +242,9 @@ void rmode_inject(struct vcpu *v, u32 info, u32 insn_len)
 		return;
 	}
 	if (r == V86_NOT_RAM) {
-		stop_not_ram(v, "interrupt delivery", &s);
+		rmode_stop_not_ram(v, "interrupt delivery", &s);
 		return;
 	}
-	cpu_store(v, &s);
+	rmode_cpu_store(v, &s);
 	vm->rmode_stats.delivered++;
-}
-
-static void queue_event(struct vcpu *v, u8 vector, u32 type, u32 insn_len)
-{
-	v->event.valid = true;
-	v->event.info = vector | (type << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID;
-	v->event.error = 0;
-	v->event.insn_len = insn_len;
-}
-
-/* A memory operand of the decoded instruction: size bytes at its segment and offset, with
- * real mode's 64 KiB segment limit (#GP, or #SS through SS). */
-static bool read_operand(struct vcpu *v, struct emu_ctxt *c, void *buf, unsigned size)
-{
-	const struct emu_insn *in = &c->insn;
-	u64 off = emu_effective_address(c);
-	if (off + size - 1 > 0xffff) {
-		vcpu_inject_exception(v, in->seg == EMU_SEG_SS ? EXC_SS : EXC_GP, false, 0);
-		return false;
-	}
-	u64 base = vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * in->seg));
-	if (!mem_read(v, base + off, buf, size)) {
-		vm_stop(v->vm, "real mode: operand at %llx is not guest RAM (rip %llx)",
-			(unsigned long long)(base + off), (unsigned long long)vcpu_reg(v, REG_RIP));
-		return false;
-	}
-	return true;
-}
-
-static u64 gpr32(struct vcpu *v, unsigned r)
-{
-	return (r == GPR_RSP ? vcpu_reg(v, REG_RSP) : v->regs.gpr[r]) & 0xffffffffULL;
-}
-
-static void set_gpr32(struct vcpu *v, unsigned r, u64 val)
-{
-	val &= 0xffffffffULL;
-	if (r == GPR_RSP)
-		vcpu_set_reg(v, REG_RSP, val);
-	else
-		v->regs.gpr[r] = val;
-}
-
-static u64 read_dr(unsigned n)
-{
-	u64 val = 0;
-	switch (n) {
-	case 0:
-		__asm__ volatile("mov %%dr0, %0" : "=r"(val));
-		break;
-	case 1:
-		__asm__ volatile("mov %%dr1, %0" : "=r"(val));
-		break;
-	case 2:
-		__asm__ volatile("mov %%dr2, %0" : "=r"(val));
-		break;
-	case 3:
-		__asm__ volatile("mov %%dr3, %0" : "=r"(val));
-		break;
-	case 6:
-		__asm__ volatile("mov %%dr6, %0" : "=r"(val));
-		break;
-	default:
-		val = vmcs_read(VMCS_GUEST_DR7);
-		break;
-	}
-	return val;
-}
-
-static void write_dr(unsigned n, u64 val)
-{
-	switch (n) {
-	case 0:
-		__asm__ volatile("mov %0, %%dr0" ::"r"(val));
-		break;
-	case 1:
-		__asm__ volatile("mov %0, %%dr1" ::"r"(val));
-		break;
-	case 2:
-		__asm__ volatile("mov %0, %%dr2" ::"r"(val));
-		break;
-	case 3:
-		__asm__ volatile("mov %0, %%dr3" ::"r"(val));
-		break;
-	case 6:
-		val = (val & 0x1e00fULL) | 0xffff0ff0ULL; /* B0-B3, BD, BS, BT, RTM */
-		__asm__ volatile("mov %0, %%dr6" ::"r"(val));
-		break;
-	default:
-		/* bits 11, 12, 14 and 15 read as 0, bit 10 as 1 */
-		vmcs_write(VMCS_GUEST_DR7, (val & 0xffff27ffULL) | 0x400);
-		break;
-	}
-}
-
-/* MOV to or from DRn (the guest owns the debug registers: Keel does not intercept them). */
-static bool mov_dr(struct vcpu *v, const struct emu_insn *in, bool to)
-{
-	unsigned n = in->reg & 7;
-	if (n == 4 || n == 5) {
-		if (vcpu_cr4(v) & CR4_DE)
-			return false; /* #UD */
-		n += 2;
-	}
-	if (to)
-		write_dr(n, gpr32(v, in->rm));
-	else
-		set_gpr32(v, in->rm, read_dr(n));
-	return true;
-}
-
-/* A MOV CR, CLTS or LMSW goes through the same checks as its exit in protected mode. */
-static enum exit_action via_cr_exit(struct vcpu *v, unsigned cr, unsigned type, unsigned gpr,
-				    u16 src)
-{
-	v->exit_qual = cr | (type << 4) | (gpr << 8) | ((u64)src << 16);
-	return exit_cr_access(v);
-}
-
-/* The #GP of an instruction vm86 refuses: carry it out as real mode would. false: the
- * #GP is the guest's own (a segment limit, a bad encoding): deliver it. */
-static bool emulate_sensitive(struct vcpu *v, enum exit_action *act)
-{
-	struct vm *vm = v->vm;
-	u8 bytes[EMU_MAX_INSN_LEN];
-	size_t n = vcpu_fetch_insn(v, bytes, sizeof(bytes));
-	struct emu_regs regs; /* for the operand's effective address */
-	vcpu_emu_regs(v, &regs);
-	struct emu_ctxt c = {.mode = EMU_MODE_16, .regs = &regs};
-	enum emu_result r = n ? emu_decode(&c, bytes, (unsigned)n) : EMU_UNHANDLED;
-	*act = EXIT_ACT_RESUME;
-	if (r == EMU_EXCEPTION) { /* LOCK where it may not be, or too long: #UD, #GP */
-		vcpu_inject_exception(v, c.exc.vector, false, 0);
-		return true;
-	}
-	if (r != EMU_OK || c.insn.op != EMU_OP_SYS)
-		return false;
-	const struct emu_insn *in = &c.insn;
-	struct v86_mem m = {mem_read, mem_write, v};
-	struct v86_cpu s;
-	cpu_load(v, &s);
-	bool tf = s.flags & V86_FLAG_TF;
-	v->exit_insn_len = in->len;
-	vm->rmode_stats.emulated++;
-
-	switch ((enum emu_sys)in->sub) {
-	case EMU_SYS_HLT:
-		*act = exit_hlt(v);
-		return true;
-	case EMU_SYS_CLI:
-		vcpu_skip_insn(v);
-		vcpu_set_reg(v, REG_RFLAGS, vcpu_reg(v, REG_RFLAGS) & ~(u64)RFLAGS_IF);
-		return true;
-	case EMU_SYS_STI: {
-		bool was = s.flags & V86_FLAG_IF;
-		vcpu_skip_insn(v);
-		vcpu_set_reg(v, REG_RFLAGS, vcpu_reg(v, REG_RFLAGS) | RFLAGS_IF);
-		if (!was) /* the instruction after STI runs before any interrupt */
-			vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
-				   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_STI);
-		return true;
-	}
-	case EMU_SYS_PUSHF: {
-		u64 img =
-		    s.flags & (in->op_size == 2 ? 0xffffULL : ~(u64)(V86_FLAG_VM | V86_FLAG_RF));
-		if (v86_push(&s, &m, img, in->op_size) != V86_OK) {
-			stop_not_ram(v, "PUSHF", &s);
-			return true;
-		}
-		vcpu_set_reg(v, REG_RSP, s.sp);
-		vcpu_skip_insn(v);
-		return true;
-	}
-	case EMU_SYS_POPF: {
-		u64 val;
-		if (v86_pop(&s, &m, &val, in->op_size) != V86_OK) {
-			stop_not_ram(v, "POPF", &s);
-			return true;
-		}
-		vcpu_skip_insn(v); /* single-step: TF as it was before the POPF counts */
-		s.flags = v86_popf_flags(s.flags, val, in->op_size);
-		v->rm.hidden = s.flags & V86_HIDDEN_FLAGS;
-		vcpu_set_reg(v, REG_RFLAGS, v86_hw_flags(s.flags));
-		vcpu_set_reg(v, REG_RSP, s.sp);
-		return true;
-	}
-	case EMU_SYS_INT:
-		queue_event(v, (u8)in->imm, INTR_TYPE_SW_INTR, in->len);
-		return true;
-	case EMU_SYS_IRET:
-		switch (v86_iret(&s, &m, in->op_size)) {
-		case V86_OK:
-			cpu_store(v, &s);
-			if (tf)
-				vmcs_write(VMCS_GUEST_PENDING_DBG,
-					   vmcs_read(VMCS_GUEST_PENDING_DBG) | BIT(14));
-			break;
-		case V86_GP:
-			vcpu_inject_exception(v, EXC_GP, false, 0);
-			break;
-		case V86_NOT_RAM:
-			stop_not_ram(v, "IRET", &s);
-			break;
-		}
-		return true;
-	case EMU_SYS_MOV_TO_CR:
-		if (in->reg == 0 || in->reg == 3 || in->reg == 4) {
-			*act = via_cr_exit(v, in->reg, 0, in->rm, 0);
-		} else if (in->reg == 2) {
-			v->regs.cr2 = gpr32(v, in->rm);
-			vcpu_skip_insn(v);
-		} else {
-			vcpu_inject_ud(v);
-		}
-		return true;
-	case EMU_SYS_MOV_FROM_CR: {
-		u64 val;
-		switch (in->reg) {
-		case 0:
-			val = vcpu_cr0(v);
-			break;
-		case 2:
-			val = v->regs.cr2;
-			break;
-		case 3:
-			val = vcpu_cr3(v);
-			break;
-		case 4:
-			val = vcpu_cr4(v);
-			break;
-		default:
-			vcpu_inject_ud(v);
-			return true;
-		}
-		set_gpr32(v, in->rm, val);
-		vcpu_skip_insn(v);
-		return true;
-	}
-	case EMU_SYS_MOV_TO_DR:
-	case EMU_SYS_MOV_FROM_DR:
-		if (mov_dr(v, in, in->sub == EMU_SYS_MOV_TO_DR))
-			vcpu_skip_insn(v);
-		else
-			vcpu_inject_ud(v);
-		return true;
-	case EMU_SYS_CLTS:
-		*act = via_cr_exit(v, 0, 2, 0, 0);
-		return true;
-	case EMU_SYS_LMSW: {
-		u16 src = 0;
-		if (in->mem) {
-			if (!read_operand(v, &c, &src, 2))
-				return true;
-		} else {
-			src = (u16)gpr32(v, in->rm);
-		}
-		*act = via_cr_exit(v, 0, 3, 0, src);
-		return true;
-	}
-	case EMU_SYS_LGDT:
-	case EMU_SYS_LIDT: {
-		u8 d[6];
-		if (!read_operand(v, &c, d, sizeof(d)))
-			return true;
-		u64 limit = d[0] | (d[1] << 8);
-		u64 base = d[2] | (d[3] << 8) | ((u64)d[4] << 16) | ((u64)d[5] << 24);
-		if (in->op_size == 2)
-			base &= 0xffffff; /* a 16-bit operand loads 24 bits of base */
-		bool gdt = in->sub == EMU_SYS_LGDT;
-		vmcs_write(gdt ? VMCS_GUEST_GDTR_BASE : VMCS_GUEST_IDTR_BASE, base);
-		vmcs_write(gdt ? VMCS_GUEST_GDTR_LIMIT : VMCS_GUEST_IDTR_LIMIT, limit);
-		vcpu_skip_insn(v);
-		return true;
-	}
-	case EMU_SYS_INVLPG: /* no paging in real mode: no translation to drop */
-	case EMU_SYS_INVD:
-	case EMU_SYS_WBINVD:
-		vcpu_skip_insn(v);
-		return true;
-	case EMU_SYS_RDMSR:
-		*act = exit_rdmsr(v);
-		return true;
-	case EMU_SYS_WRMSR:
-		*act = exit_wrmsr(v);
-		return true;
-	}
-	return false;
-}
-
-enum exit_action rmode_exception(struct vcpu *v, u8 vector, u32 type, u32 code)
-{
-	if (vector == EXC_PF) /* the shadow's direct map, Keel's TSS, or device memory */
-		return exit_page_fault(v, code);
-	if (vector == EXC_GP && type == INTR_TYPE_HW_EXCEPTION && code == 0) {
-		enum exit_action act;
-		if (emulate_sensitive(v, &act))
-			return vm_is_done(v->vm) ? EXIT_ACT_DONE : act;
-	}
-	/* an exception real mode takes as well: through the IVT, with no error code */
-	if (type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		queue_event(v, vector, type, v->exit_insn_len); /* INT3, INTO, INT1 */
-	else
-		vcpu_inject_exception(v, vector, false, 0);
-	return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
 }

@@ -1,7 +1,11 @@
 /* Builds a vCPU's VMCS: controls chosen at vmx_init, host state of this CPU, and a guest
  * in the multiboot handoff state (flat 32-bit protected mode, paging off). Failures of
  * individual VMWRITEs are collected and turn into one error. */
-#include "vmx_ops.h"
+#include "vmx.h"
+#include "entry.h"
+#include "paging.h"
+#include "vcpu_state.h"
+#include "vmx_hw.h"
 #include "../hypervisor/console.h"
 #include "../hypervisor/cpu_hw.h"
 #include "../hypervisor/keel.h"

@@ -1,6 +1,9 @@
 /* VMX bring-up on this CPU and the checked VMX instructions: VMXON, VMPTRLD, VMCLEAR,
  * VMREAD/VMWRITE (failures name the field and the VM-instruction error), INVEPT/INVVPID. */
-#include "vmx_ops.h"
+#include "vmx.h"
+#include "vmx_hw.h"
+#include "vmcs.h"
+#include "vmx_defs.h"
 #include "../hypervisor/console.h"
 #include "../hypervisor/cpu_hw.h"
 #include "../hypervisor/keel.h"

@@ -6,6 +6,7 @@
 
 # the guests compared with native: the paging guests and the real-mode guest
 NATIVE_GUESTS := $(PAGING_GUESTS) realmode
+NATIVE_GUESTS += singlestep
 NG_ELFS := $(NATIVE_GUESTS:%=$(BUILD)/guests/%.elf)
 NG_PAGING_ELFS := $(PAGING_GUESTS:%=$(BUILD)/guests/%.elf)
 NG_LOG := $(BUILD)/results/native-guests.serial.log

@@ -8,6 +8,7 @@ TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation rea
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode \
 	fair isolation reboot beat
+TEST_GUESTS += singlestep
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
 BENCH_GUESTS := bench_micro tscprobe

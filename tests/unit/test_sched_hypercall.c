@@ -363,6 +363,7 @@ TEST(exit_reason_names)
 	CHECK_STR(exit_reason_name(EXIT_EPT_VIOLATION), "EPT_VIOLATION");
 	CHECK_STR(exit_reason_name(EXIT_IO_INSTRUCTION), "IO_INSTRUCTION");
 	CHECK_STR(exit_reason_name(EXIT_XRSTORS), "XRSTORS");
+	CHECK_STR(exit_reason_name(37), "MONITOR_TRAP_FLAG");
 	CHECK_STR(exit_reason_name(35), "UNKNOWN");
 	CHECK_STR(exit_reason_name(EXIT_REASON_MAX), "UNKNOWN");
 	CHECK_STR(exit_reason_name(0x80000021u), "UNKNOWN");

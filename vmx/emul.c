@@ -1,9 +1,10 @@
-/* Emulating the instruction behind an EPT violation on an MMIO page (the APICs) or a write
- * to ROM: fetch it through the guest's page tables, let hypervisor/emulate.c carry it out,
- * and route each memory operand to a device model, to RAM, or (ROM writes) nowhere. */
-#include "vmx_ops.h"
+/* The instruction-emulation glue: a guest instruction fetched through the guest's page
+ * tables, carried out by hypervisor/emulate.c, each memory operand routed to a device
+ * model, to RAM, or (ROM writes) nowhere. Used for MMIO (EPT violations and shadow #PFs)
+ * and for writes to shadowed page tables. */
+#include "emul.h"
 #include "guest_access.h"
-#include "../hypervisor/emulate.h"
+#include "vcpu_state.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
 
@@ -16,8 +17,7 @@ static u64 linear(struct mmio_emu *m, enum emu_seg seg, u64 addr)
 {
 	if (m->lm64 && seg != EMU_SEG_FS && seg != EMU_SEG_GS)
 		return addr;
-	u64 base = vmcs_read((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * (unsigned)seg));
-	u64 lin = base + addr;
+	u64 lin = vcpu_seg_base(m->v, (unsigned)seg) + addr;
 	return m->lm64 ? lin : lin & 0xffffffffULL;
 }
 
@@ -90,13 +90,13 @@ void vcpu_emu_regs(struct vcpu *v, struct emu_regs *r)
 	r->rflags = vcpu_reg(v, REG_RFLAGS);
 }
 
-int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
+enum emu_result emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 {
 	u8 insn[15];
 	size_t n = vcpu_fetch_insn(v, insn, sizeof(insn));
 	u64 efer = vcpu_efer(v), cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
 	u64 rflags = vcpu_reg(v, REG_RFLAGS);
-	struct mmio_emu m = {v, (efer & EFER_LMA) && (cs_ar & BIT(13))};
+	struct mmio_emu m = {v, vcpu_code64(v)};
 	struct emu_regs regs;
 	vcpu_emu_regs(v, &regs);
 	struct emu_ctxt c = {
@@ -115,15 +115,11 @@ int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 			if (i != GPR_RSP)
 				v->regs.gpr[i] = regs.gpr[i];
 		vcpu_set_reg(v, REG_RSP, regs.gpr[GPR_RSP]);
-		vcpu_set_reg(v, REG_RFLAGS, regs.rflags);
 		if (r == EMU_OK) {
-			/* as vcpu_skip_insn: the instruction is done, its STI/MOV SS shadow too */
 			v->exit_insn_len = (u32)(regs.rip - vcpu_reg(v, REG_RIP));
-			vcpu_set_reg(v, REG_RIP, regs.rip);
-			u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
-			if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-				vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
+			vcpu_retire_insn(v, regs.rip); /* before RFLAGS: TF as the insn began */
 		}
+		vcpu_set_reg(v, REG_RFLAGS, regs.rflags);
 		break;
 	case EMU_EXCEPTION:
 		vcpu_inject_exception(v, c.exc.vector, c.exc.has_error_code, c.exc.error_code);
@@ -132,22 +128,16 @@ int emulate_insn(struct vcpu *v, const char **why, u32 rep_cap)
 		*why = n ? (c.why ? c.why : "unknown instruction") : "instruction not fetchable";
 		break;
 	}
-	return (int)r;
+	return r;
 }
 
-enum exit_action exit_emulate(struct vcpu *v, u64 gpa)
+enum exit_action emulate_mmio(struct vcpu *v, u64 gpa)
 {
 	const char *why = NULL;
-	switch ((enum emu_result)emulate_insn(v, &why, 0)) {
-	case EMU_OK:
-	case EMU_AGAIN:
-		return EXIT_ACT_RESUME;
-	case EMU_EXCEPTION:
-		return vm_is_done(v->vm) ? EXIT_ACT_DONE : EXIT_ACT_RESUME;
-	default:
+	/* done, or its exception queued (a triple fault stopped the VM: the run loop sees it) */
+	if (emulate_insn(v, &why, 0) == EMU_UNHANDLED)
 		vm_stop(v->vm,
 			"unsupported: cannot emulate the access to gpa %llx at rip %llx (%s)",
 			(unsigned long long)gpa, (unsigned long long)vcpu_reg(v, REG_RIP), why);
-		return EXIT_ACT_DONE;
-	}
+	return EXIT_ACT_RESUME;
 }
