@@ -9,6 +9,7 @@
 #include "../hypervisor/emulate.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
+#include "../mm/gmem.h"
 
 /* The control-register bits shadow paging owns: the guest's values live in the read
  * shadows, the CPU runs with what the shadow tables need (PE, PG, WP and PAE on). */
@@ -76,7 +77,7 @@ bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
 {
 	u64 pdpte[4];
 	u64 rsvd = 0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1); /* bits 1-2, 5-8 */
-	if (!p2m_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
+	if (gmem_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)) != GMEM_OK)
 		return false;
 	for (unsigned i = 0; i < 4; i++)
 		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
@@ -209,6 +210,8 @@ const char *paging_init_vcpu(struct vcpu *v)
 		ops.ctx = vm;
 		shadow_init(&vm->shadow, &ops, 0);
 	}
+	/* P2M changes that take rights away reach the shadow (mm/ must not call vmx/) */
+	p2m_set_hook(&vm->p2m, shadow_p2m_hook, &vm->shadow);
 	vm->paging_request = -1;
 	vm->paging_switch_cycles = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
 	v->gcr3 = vmcs_read(VMCS_GUEST_CR3);
@@ -384,6 +387,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 	}
 	enum shadow_fill r = shadow_fill(sh, &v->sv, &gp, gva, access, &w);
 	const char *why = NULL;
+	enum p2m_type t;
 	note_repeat(v, gva, error, r, &w);
 	switch (r) {
 	case SFILL_FLUSH:
@@ -406,12 +410,14 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 			return unprotect_and_retry(v, w.gpa, why);
 		}
 	case SFILL_NOT_RAM:
-		if (p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL) == P2M_NONE) {
-			vm_stop(vm, "#PF: %s at gpa %llx, outside guest memory (rip %llx)",
+		t = p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL);
+		if (t != P2M_MMIO && t != P2M_ROM) { /* nothing a device model could answer */
+			vm_stop(vm, "#PF: %s at gpa %llx, %s (rip %llx)",
 				(access & GACC_WRITE)	? "write"
 				: (access & GACC_FETCH) ? "instruction fetch"
 							: "read",
 				(unsigned long long)w.gpa,
+				t == P2M_NONE ? "outside guest memory" : p2m_type_name(t),
 				(unsigned long long)vcpu_reg(v, REG_RIP));
 			return EXIT_ACT_DONE;
 		}
@@ -473,4 +479,11 @@ static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
 	return p2m_lookup(&vm->p2m, gfn, mfn);
 }
 
-static const struct shadow_ops shadow_hw_ops = {hw_alloc, hw_free, hw_map, hw_lookup, NULL};
+static bool hw_may_write(void *ctx, u64 gfn, bool write)
+{
+	struct vm *vm = ctx;
+	return p2m_may_write(&vm->p2m, gfn, write);
+}
+
+static const struct shadow_ops shadow_hw_ops = {hw_alloc,  hw_free, hw_map,
+						hw_lookup, NULL,    hw_may_write};
