@@ -479,6 +479,17 @@ void p2m_log_disable(struct p2m *p)
 	dlog_disable(&p->log, &p->log_ops);
 }
 
+const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty)
+{
+	u64 bits[64];
+	*dirty = 0;
+	if (!p->log.enabled)
+		return p2m_log_enable(p);
+	for (u64 g = 0; g < nr_gfn; g += 64 * 64)
+		*dirty += p2m_log_take(p, g, MIN(64, (nr_gfn - g + 63) / 64), bits);
+	return NULL;
+}
+
 u64 p2m_log_take(struct p2m *p, u64 gfn, u64 nwords, u64 *bits)
 {
 	u64 n = 0;

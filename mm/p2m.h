@@ -112,6 +112,10 @@ u64 p2m_log_take(struct p2m *p, u64 gfn, u64 nwords, u64 *bits);
 /* gfn was written by the hypervisor or is about to be written by the guest: set its bit
  * and give its RAM mapping back its write access. No-op while the log is off. */
 void p2m_mark_dirty(struct p2m *p, u64 gfn);
+/* One pre-copy round over gfns [0, nr_gfn), as a migration would run it: the first call
+ * starts the log (*dirty = 0), each later one takes it all and says how many frames were
+ * dirty. NULL, or why the log could not start. */
+const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty);
 bool p2m_is_dirty(struct p2m *p, u64 gfn);
 
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;

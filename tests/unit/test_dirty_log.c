@@ -155,3 +155,26 @@ TEST(dirty_log_words_are_taken_atomically)
 	p2m_destroy(&e.p);
 	CHECK_EQ(e.fa.nfree, e.free0);
 }
+
+TEST(dirty_log_rounds_as_a_migration_runs_them)
+{
+	struct env e;
+	env_init(&e);
+	REQUIRE(p2m_populate(&e.p, 0, 200));
+	REQUIRE(p2m_populate_as(&e.p, 0xc0 + 200, 1, P2M_ROM));
+	u64 n = 99;
+	REQUIRE(p2m_log_round(&e.p, 4096 + 10, &n) == NULL); /* starts the log */
+	CHECK_EQ(n, 0);
+	CHECK(e.p.log.enabled);
+	CHECK_EQ(p2m_fault(&e.p, 3, true), P2M_FAULT_FIXED);
+	CHECK_EQ(p2m_fault(&e.p, 199, true), P2M_FAULT_FIXED);
+	u8 b = 1;
+	CHECK_EQ(gmem_write_rom(&e.p, (0xc0 + 200) << PAGE_SHIFT, &b, 1), GMEM_OK);
+	REQUIRE(p2m_log_round(&e.p, 4096 + 10, &n) == NULL);
+	CHECK_EQ(n, 3);
+	CHECK(!(env_ept(&e.p, 3 << PAGE_SHIFT) & EPT_W));
+	REQUIRE(p2m_log_round(&e.p, 4096 + 10, &n) == NULL);
+	CHECK_EQ(n, 0);
+	p2m_destroy(&e.p);
+	CHECK_EQ(e.fa.nfree, e.free0);
+}
