@@ -214,6 +214,7 @@ const char *paging_init_vcpu(struct vcpu *v)
 	p2m_set_hook(&vm->p2m, shadow_p2m_hook, &vm->shadow);
 	vm->paging_request = -1;
 	vm->paging_switch_cycles = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
+	vm->dirty_log_cycles = vm->cfg ? vm->cfg->dirty_log_ms * (tsc_hz / 1000) : 0;
 	v->gcr3 = vmcs_read(VMCS_GUEST_CR3);
 	v->gefer = vmcs_read(VMCS_GUEST_EFER);
 	if (!apply_mode(v))
@@ -258,8 +259,21 @@ void paging_before_entry(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	/* every entry passes here: the common case is nothing to do */
-	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles)
+	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles &&
+	    !vm->dirty_log_cycles)
 		return;
+	/* dirty_log: its write protection is flushed below (shadow) and by the run loop (EPT) */
+	if (vm->dirty_log_cycles && v->run_cycles - vm->dirty_log_at >= vm->dirty_log_cycles) {
+		u64 n;
+		const char *err = p2m_log_round(&vm->p2m, vm->mem_bytes >> PAGE_SHIFT, &n);
+		vm->dirty_log_at = v->run_cycles;
+		if (err) {
+			vm_stop(vm, "dirty log: %s", err);
+			return;
+		}
+		vm->dirty_rounds++;
+		vm->dirty_pages += n;
+	}
 	/* paging_switch: a live-switching stress test, on the VM's own CPU time */
 	u64 every = vm->paging_switch_cycles;
 	if (every && !vmx_no_ept_reason && v->run_cycles - v->paging_switched_at >= every) {
