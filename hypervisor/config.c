@@ -123,6 +123,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 			error(p, key, "must be a number of milliseconds up to 3600000 (0: never)");
 		else
 			vm->paging_switch_ms = n;
+	} else if (!strcmp(key, "dirty_log")) {
+		if (!kparse_u64(v, &n) || n > 3600000)
+			error(p, key, "must be a number of milliseconds up to 3600000 (0: never)");
+		else
+			vm->dirty_log_ms = n;
 	} else if (!strcmp(key, "on_poweroff")) {
 		static const char *const names[] = {"destroy", "restart", NULL};
 		unsigned c;

@@ -35,6 +35,7 @@ struct vm_config {
 	bool console;		     /* show the guest's UART output on Keel's console */
 	unsigned nmodules;
 	struct vm_module_cfg modules[CFG_MAX_MODULES];
+	u64 dirty_log_ms; /* a dirty-log round (migration pre-copy) every this much CPU time */
 };
 
 struct config {

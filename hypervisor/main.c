@@ -111,6 +111,9 @@ static void vm_report(const struct vm *vm)
 		vm->paging == VM_PAGING_SHADOW ? "shadow" : "EPT");
 	if (vm->paging_switches)
 		kprintf(", %llu live paging switches", (unsigned long long)vm->paging_switches);
+	if (vm->dirty_rounds)
+		kprintf(", %llu dirty-log rounds (%llu pages)",
+			(unsigned long long)vm->dirty_rounds, (unsigned long long)vm->dirty_pages);
 	kprintf("\n");
 }
 

@@ -168,6 +168,10 @@ struct vm {
 	struct exit_stat exits[EXIT_REASON_MAX];
 	u32 exit_status;
 	char stop_reason[192];
+	/* dirty_log: a stress test of dirty logging, a pre-copy round every dirty_log_cycles of
+	 * the VM's CPU time (0 never), as a migration would run them */
+	u64 dirty_log_cycles, dirty_log_at;
+	u64 dirty_rounds, dirty_pages;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

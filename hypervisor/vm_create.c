@@ -6,6 +6,7 @@
 #include "keel.h"
 #include "lib.h"
 #include "../devices/acpi_tables.h"
+#include "../mm/gmem.h"
 #include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
@@ -42,7 +43,7 @@ static const char *setup_firmware(struct vm *vm)
 	ac.pvpanic_port = PVPANIC_PORT;
 	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
 		return info.error ? info.error : "ACPI tables could not be built";
-	if (!p2m_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size))
+	if (gmem_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size) != GMEM_OK)
 		return "ACPI tables do not fit the BIOS area";
 	vm->acpi_rsdp = ACPI_TABLES_GPA + info.rsdp_offset;
 	if (!p2m_set(&vm->p2m, LAPIC_DEFAULT_BASE >> PAGE_SHIFT, 0, P2M_MMIO) ||
@@ -53,7 +54,7 @@ static const char *setup_firmware(struct vm *vm)
 
 static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 {
-	return p2m_write(ctx, gpa, src, len);
+	return gmem_write(ctx, gpa, src, len) == GMEM_OK;
 }
 
 void vm_release(struct vm *vm)

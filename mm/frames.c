@@ -117,9 +117,16 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 	return NULL;
 }
 
+/* Tags a caller may allocate or free as a private owner. */
+static bool private_owner(u16 owner)
+{
+	return owner != FRAME_FREE && owner != FRAME_BOOT && owner != FRAME_NOT_RAM &&
+	       !frame_tag_shared(owner);
+}
+
 u64 frames_alloc(struct frames *fa, u16 owner)
 {
-	if (!fa->nfree || owner == FRAME_FREE || owner == FRAME_BOOT || owner == FRAME_NOT_RAM)
+	if (!fa->nfree || !private_owner(owner))
 		return 0;
 	for (u64 n = 0; n < fa->npfn; n++) {
 		u64 i = (fa->cursor + n) % fa->npfn;
@@ -146,12 +153,67 @@ static u16 *owner_slot(const struct frames *fa, u64 pa)
 bool frames_free(struct frames *fa, u64 pa, u16 owner)
 {
 	u16 *o = owner_slot(fa, pa);
-	if (!o || *o != owner || owner == FRAME_FREE || owner == FRAME_BOOT ||
-	    owner == FRAME_NOT_RAM)
+	if (!o || *o != owner || !private_owner(owner))
 		return false;
 	*o = FRAME_FREE;
 	fa->nfree++;
 	return true;
+}
+
+bool frames_share(struct frames *fa, u64 pa, u16 owner)
+{
+	u16 *o = owner_slot(fa, pa);
+	if (!o || *o != owner || !private_owner(owner) || owner == FRAME_HV)
+		return false;
+	*o = FRAME_SHARED_MIN;
+	return true;
+}
+
+bool frames_share_get(struct frames *fa, u64 pa)
+{
+	u16 *o = owner_slot(fa, pa);
+	if (!o || !frame_tag_shared(*o) || *o == FRAME_SHARED_MAX)
+		return false;
+	(*o)++;
+	return true;
+}
+
+bool frames_share_put(struct frames *fa, u64 pa)
+{
+	u16 *o = owner_slot(fa, pa);
+	if (!o || !frame_tag_shared(*o))
+		return false;
+	if (*o > FRAME_SHARED_MIN) {
+		(*o)--;
+		return false;
+	}
+	*o = FRAME_FREE;
+	fa->nfree++;
+	return true;
+}
+
+bool frames_unshare(struct frames *fa, u64 pa, u16 owner)
+{
+	u16 *o = owner_slot(fa, pa);
+	if (!o || *o != FRAME_SHARED_MIN || !private_owner(owner) || owner == FRAME_HV)
+		return false;
+	*o = owner;
+	return true;
+}
+
+unsigned frames_share_refs(const struct frames *fa, u64 pa)
+{
+	u16 *o = owner_slot(fa, pa);
+	return o && frame_tag_shared(*o) ? (unsigned)(*o - FRAME_SHARED_MIN) + 1 : 0;
+}
+
+u64 frames_count_shared(const struct frames *fa)
+{
+	u64 n = 0;
+	for (u64 i = 0; i < fa->npfn; i++)
+		if (frame_tag_shared(fa->owner[i]))
+			n++;
+	return n;
 }
 
 u16 frames_owner(const struct frames *fa, u64 pa)

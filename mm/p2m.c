@@ -1,5 +1,6 @@
-/* P2M and its EPT mirror. Every change goes through p2m_set(), which writes both: the EPT
- * never holds a translation the P2M does not. */
+/* P2M and its EPT mirror. Every change goes through p2m_set(), which writes both and tells
+ * the hook what was taken away: the EPT and the shadow never hold a translation or a right
+ * the P2M does not. Also page sharing, ballooning, swapping and dirty logging on top of it. */
 #include "p2m.h"
 #include "../hypervisor/assert.h"
 #include "../hypervisor/lib.h"
@@ -58,12 +59,56 @@ static void *table_map(void *ctx, u64 pa)
 	return phys_to_virt(pa);
 }
 
+static u64 log_alloc(void *ctx)
+{
+	struct p2m *p = ctx;
+	return frames_alloc(p->fa, FRAME_HV);
+}
+
+static void log_free(void *ctx, u64 pa)
+{
+	struct p2m *p = ctx;
+	KASSERT(frames_free(p->fa, pa, FRAME_HV));
+}
+
+static enum p2m_type type_of(u64 e)
+{
+	return (e & P2M_VALID) ? (enum p2m_type)((e & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT) : P2M_NONE;
+}
+
+static bool counts_as_ram(enum p2m_type t)
+{
+	return t == P2M_RAM || t == P2M_SHARED;
+}
+
+const char *p2m_type_name(enum p2m_type t)
+{
+	switch (t) {
+	case P2M_NONE:
+		return "nothing";
+	case P2M_RAM:
+		return "RAM";
+	case P2M_ROM:
+		return "ROM";
+	case P2M_MMIO:
+		return "MMIO";
+	case P2M_SHARED:
+		return "shared RAM";
+	case P2M_BALLOONED:
+		return "ballooned-out RAM";
+	case P2M_SWAPPED:
+		return "swapped-out RAM";
+	}
+	return "?";
+}
+
 const char *p2m_init(struct p2m *p, struct frames *fa, u16 owner)
 {
 	memset(p, 0, sizeof(*p));
 	p->fa = fa;
 	p->owner = owner;
 	p->ops = (struct pt_ops){table_alloc, table_free, table_map, p};
+	p->log_ops = (struct pt_ops){log_alloc, log_free, table_map, p};
 	p->root = table_alloc(p);
 	p->ept_root = table_alloc(p);
 	if (!p->root || !p->ept_root) {
@@ -73,16 +118,39 @@ const char *p2m_init(struct p2m *p, struct frames *fa, u16 owner)
 	return NULL;
 }
 
-static u64 ept_leaf(u64 mfn, enum p2m_type t)
+void p2m_set_hook(struct p2m *p, p2m_hook_fn fn, void *ctx)
+{
+	p->hook = fn;
+	p->hook_ctx = ctx;
+}
+
+/* RAM is writable unless the dirty log waits for its first write. */
+static u64 ept_leaf(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 {
 	switch (t) {
 	case P2M_RAM:
+		if (p->log.enabled && !dlog_test(&p->log, &p->log_ops, gfn))
+			return (mfn << PAGE_SHIFT) | EPT_R | EPT_X | EPT_MT_WB;
 		return (mfn << PAGE_SHIFT) | EPT_R | EPT_W | EPT_X | EPT_MT_WB;
 	case P2M_ROM:
+	case P2M_SHARED: /* a write exits and breaks the sharing */
 		return (mfn << PAGE_SHIFT) | EPT_R | EPT_X | EPT_MT_WB;
 	default:
-		return 0; /* MMIO and holes fault into the hypervisor */
+		return 0; /* MMIO, holes, ballooned and swapped frames fault into the hypervisor */
 	}
+}
+
+static u64 *ept_slot(struct p2m *p, u64 gfn)
+{
+	return pt_entry(&pt_fmt_ept, &p->ops, p->ept_root, gfn << PAGE_SHIFT, 0, false);
+}
+
+/* An EPT leaf lost rights it had, or changed frame: cached translations must go. */
+static void ept_changed(struct p2m *p, u64 old, u64 now)
+{
+	const u64 rwx = EPT_R | EPT_W | EPT_X;
+	if ((old & rwx & ~now) || ((old & rwx) && (old & ADDR_MASK) != (now & ADDR_MASK)))
+		p->ept_stale = true;
 }
 
 bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
@@ -92,23 +160,41 @@ bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 		return t == P2M_NONE; /* beyond 4-level tables: nothing is or can be mapped */
 	if (t == P2M_RAM || t == P2M_ROM)
 		KASSERT(frames_owner(p->fa, mfn << PAGE_SHIFT) == p->owner);
+	if (t == P2M_SHARED)
+		KASSERT(frame_tag_shared(frames_owner(p->fa, mfn << PAGE_SHIFT)));
+	if (t == P2M_SWAPPED)
+		KASSERT(mfn <= (ADDR_MASK >> PAGE_SHIFT)); /* the slot must fit the entry */
+	bool frame = p2m_type_has_frame(t);
 	u64 *pe = pt_entry(&pt_fmt_p2m, &p->ops, p->root, gpa, 0, t != P2M_NONE);
 	u64 *ee = pt_entry(&pt_fmt_ept, &p->ops, p->ept_root, gpa, 0, t != P2M_NONE);
 	if (t == P2M_NONE && (!pe || !ee))
 		return true; /* nothing was mapped */
 	if (!pe || !ee)
 		return false;
+	/* every frame the guest sees must have a bit before it can be written */
+	if (frame && p->log.enabled && !dlog_cover(&p->log, &p->log_ops, gfn))
+		return false;
 	u64 old = *pe;
-	if ((old & P2M_VALID) && ((old & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT) == P2M_RAM)
+	enum p2m_type ot = type_of(old);
+	u64 omfn = (old & ADDR_MASK) >> PAGE_SHIFT;
+	bool had_frame = p2m_type_has_frame(ot);
+	/* new contents behind gfn (a fresh or copied frame): the log must send it */
+	if (frame && !(had_frame && omfn == mfn))
+		dlog_mark(&p->log, &p->log_ops, gfn);
+	if (counts_as_ram(ot))
 		p->nr_ram--;
 	*pe = t == P2M_NONE ? 0 : (mfn << PAGE_SHIFT) | ((u64)t << P2M_TYPE_SHIFT) | P2M_VALID;
 	u64 old_ept = *ee;
-	*ee = ept_leaf(mfn, t);
-	if (t == P2M_RAM)
+	*ee = ept_leaf(p, gfn, mfn, t);
+	if (counts_as_ram(t))
 		p->nr_ram++;
-	/* rights removed or frame changed: cached translations must go */
-	if (old_ept && old_ept != *ee)
-		p->ept_stale = true;
+	ept_changed(p, old_ept, *ee);
+	if (p->hook && had_frame) {
+		if (!frame || omfn != mfn)
+			p->hook(p->hook_ctx, omfn, true);
+		else if ((old_ept & EPT_W) && !(*ee & EPT_W))
+			p->hook(p->hook_ctx, omfn, false);
+	}
 	return true;
 }
 
@@ -120,7 +206,7 @@ enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn)
 		return P2M_NONE;
 	if (mfn)
 		*mfn = w.pa >> PAGE_SHIFT;
-	return (enum p2m_type)((w.entry & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT);
+	return type_of(w.entry);
 }
 
 bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t)
@@ -137,83 +223,290 @@ bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t)
 	return true;
 }
 
-static void free_leaves(struct p2m *p, u64 table_pa, unsigned level)
+typedef bool (*leaf_fn)(struct p2m *p, u64 gfn, u64 entry);
+
+/* Calls fn for every valid leaf, in gfn order; stops at the first false. */
+static bool each_leaf(struct p2m *p, u64 table_pa, unsigned level, u64 gfn0, leaf_fn fn)
 {
 	u64 *t = phys_to_virt(table_pa);
 	for (unsigned i = 0; i < 512; i++) {
 		u64 e = t[i];
 		if (!(e & P2M_VALID))
 			continue;
-		if (level > 0) {
-			free_leaves(p, e & ADDR_MASK, level - 1);
-			continue;
-		}
-		enum p2m_type ty = (enum p2m_type)((e & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT);
-		if (ty == P2M_RAM || ty == P2M_ROM)
-			KASSERT(frames_free(p->fa, e & ADDR_MASK, p->owner));
+		u64 gfn = gfn0 + ((u64)i << (9 * level));
+		if (level > 0 ? !each_leaf(p, e & ADDR_MASK, level - 1, gfn, fn) : !fn(p, gfn, e))
+			return false;
 	}
+	return true;
+}
+
+static bool free_frame(struct p2m *p, u64 gfn, u64 e)
+{
+	(void)gfn;
+	enum p2m_type ty = type_of(e);
+	if (ty == P2M_RAM || ty == P2M_ROM)
+		KASSERT(frames_free(p->fa, e & ADDR_MASK, p->owner));
+	else if (ty == P2M_SHARED)
+		frames_share_put(p->fa, e & ADDR_MASK);
+	return true;
 }
 
 void p2m_destroy(struct p2m *p)
 {
 	if (p->root) {
-		free_leaves(p, p->root, pt_fmt_p2m.levels - 1u);
+		each_leaf(p, p->root, pt_fmt_p2m.levels - 1u, 0, free_frame);
 		pt_destroy(&pt_fmt_p2m, &p->ops, p->root);
 	}
 	if (p->ept_root)
 		pt_destroy(&pt_fmt_ept, &p->ops, p->ept_root);
+	dlog_disable(&p->log, &p->log_ops);
 	p->root = p->ept_root = 0;
 	p->nr_ram = 0;
 }
 
-static bool copy(struct p2m *p, u64 gpa, void *buf, size_t len, bool to_guest, bool rom_ok)
+bool p2m_share(struct p2m *a, u64 gfn_a, struct p2m *b, u64 gfn_b)
 {
-	u8 *b = buf;
-	while (len) {
-		u64 mfn;
-		enum p2m_type t = p2m_lookup(p, gpa >> PAGE_SHIFT, &mfn);
-		if (t != P2M_RAM && !(t == P2M_ROM && (!to_guest || rom_ok)))
+	u64 ma, mb;
+	enum p2m_type ta = p2m_lookup(a, gfn_a, &ma), tb = p2m_lookup(b, gfn_b, &mb);
+	if (!counts_as_ram(ta) || !counts_as_ram(tb) || a->fa != b->fa)
+		return false;
+	if (ma == mb)
+		return true; /* the same frame already (or the same gfn) */
+	u64 pa = ma << PAGE_SHIFT;
+	if (ta == P2M_RAM) {
+		KASSERT(frames_share(a->fa, pa, a->owner));
+		if (!p2m_set(a, gfn_a, ma, P2M_SHARED)) {
+			KASSERT(frames_unshare(a->fa, pa, a->owner));
 			return false;
-		size_t off = gpa & ~PAGE_MASK;
-		size_t n = MIN(len, PAGE_SIZE - off);
-		u8 *host = (u8 *)phys_to_virt(mfn << PAGE_SHIFT) + off;
-		if (to_guest)
-			memcpy(host, b, n);
-		else
-			memcpy(b, host, n);
-		b += n;
-		gpa += n;
-		len -= n;
+		}
+	}
+	if (!frames_share_get(a->fa, pa))
+		return false; /* a's frame stays shared, with its one reference */
+	if (!p2m_set(b, gfn_b, ma, P2M_SHARED)) {
+		frames_share_put(a->fa, pa);
+		return false;
+	}
+	if (tb == P2M_RAM)
+		KASSERT(frames_free(b->fa, mb << PAGE_SHIFT, b->owner));
+	else
+		frames_share_put(b->fa, mb << PAGE_SHIFT);
+	return true;
+}
+
+bool p2m_unshare(struct p2m *p, u64 gfn)
+{
+	u64 mfn;
+	if (p2m_lookup(p, gfn, &mfn) != P2M_SHARED)
+		return false;
+	u64 pa = mfn << PAGE_SHIFT;
+	if (frames_unshare(p->fa, pa, p->owner)) {
+		/* the last reference: no copy needed, the frame is ours again */
+		if (p2m_set(p, gfn, mfn, P2M_RAM))
+			return true;
+		KASSERT(frames_share(p->fa, pa, p->owner));
+		return false;
+	}
+	u64 copy = frames_alloc(p->fa, p->owner);
+	if (!copy)
+		return false;
+	memcpy(phys_to_virt(copy), phys_to_virt(pa), PAGE_SIZE);
+	if (!p2m_set(p, gfn, copy >> PAGE_SHIFT, P2M_RAM)) {
+		KASSERT(frames_free(p->fa, copy, p->owner));
+		return false;
+	}
+	frames_share_put(p->fa, pa);
+	return true;
+}
+
+/* gfn stops having a frame (ballooned or swapped): the frame is given back. */
+static bool drop_frame(struct p2m *p, u64 gfn, u64 slot, enum p2m_type t)
+{
+	u64 mfn;
+	enum p2m_type old = p2m_lookup(p, gfn, &mfn);
+	if (!counts_as_ram(old) || (t == P2M_SWAPPED && old != P2M_RAM))
+		return false;
+	if (!p2m_set(p, gfn, slot, t))
+		return false;
+	if (old == P2M_RAM)
+		KASSERT(frames_free(p->fa, mfn << PAGE_SHIFT, p->owner));
+	else
+		frames_share_put(p->fa, mfn << PAGE_SHIFT);
+	return true;
+}
+
+/* gfn of type `was` gets a fresh frame holding `page` (zeros if NULL). */
+static bool give_frame(struct p2m *p, u64 gfn, enum p2m_type was, const void *page)
+{
+	if (p2m_lookup(p, gfn, NULL) != was)
+		return false;
+	u64 pa = frames_alloc(p->fa, p->owner);
+	if (!pa)
+		return false;
+	if (page)
+		memcpy(phys_to_virt(pa), page, PAGE_SIZE);
+	if (!p2m_set(p, gfn, pa >> PAGE_SHIFT, P2M_RAM)) {
+		KASSERT(frames_free(p->fa, pa, p->owner));
+		return false;
 	}
 	return true;
 }
 
-bool p2m_write(struct p2m *p, u64 gpa, const void *src, size_t len)
+bool p2m_balloon_out(struct p2m *p, u64 gfn)
 {
-	/* check the whole range first so a failing copy leaves guest memory untouched */
-	for (u64 a = gpa & PAGE_MASK; a < gpa + len; a += PAGE_SIZE)
-		if (p2m_lookup(p, a >> PAGE_SHIFT, NULL) != P2M_RAM)
-			return false;
-	if (gpa + len < gpa)
-		return false;
-	return copy(p, gpa, (void *)src, len, true, false);
+	return drop_frame(p, gfn, 0, P2M_BALLOONED);
 }
 
-bool p2m_read(struct p2m *p, u64 gpa, void *dst, size_t len)
+bool p2m_balloon_in(struct p2m *p, u64 gfn)
 {
-	if (gpa + len < gpa)
-		return false;
-	return copy(p, gpa, dst, len, false, false);
+	return give_frame(p, gfn, P2M_BALLOONED, NULL);
 }
 
-bool p2m_write_rom(struct p2m *p, u64 gpa, const void *src, size_t len)
+bool p2m_swap_out(struct p2m *p, u64 gfn, u64 slot)
 {
-	if (gpa + len < gpa)
+	if (slot > (ADDR_MASK >> PAGE_SHIFT))
 		return false;
-	for (u64 a = gpa & PAGE_MASK; a < gpa + len; a += PAGE_SIZE) {
-		enum p2m_type t = p2m_lookup(p, a >> PAGE_SHIFT, NULL);
-		if (t != P2M_RAM && t != P2M_ROM)
-			return false;
+	return drop_frame(p, gfn, slot, P2M_SWAPPED);
+}
+
+bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page)
+{
+	return give_frame(p, gfn, P2M_SWAPPED, page);
+}
+
+enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
+{
+	switch (p2m_lookup(p, gfn, NULL)) {
+	case P2M_BALLOONED:
+		return P2M_FAULT_BALLOONED;
+	case P2M_SWAPPED:
+		return P2M_FAULT_SWAPPED;
+	case P2M_SHARED:
+		if (!write)
+			return P2M_FAULT_NOT_MINE;
+		if (!p2m_unshare(p, gfn))
+			return P2M_FAULT_NOMEM;
+		p2m_mark_dirty(p, gfn);
+		return P2M_FAULT_FIXED;
+	case P2M_RAM:
+		/* marking twice is harmless: another vCPU may have fixed it first */
+		if (!write || !p->log.enabled)
+			return P2M_FAULT_NOT_MINE;
+		p2m_mark_dirty(p, gfn);
+		return P2M_FAULT_FIXED;
+	default:
+		return P2M_FAULT_NOT_MINE;
 	}
-	return copy(p, gpa, (void *)src, len, true, true);
+}
+
+bool p2m_may_write(struct p2m *p, u64 gfn, bool write)
+{
+	if (write)
+		p2m_fault(p, gfn, true);
+	if (p2m_lookup(p, gfn, NULL) != P2M_RAM)
+		return false;
+	return !p->log.enabled || dlog_test(&p->log, &p->log_ops, gfn);
+}
+
+void p2m_mark_dirty(struct p2m *p, u64 gfn)
+{
+	u64 mfn;
+	if (!p->log.enabled)
+		return;
+	enum p2m_type t = p2m_lookup(p, gfn, &mfn);
+	/* only frames have contents to send */
+	if (!p2m_type_has_frame(t) || !dlog_mark(&p->log, &p->log_ops, gfn) || t != P2M_RAM)
+		return;
+	u64 *ee = ept_slot(p, gfn);
+	if (ee)
+		*ee = ept_leaf(p, gfn, mfn, P2M_RAM); /* rights only grow: no flush */
+}
+
+bool p2m_is_dirty(struct p2m *p, u64 gfn)
+{
+	return dlog_test(&p->log, &p->log_ops, gfn);
+}
+
+/* Takes write access from a RAM gfn whose bit is clear. */
+static void log_protect(struct p2m *p, u64 gfn, u64 mfn)
+{
+	u64 *ee = ept_slot(p, gfn);
+	if (!ee)
+		return;
+	u64 old = *ee;
+	*ee = ept_leaf(p, gfn, mfn, P2M_RAM);
+	ept_changed(p, old, *ee);
+	if (p->hook && (old & EPT_W) && !(*ee & EPT_W))
+		p->hook(p->hook_ctx, mfn, false);
+}
+
+static bool log_start(struct p2m *p, u64 gfn, u64 e)
+{
+	enum p2m_type t = type_of(e);
+	if (!p2m_type_has_frame(t))
+		return true;
+	if (!dlog_cover(&p->log, &p->log_ops, gfn))
+		return false;
+	if (t == P2M_RAM)
+		log_protect(p, gfn, (e & ADDR_MASK) >> PAGE_SHIFT);
+	return true;
+}
+
+static bool log_stop(struct p2m *p, u64 gfn, u64 e)
+{
+	u64 *ee = type_of(e) == P2M_RAM ? ept_slot(p, gfn) : NULL;
+	if (ee)
+		*ee |= EPT_W;
+	return true;
+}
+
+const char *p2m_log_enable(struct p2m *p)
+{
+	const char *err = dlog_enable(&p->log, &p->log_ops);
+	if (err)
+		return err;
+	if (!each_leaf(p, p->root, pt_fmt_p2m.levels - 1u, 0, log_start)) {
+		p2m_log_disable(p);
+		return "out of memory for the dirty log, or RAM above its 64 GiB";
+	}
+	return NULL;
+}
+
+void p2m_log_disable(struct p2m *p)
+{
+	if (!p->log.enabled)
+		return;
+	each_leaf(p, p->root, pt_fmt_p2m.levels - 1u, 0, log_stop);
+	dlog_disable(&p->log, &p->log_ops);
+}
+
+const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty)
+{
+	u64 bits[64];
+	*dirty = 0;
+	if (!p->log.enabled)
+		return p2m_log_enable(p);
+	for (u64 g = 0; g < nr_gfn; g += 64 * 64)
+		*dirty += p2m_log_take(p, g, MIN(64, (nr_gfn - g + 63) / 64), bits);
+	return NULL;
+}
+
+u64 p2m_log_take(struct p2m *p, u64 gfn, u64 nwords, u64 *bits)
+{
+	u64 n = 0;
+	KASSERT(!(gfn % 64));
+	for (u64 w = 0; w < nwords; w++) {
+		u64 word = dlog_take_word(&p->log, &p->log_ops, gfn / 64 + w);
+		bits[w] = word;
+		/* the bits are clear now, so write protection comes after: a write in between
+		 * is in the contents the caller reads after the flush */
+		for (unsigned b = 0; b < 64; b++) {
+			if (!(word & (1ULL << b)))
+				continue;
+			n++;
+			u64 g = gfn + w * 64 + b, mfn;
+			if (p2m_lookup(p, g, &mfn) == P2M_RAM)
+				log_protect(p, g, mfn);
+		}
+	}
+	return n;
 }

@@ -1,22 +1,40 @@
 /* P2M: per-VM guest-frame -> machine-frame map with a type per entry. The only source of
- * truth for guest memory; the EPT is a mirror kept in step by p2m_set(). */
+ * truth for guest memory; the EPT is a mirror kept in step by p2m_set(), and a change hook
+ * tells whoever caches translations (the shadow) what a change took away. */
 #ifndef KEEL_P2M_H
 #define KEEL_P2M_H
 
+#include "dirty_log.h"
 #include "frames.h"
 #include "pt.h"
 
-enum p2m_type { P2M_NONE = 0, P2M_RAM = 1, P2M_ROM = 2, P2M_MMIO = 3 };
+enum p2m_type {
+	P2M_NONE = 0,
+	P2M_RAM = 1,
+	P2M_ROM = 2,
+	P2M_MMIO = 3,
+	P2M_SHARED = 4,	   /* a frame shared with other VMs: read-only, a write breaks it */
+	P2M_BALLOONED = 5, /* the guest gave the frame back: no frame behind it */
+	P2M_SWAPPED = 6,   /* contents in swap slot `mfn`: no frame behind it */
+};
+
+/* Told about every change that takes rights away from a machine frame the VM mapped:
+ * `unmapped` the gfn no longer shows mfn at all, else mfn lost write access. */
+typedef void (*p2m_hook_fn)(void *ctx, u64 mfn, bool unmapped);
 
 struct p2m {
 	struct frames *fa;
 	u16 owner;	/* frame owner tag of this VM */
 	u64 root;	/* P2M radix root */
 	u64 ept_root;	/* EPT PML4 */
-	u64 nr_ram;	/* RAM frames mapped */
+	u64 nr_ram;	/* RAM and shared frames mapped */
 	u64 nr_tables;	/* table frames used by P2M and EPT */
 	bool ept_stale; /* an entry lost rights: INVEPT before the next entry */
 	struct pt_ops ops;
+	struct pt_ops log_ops; /* frames of the dirty log */
+	struct dirty_log log;
+	p2m_hook_fn hook;
+	void *hook_ctx;
 };
 
 /* EPT pointer: 4 levels, write-back paging-structure memory type. */
@@ -25,10 +43,22 @@ static inline u64 p2m_eptp(const struct p2m *p)
 	return p->ept_root | (3 << 3) | 6;
 }
 
+/* Types with a machine frame behind them. */
+static inline bool p2m_type_has_frame(enum p2m_type t)
+{
+	return t == P2M_RAM || t == P2M_ROM || t == P2M_SHARED;
+}
+
+const char *p2m_type_name(enum p2m_type t);
+
 const char *p2m_init(struct p2m *p, struct frames *fa, u16 owner);
-/* Maps gfn to mfn with type t (P2M_NONE unmaps). RAM/ROM frames must belong to this VM:
- * asserted, since mapping anything else would hand the guest foreign memory. Returns false
- * when a table cannot be allocated. */
+/* Registers the change hook (one; NULL removes it). p2m_init clears it. */
+void p2m_set_hook(struct p2m *p, p2m_hook_fn fn, void *ctx);
+/* Maps gfn to mfn with type t (P2M_NONE unmaps; P2M_SWAPPED: mfn is the swap slot). RAM/ROM
+ * frames must belong to this VM and SHARED frames must be shared: asserted, since mapping
+ * anything else would hand the guest foreign memory. Whatever the change takes away goes
+ * to the EPT (ept_stale) and the hook. Frames are not freed here: see the helpers below.
+ * Returns false when a table (or a dirty-log frame) cannot be allocated. */
 bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t);
 enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn);
 /* Allocates and maps `count` fresh (zeroed) frames from gfn on, as RAM or ROM. */
@@ -37,15 +67,56 @@ static inline bool p2m_populate(struct p2m *p, u64 gfn, u64 count)
 {
 	return p2m_populate_as(p, gfn, count, P2M_RAM);
 }
-/* Unmaps everything, frees the VM's frames and all tables. */
+/* Unmaps everything, frees the VM's frames (drops its references to shared ones), the
+ * dirty log and all tables. */
 void p2m_destroy(struct p2m *p);
 
-/* Copies between hypervisor memory and guest RAM/ROM; returns false (copying nothing past
- * the failure) if any byte of the range is not guest RAM. */
-bool p2m_write(struct p2m *p, u64 gpa, const void *src, size_t len);
-bool p2m_read(struct p2m *p, u64 gpa, void *dst, size_t len);
-/* The hypervisor's own writes into guest ROM (firmware tables): RAM or ROM pages only. */
-bool p2m_write_rom(struct p2m *p, u64 gpa, const void *src, size_t len);
+/* Page sharing: gfn_b of VM b is backed by the frame behind gfn_a of VM a (the caller has
+ * compared their contents), read-only in both; b's own frame is freed. Both must be RAM or
+ * SHARED. false (nothing changed) otherwise or when a table cannot be allocated. */
+bool p2m_share(struct p2m *a, u64 gfn_a, struct p2m *b, u64 gfn_b);
+/* Copy-on-write break: a shared gfn gets a private copy (or keeps the frame, made private,
+ * when this VM holds its last reference). false when out of memory. */
+bool p2m_unshare(struct p2m *p, u64 gfn);
+/* Ballooning: a RAM or shared gfn gives its frame back; a ballooned gfn gets a fresh zeroed
+ * frame. false if gfn is not of the right type, or out of memory. */
+bool p2m_balloon_out(struct p2m *p, u64 gfn);
+bool p2m_balloon_in(struct p2m *p, u64 gfn);
+/* Swapping: a RAM gfn whose contents the caller saved in `slot` loses its frame; swap-in
+ * maps a fresh frame holding `page` (PAGE_SIZE bytes). */
+bool p2m_swap_out(struct p2m *p, u64 gfn, u64 slot);
+bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page);
+
+/* An access the EPT (or the shadow) refused: what the P2M made of it. */
+enum p2m_fault {
+	P2M_FAULT_FIXED,     /* resolved (dirty logged, copy broken): run the access again */
+	P2M_FAULT_NOT_MINE,  /* nothing to fix: MMIO, ROM, a hole, or an allowed access */
+	P2M_FAULT_BALLOONED, /* the guest touched a frame it gave back */
+	P2M_FAULT_SWAPPED,   /* the frame is in swap */
+	P2M_FAULT_NOMEM,     /* a copy-on-write break found no free frame */
+};
+enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write);
+/* May a mapping of gfn be writable now (RAM, and dirty if the log is on)? With `write`, a
+ * write is about to happen: resolve it first as p2m_fault would. For the shadow's leaves. */
+bool p2m_may_write(struct p2m *p, u64 gfn, bool write);
+
+/* Dirty logging. Enable: every RAM gfn loses write access until its first write (EPT write
+ * protection, the hook for the shadow). Take: copies the bits of [gfn, gfn + 64 * nwords)
+ * into `bits` (gfn a multiple of 64), clears them and write-protects those frames again;
+ * returns the number of dirty frames. The caller reads those frames only after the INVEPT
+ * that ept_stale asks for (and the shadow's flush) has run on every CPU of the VM: a write
+ * before it is in the contents read, one after it faults and sets the bit again. */
+const char *p2m_log_enable(struct p2m *p);
+void p2m_log_disable(struct p2m *p);
+u64 p2m_log_take(struct p2m *p, u64 gfn, u64 nwords, u64 *bits);
+/* gfn was written by the hypervisor or is about to be written by the guest: set its bit
+ * and give its RAM mapping back its write access. No-op while the log is off. */
+void p2m_mark_dirty(struct p2m *p, u64 gfn);
+/* One pre-copy round over gfns [0, nr_gfn), as a migration would run it: the first call
+ * starts the log (*dirty = 0), each later one takes it all and says how many frames were
+ * dirty. NULL, or why the log could not start. */
+const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty);
+bool p2m_is_dirty(struct p2m *p, u64 gfn);
 
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 

@@ -198,6 +198,35 @@ static bool ensure_room(struct shadow *sh, u32 n)
 	return true;
 }
 
+void shadow_protect_frame(struct shadow *sh, u64 mfn)
+{
+	for (u32 s = *rmap_head(sh, mfn); s; s = *next_of(sh, s)) {
+		u64 *e = entry_of(sh, s);
+		if ((*e & SPTE_RW) && ((*e & SPTE_ADDR) >> PAGE_SHIFT) == mfn) {
+			*e &= ~(SPTE_RW | SPTE_D);
+			sh->need_flush = true;
+		}
+	}
+}
+
+void shadow_p2m_hook(void *sh, u64 mfn, bool unmapped)
+{
+	if (unmapped)
+		shadow_unmap_frame(sh, mfn);
+	else
+		shadow_protect_frame(sh, mfn);
+}
+
+/* May a leaf for guest frame gfn of type t be writable (before guest-table protection)? */
+static bool may_write(struct shadow *sh, u64 gfn, enum p2m_type t, bool write)
+{
+	if (t != P2M_RAM && t != P2M_SHARED)
+		return false;
+	if (!sh->ops.may_write)
+		return t == P2M_RAM;
+	return sh->ops.may_write(sh->ops.ctx, gfn, write);
+}
+
 static s32 find(struct shadow *sh, u64 gfn, u32 role)
 {
 	for (u32 i = sh->hash[hash_gfn(gfn)]; i; i = sh->page[i - 1].hash_next) {
@@ -224,13 +253,7 @@ static void write_protect(struct shadow *sh, u64 gfn)
 	u64 mfn;
 	if (sh->ops.lookup(sh->ops.ctx, gfn, &mfn) != P2M_RAM)
 		return;
-	for (u32 s = *rmap_head(sh, mfn); s; s = *next_of(sh, s)) {
-		u64 *e = entry_of(sh, s);
-		if ((*e & SPTE_RW) && ((*e & SPTE_ADDR) >> PAGE_SHIFT) == mfn) {
-			*e &= ~(SPTE_RW | SPTE_D);
-			sh->need_flush = true;
-		}
-	}
+	shadow_protect_frame(sh, mfn);
 }
 
 static s32 new_page(struct shadow *sh, u64 gfn, u32 role)
@@ -414,10 +437,11 @@ static void prefetch_direct(struct shadow *sh, u32 idx, u64 proto)
 			continue;
 		u64 mfn;
 		enum p2m_type type = sh->ops.lookup(sh->ops.ctx, base + i, &mfn);
-		if (type != P2M_RAM && type != P2M_ROM)
+		if (!p2m_type_has_frame(type))
 			continue;
 		u64 e = (mfn << PAGE_SHIFT) | (proto & ~SPTE_ADDR);
-		if (type == P2M_ROM || shadow_protected(sh, base + i))
+		if ((e & SPTE_RW) &&
+		    (!may_write(sh, base + i, type, false) || shadow_protected(sh, base + i)))
 			e &= ~(SPTE_RW | SPTE_D);
 		chain_push(sh, rmap_head(sh, mfn), slot(idx, i));
 		t[i] = e;
@@ -432,8 +456,15 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 	u64 gfn = w->gpa >> PAGE_SHIFT, mfn = 0;
 	enum p2m_type type = sh->ops.lookup(sh->ops.ctx, gfn, &mfn);
 	bool write = access & GACC_WRITE;
-	if (type == P2M_MMIO || type == P2M_NONE || (type == P2M_ROM && write))
+	if (!p2m_type_has_frame(type) || (type == P2M_ROM && write))
 		return SFILL_NOT_RAM;
+	/* before any shadow table is touched: resolving the write may change the P2M, and the
+	 * change hook zaps leaves of the old frame */
+	bool writable = may_write(sh, gfn, type, write);
+	if (write && !writable)
+		return type == P2M_SHARED ? SFILL_NOMEM : SFILL_NOT_RAM;
+	if (writable)
+		type = sh->ops.lookup(sh->ops.ctx, gfn, &mfn); /* the copy, after a break */
 	if (!sv->root || !ensure_room(sh, sv->levels))
 		return SFILL_NOMEM;
 
@@ -476,7 +507,7 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 	}
 
 	bool prot = type == P2M_RAM && shadow_protected(sh, gfn);
-	if (prot || type == P2M_ROM)
+	if (prot || !writable)
 		acc &= ~ACC_W;
 	u64 spte = (mfn << PAGE_SHIFT) | SPTE_P | SPTE_A | leaf_attrs(w);
 	if (acc & ACC_W)

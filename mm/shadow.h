@@ -23,6 +23,10 @@ struct shadow_ops {
 	void *(*map)(void *ctx, u64 pa); /* a machine frame the hypervisor can reach */
 	enum p2m_type (*lookup)(void *ctx, u64 gfn, u64 *mfn);
 	void *ctx;
+	/* May a leaf map guest RAM frame gfn writable (p2m_may_write)? With `write`, the guest
+	 * writes it now: resolve that first (dirty log, copy-on-write), which may change the
+	 * frame. NULL: RAM is always writable and shared frames stay read-only. */
+	bool (*may_write)(void *ctx, u64 gfn, bool write);
 };
 
 /* One shadow table. The role says what it shadows; see shadow.c. */
@@ -115,6 +119,12 @@ bool shadow_unprotect(struct shadow *sh, u64 gfn);
 /* Machine frame mfn no longer backs what it backed (a P2M change, or a frame Keel showed
  * only for a while): zap every leaf that maps it, through the reverse map. */
 void shadow_unmap_frame(struct shadow *sh, u64 mfn);
+/* Machine frame mfn may not be written through the shadow any more (dirty logging): every
+ * leaf mapping it loses its write right; the next write faults into shadow_fill. */
+void shadow_protect_frame(struct shadow *sh, u64 mfn);
+/* The P2M change hook (p2m_hook_fn) for the shadow `sh`: registered with p2m_set_hook() so
+ * that mm/ keeps the shadow coherent without calling into vmx/. */
+void shadow_p2m_hook(void *sh, u64 mfn, bool unmapped);
 
 /* Pages in use. */
 static inline u32 shadow_pages(const struct shadow *sh)

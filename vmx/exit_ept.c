@@ -28,6 +28,10 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
 	u64 mfn;
 	const char *what;
+	/* dirty logging, copy-on-write: the P2M resolves it and the access runs again */
+	enum p2m_fault f = p2m_fault(&v->vm->p2m, gpa >> PAGE_SHIFT, q.write);
+	if (f == P2M_FAULT_FIXED)
+		return EXIT_ACT_RESUME;
 	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
 	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
 		return emulate_mmio(v, gpa);
@@ -38,6 +42,14 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	case P2M_RAM:
 		/* RAM is mapped with full rights: this means the EPT and P2M disagree */
 		what = "which the P2M maps as RAM (hypervisor bug)";
+		break;
+	case P2M_SHARED:
+		what = f == P2M_FAULT_NOMEM ? "shared RAM, and no free frame to copy it"
+					    : "which the P2M maps as shared RAM (hypervisor bug)";
+		break;
+	case P2M_BALLOONED:
+	case P2M_SWAPPED: /* swap-in does not exist yet */
+		what = p2m_type_name(t);
 		break;
 	default:
 		what = "outside guest memory";

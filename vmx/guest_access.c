@@ -4,14 +4,11 @@
 #include "vcpu_state.h"
 #include "vmx.h"
 #include "../hypervisor/lib.h"
+#include "../mm/gmem.h"
 
 void *vcpu_map_guest_table(void *ctx, u64 gpa)
 {
-	struct p2m *p = ctx;
-	u64 mfn;
-	if (p2m_lookup(p, gpa >> PAGE_SHIFT, &mfn) != P2M_RAM)
-		return NULL;
-	return phys_to_virt(mfn << PAGE_SHIFT);
+	return gmem_table(ctx, gpa); /* the walk may set A/D bits: marks the page dirty */
 }
 
 void vcpu_guest_paging(struct vcpu *v, struct guest_paging *gp)
@@ -54,8 +51,9 @@ static enum gwalk_status copy_virt(struct vcpu *v, u64 gva, void *buf, size_t le
 		guest_walk(&gp, &mem, gva, access, true, w);
 		if (w->status != GWALK_OK)
 			return w->status;
-		bool ok = (access & GACC_WRITE) ? p2m_write(&v->vm->p2m, w->gpa, b, n)
-						: p2m_read(&v->vm->p2m, w->gpa, b, n);
+		/* gmem marks written pages in the dirty log */
+		bool ok = (access & GACC_WRITE) ? gmem_write(&v->vm->p2m, w->gpa, b, n) == GMEM_OK
+						: gmem_read(&v->vm->p2m, w->gpa, b, n) == GMEM_OK;
 		if (!ok) {
 			w->status = GWALK_UNREACHABLE;
 			return w->status;

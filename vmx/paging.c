@@ -13,6 +13,7 @@
 #include "../hypervisor/console.h"
 #include "../hypervisor/keel.h"
 #include "../hypervisor/lib.h"
+#include "../mm/gmem.h"
 
 /* The control-register bits shadow paging owns: the guest's values live in the read
  * shadows, the CPU runs with what the shadow tables need (PE, PG, WP and PAE on). */
@@ -153,8 +154,11 @@ const char *paging_init_vcpu(struct vcpu *v)
 		ops.ctx = vm;
 		shadow_init(&vm->shadow, &ops, 0);
 	}
+	/* P2M changes that take rights away reach the shadow (mm/ must not call vmx/) */
+	p2m_set_hook(&vm->p2m, shadow_p2m_hook, &vm->shadow);
 	vm->paging_request = -1;
 	vm->paging_switch_cycles = vm->cfg ? vm->cfg->paging_switch_ms * (tsc_hz / 1000) : 0;
+	vm->dirty_log_cycles = vm->cfg ? vm->cfg->dirty_log_ms * (tsc_hz / 1000) : 0;
 	v->gcr3 = vmcs_read(VMCS_GUEST_CR3);
 	v->gefer = vmcs_read(VMCS_GUEST_EFER);
 	if (!apply_mode(v))
@@ -199,8 +203,21 @@ void paging_before_entry(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	/* every entry passes here: the common case is nothing to do */
-	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles)
+	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles &&
+	    !vm->dirty_log_cycles)
 		return;
+	/* dirty_log: its write protection is flushed below (shadow) and by the run loop (EPT) */
+	if (vm->dirty_log_cycles && v->run_cycles - vm->dirty_log_at >= vm->dirty_log_cycles) {
+		u64 n;
+		const char *err = p2m_log_round(&vm->p2m, vm->mem_bytes >> PAGE_SHIFT, &n);
+		vm->dirty_log_at = v->run_cycles;
+		if (err) {
+			vm_stop(vm, "dirty log: %s", err);
+			return;
+		}
+		vm->dirty_rounds++;
+		vm->dirty_pages += n;
+	}
 	/* paging_switch: a live-switching stress test, on the VM's own CPU time */
 	u64 every = vm->paging_switch_cycles;
 	if (every && !vmx_no_ept_reason && v->run_cycles - v->paging_switched_at >= every) {
@@ -328,6 +345,7 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 	}
 	enum shadow_fill r = shadow_fill(sh, &v->sv, &gp, gva, access, &w);
 	const char *why = NULL;
+	enum p2m_type t;
 	note_repeat(v, gva, error, r, &w);
 	switch (r) {
 	case SFILL_FLUSH:
@@ -344,12 +362,14 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 			return EXIT_ACT_RESUME; /* done, or its exception queued */
 		return unprotect_and_retry(v, w.gpa, why);
 	case SFILL_NOT_RAM:
-		if (p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL) == P2M_NONE) {
-			vm_stop(vm, "#PF: %s at gpa %llx, outside guest memory (rip %llx)",
+		t = p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL);
+		if (t != P2M_MMIO && t != P2M_ROM) { /* nothing a device model could answer */
+			vm_stop(vm, "#PF: %s at gpa %llx, %s (rip %llx)",
 				(access & GACC_WRITE)	? "write"
 				: (access & GACC_FETCH) ? "instruction fetch"
 							: "read",
 				(unsigned long long)w.gpa,
+				t == P2M_NONE ? "outside guest memory" : p2m_type_name(t),
 				(unsigned long long)vcpu_reg(v, REG_RIP));
 			return EXIT_ACT_RESUME;
 		}
@@ -411,4 +431,11 @@ static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
 	return p2m_lookup(&vm->p2m, gfn, mfn);
 }
 
-static const struct shadow_ops shadow_hw_ops = {hw_alloc, hw_free, hw_map, hw_lookup, NULL};
+static bool hw_may_write(void *ctx, u64 gfn, bool write)
+{
+	struct vm *vm = ctx;
+	return p2m_may_write(&vm->p2m, gfn, write);
+}
+
+static const struct shadow_ops shadow_hw_ops = {hw_alloc,  hw_free, hw_map,
+						hw_lookup, NULL,    hw_may_write};

@@ -7,6 +7,7 @@
 #include "vmx.h"
 #include "../hypervisor/assert.h"
 #include "../hypervisor/lib.h"
+#include "../mm/gmem.h"
 
 static const enum vmcs_field cached_field[REG_CACHED] = {
     [REG_RIP] = VMCS_GUEST_RIP,
@@ -128,7 +129,7 @@ bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
 {
 	u64 pdpte[4];
 	u64 rsvd = 0x1e6ULL | ~((1ULL << vmx_cpu.guest_maxphyaddr) - 1); /* bits 1-2, 5-8 */
-	if (!p2m_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
+	if (gmem_read(&v->vm->p2m, cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)) != GMEM_OK)
 		return false;
 	for (unsigned i = 0; i < 4; i++)
 		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))

@@ -419,3 +419,26 @@ TEST(config_paging_switch)
 		       "keel.cfg:8: field 'paging_switch': must be a number of milliseconds");
 	CHECK_EQ(c->vms[2].paging_switch_ms, 0);
 }
+
+TEST(config_dirty_log)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "dirty_log = 5\n"
+				   "[vm]\n"
+				   "name = b\n"
+				   "kernel = k\n"
+				   "dirty_log = -1\n"
+				   "[vm]\n"
+				   "name = c\n"
+				   "kernel = k\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 3);
+	CHECK_EQ(c->vms[0].dirty_log_ms, 5);
+	CHECK(c->vms[0].valid);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_CONTAINS(msgs[0], "keel.cfg:8: field 'dirty_log': must be a number of milliseconds");
+	CHECK_EQ(c->vms[2].dirty_log_ms, 0);
+}

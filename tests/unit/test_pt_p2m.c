@@ -2,7 +2,7 @@
  * a frames arena in heap memory: mappings and types, the EPT leaves they produce, staleness,
  * guest-memory copies, teardown accounting and the ownership assertion. */
 #include "test.h"
-#include "../../mm/p2m.h"
+#include "../../mm/gmem.h"
 
 #define ARENA (8ULL << 20)
 #define OWNER FRAME_VM(1)
@@ -206,7 +206,7 @@ TEST(p2m_populate_runs_out_of_frames)
 	CHECK_EQ(e.fa.nfree, e.free0);
 }
 
-TEST(p2m_write_read_across_pages)
+TEST(gmem_write_read_across_pages)
 {
 	struct env e;
 	env_init(&e);
@@ -217,21 +217,21 @@ TEST(p2m_write_read_across_pages)
 	u8 src[300], dst[300];
 	for (unsigned i = 0; i < sizeof(src); i++)
 		src[i] = (u8)(i * 7 + 1);
-	CHECK(p2m_write(&e.p, 0xf80, src, sizeof(src)));
+	CHECK(gmem_write(&e.p, 0xf80, src, sizeof(src)) == GMEM_OK);
 	const u8 *m0 = phys_to_virt(lo << PAGE_SHIFT), *m1 = phys_to_virt(hi << PAGE_SHIFT);
 	CHECK(!memcmp(m0 + 0xf80, src, 0x80));
 	CHECK(!memcmp(m1, src + 0x80, sizeof(src) - 0x80));
 	CHECK_EQ(m0[0xf7f], 0);
 	CHECK_EQ(m1[sizeof(src) - 0x80], 0);
 	memset(dst, 0, sizeof(dst));
-	CHECK(p2m_read(&e.p, 0xf80, dst, sizeof(dst)));
+	CHECK(gmem_read(&e.p, 0xf80, dst, sizeof(dst)) == GMEM_OK);
 	CHECK(!memcmp(src, dst, sizeof(src)));
-	CHECK(p2m_write(&e.p, 0x10, src, 0)); /* empty copies succeed */
-	CHECK(p2m_read(&e.p, 0x10, dst, 0));
+	CHECK(gmem_write(&e.p, 0x10, src, 0) == GMEM_OK); /* empty copies succeed */
+	CHECK(gmem_read(&e.p, 0x10, dst, 0) == GMEM_OK);
 	p2m_destroy(&e.p);
 }
 
-TEST(p2m_write_refuses_ranges_leaving_ram)
+TEST(gmem_write_refuses_ranges_leaving_ram)
 {
 	struct env e;
 	env_init(&e);
@@ -243,18 +243,18 @@ TEST(p2m_write_refuses_ranges_leaving_ram)
 	memset(buf, 0xee, sizeof(buf));
 	const u8 *page1 = phys_to_virt(m1 << PAGE_SHIFT);
 	/* runs from RAM (gfn 1) into the hole at gfn 2: nothing at all is written */
-	CHECK(!p2m_write(&e.p, 0x2000 - 32, buf, sizeof(buf)));
+	CHECK(gmem_write(&e.p, 0x2000 - 32, buf, sizeof(buf)) != GMEM_OK);
 	for (unsigned i = 0; i < 32; i++)
 		CHECK_EQ(page1[PAGE_SIZE - 32 + i], 0);
-	CHECK(!p2m_write(&e.p, 0x2000, buf, 1)); /* hole */
-	CHECK(!p2m_write(&e.p, 0x3000, buf, 1)); /* ROM is read-only to copies in */
-	CHECK(!p2m_write(&e.p, UINT64_MAX - 10, buf, sizeof(buf))); /* wraps */
-	CHECK(!p2m_read(&e.p, 0x2000 - 32, buf, sizeof(buf)));
-	CHECK(!p2m_read(&e.p, UINT64_MAX - 10, buf, sizeof(buf)));
-	CHECK(p2m_read(&e.p, 0x3000, buf, sizeof(buf))); /* ROM can be read */
+	CHECK(gmem_write(&e.p, 0x2000, buf, 1) != GMEM_OK); /* hole */
+	CHECK(gmem_write(&e.p, 0x3000, buf, 1) != GMEM_OK); /* ROM is read-only to copies in */
+	CHECK(gmem_write(&e.p, UINT64_MAX - 10, buf, sizeof(buf)) != GMEM_OK); /* wraps */
+	CHECK(gmem_read(&e.p, 0x2000 - 32, buf, sizeof(buf)) != GMEM_OK);
+	CHECK(gmem_read(&e.p, UINT64_MAX - 10, buf, sizeof(buf)) != GMEM_OK);
+	CHECK(gmem_read(&e.p, 0x3000, buf, sizeof(buf)) == GMEM_OK); /* ROM can be read */
 	CHECK(p2m_set(&e.p, 4, 0xfee00, P2M_MMIO));
-	CHECK(!p2m_read(&e.p, 0x4000, buf, 4));
-	CHECK(!p2m_write(&e.p, 0x4000, buf, 4));
+	CHECK(gmem_read(&e.p, 0x4000, buf, 4) != GMEM_OK);
+	CHECK(gmem_write(&e.p, 0x4000, buf, 4) != GMEM_OK);
 	p2m_destroy(&e.p);
 	CHECK_EQ(e.fa.nfree, e.free0);
 }
@@ -267,8 +267,8 @@ TEST(p2m_gfn_beyond_the_table_is_not_an_alias)
 	CHECK(p2m_populate(&e.p, 0, 1));
 	u8 b[8];
 	CHECK_EQ(p2m_lookup(&e.p, 1ULL << 36, NULL), P2M_NONE);
-	CHECK(!p2m_read(&e.p, 1ULL << 48, b, sizeof(b)));
-	CHECK(!p2m_write(&e.p, 1ULL << 48, b, sizeof(b)));
+	CHECK(gmem_read(&e.p, 1ULL << 48, b, sizeof(b)) != GMEM_OK);
+	CHECK(gmem_write(&e.p, 1ULL << 48, b, sizeof(b)) != GMEM_OK);
 	p2m_destroy(&e.p);
 }
 

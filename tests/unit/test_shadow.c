@@ -68,7 +68,7 @@ static void *gmap(void *ctx, u64 gpa)
 }
 
 static const struct pt_ops gops = {NULL, NULL, gmap, NULL};
-static const struct shadow_ops sops = {f_alloc, f_free, f_map, f_lookup, NULL};
+static const struct shadow_ops sops = {f_alloc, f_free, f_map, f_lookup, NULL, NULL};
 
 #include "guest_pt_fake.h"
 
