@@ -400,9 +400,15 @@ enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
 
 bool p2m_may_write(struct p2m *p, u64 gfn, bool write)
 {
-	if (write)
+	/* one lookup in the common case (private RAM, no log): every shadow fill asks */
+	enum p2m_type t = p2m_lookup(p, gfn, NULL);
+	if (write && t == P2M_SHARED) {
 		p2m_fault(p, gfn, true);
-	if (p2m_lookup(p, gfn, NULL) != P2M_RAM)
+		t = p2m_lookup(p, gfn, NULL);
+	} else if (write && t == P2M_RAM) {
+		p2m_mark_dirty(p, gfn);
+	}
+	if (t != P2M_RAM)
 		return false;
 	return !p->log.enabled || dlog_test(&p->log, &p->log_ops, gfn);
 }

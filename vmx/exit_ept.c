@@ -28,13 +28,15 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
 	u64 mfn;
 	const char *what;
+	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
+	/* the device path first: a guest's APIC accesses are most of these exits */
+	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
+		return emulate_mmio(v, gpa);
 	/* dirty logging, copy-on-write: the P2M resolves it and the access runs again */
 	enum p2m_fault f = p2m_fault(&v->vm->p2m, gpa >> PAGE_SHIFT, q.write);
 	if (f == P2M_FAULT_FIXED)
 		return EXIT_ACT_RESUME;
-	enum p2m_type t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
-	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
-		return emulate_mmio(v, gpa);
+	t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
 	switch (t) {
 	case P2M_ROM:
 		what = "ROM";
