@@ -198,8 +198,10 @@ test:
 	@$(MAKE) --no-print-directory unit || true
 	@$(MAKE) --no-print-directory -k integration || true
 	@$(MAKE) --no-print-directory test-paging-native || true
+	@$(MAKE) --no-print-directory test-cpu-native || true
 	@tests/summary $(BUILD)/results/unit.counts \
-		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/paging-native.counts
+		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/paging-native.counts \
+		$(BUILD)/results/cpu-native.counts
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')

@@ -7,6 +7,10 @@ PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode
+# the CPU-state promises of issue 19: XSETBV, VMX instructions, MSR #GPs, interrupt blocking,
+# event re-delivery (compared with native, native.mk) and x87/SSE/AVX isolation between VMs
+CPU_NATIVE_GUESTS := xsetbv vmxinsn msr_gp intshadow redeliver
+TEST_GUESTS += $(CPU_NATIVE_GUESTS) xstate
 TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
 BENCH_GUESTS := bench_micro tscprobe
