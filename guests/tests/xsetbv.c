@@ -182,6 +182,8 @@ static void test_refusals(void)
 		refused("with the AVX-512 opmask (not offered)", 0,
 			XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_OPMASK);
 	}
+	/* MPX's two components are enabled together or not at all (offered or not) */
+	refused("with MPX BNDREGS but not BNDCSR", 0, XCR0_X87 | XCR0_SSE | (1ull << 3));
 	refused("with ECX = 1", 1, XCR0_X87 | XCR0_SSE);
 	refused("with ECX = 0x80000000", 0x80000000u, XCR0_X87 | XCR0_SSE);
 }
