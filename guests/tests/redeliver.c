@@ -1,6 +1,7 @@
 /* redeliver guest: an event whose delivery is interrupted is delivered again exactly once.
  * (a) Delivery through an IDT half on a not-present page: INT n becomes #PF; #PF, #GP and INT n
- * whose #PF gate is missing too become #DF; a not-present gate gives #NP, a bad selector #GP.
+ * whose #PF gate is missing too become #DF; a not-present gate or code segment gives #NP, a
+ * bad selector #GP.
  * (b) Timer interrupts arriving while the guest makes exits (INVLPG and CR3 reloads, which
  * drop shadow entries of the IDT, stack and handler; local APIC MMIO): each runs its handler
  * exactly once. Under shadow paging these deliveries themselves exit. Compared with native. */
@@ -11,6 +12,8 @@
 #define VEC_NP	     11
 #define TIMER_VECTOR 0x50
 #define BAD_SELECTOR 0xf8
+/* the GDT slot after the TSS's, unused in 32-bit mode (lib/segments.h) */
+#define NP_CODE_SELECTOR (TSS_SEL + 8)
 #define IRQ_ROUNDS   64
 
 /* page 0 holds the low part of a split IDT, page 1 is made not present, page 2 is touched */
@@ -137,6 +140,21 @@ static void test_bad_gates(void)
 		trap_disarm();
 	}
 	check_caught(VEC_GP, BAD_SELECTOR, "INT through a gate with a bad selector raises #GP(selector)");
+
+	/* a gate whose code segment is not present: the GDT's spare slot, P clear */
+	struct idt_desc gdtr;
+	asm volatile("sgdt %0" : "=m"(gdtr));
+	volatile uint64_t *spare = (volatile uint64_t *)(gdtr.base + NP_CODE_SELECTOR);
+	*spare = 0x00cf1a000000ffffull; /* DPL 0 code, readable, 4 GiB, not present */
+	*gate = (old & ~0xffff0000ull) | ((uint64_t)NP_CODE_SELECTOR << 16);
+	forget_delivery_pages();
+	if (!trap_expect(VEC_NP)) {
+		asm volatile("int $0x92" : : : "memory");
+		trap_disarm();
+	}
+	check_caught(VEC_NP, NP_CODE_SELECTOR,
+		     "INT through a gate to a not-present code segment raises #NP(selector)");
+	*spare = 0;
 	*gate = old;
 }
 
