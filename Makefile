@@ -40,6 +40,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 
 include guests/tests/tests.mk
 include guests/tests/native.mk
+include guests/tests/cpu.mk
 include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk

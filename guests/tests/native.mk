@@ -43,20 +43,3 @@ $(BUILD)/paging-shadow.iso: $(BUILD)/keel.elf guests/tests/paging-shadow.cfg $(N
 
 integration-paging-shadow: $(BUILD)/paging-shadow.iso
 	tests/integration/run $< --name paging-shadow --timeout 300
-
-# The CPU-state promise guests of issue 19 (CPU_NATIVE_GUESTS, tests.mk) in a native run of
-# their own, compared with the Keel runs of the test ISO (EPT, and shadow paging when `make
-# integration` has it); redeliver-shadow is compared with native redeliver as well.
-CN_ELFS := $(CPU_NATIVE_GUESTS:%=$(BUILD)/guests/%.elf)
-CN_LOG := $(BUILD)/results/cpu-native.serial.log
-CPU_KEEL_LOGS := $(BUILD)/results/guests.serial.log
-ifneq ($(filter guests-shadow,$(INTEGRATION_COUNTS)),)
-CPU_KEEL_LOGS += $(BUILD)/results/guests-shadow.serial.log
-endif
-
-.PHONY: test-cpu-native
-
-test-cpu-native: $(CN_ELFS)
-	-scripts/native-guests --serial $(CN_LOG) --iso $(BUILD)/cpu-native.iso $(CN_ELFS)
-	scripts/compare-verdicts --counts $(BUILD)/results/cpu-native.counts $(CN_LOG) \
-		$(CPU_KEEL_LOGS)
