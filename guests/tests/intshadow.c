@@ -1,8 +1,9 @@
 /* intshadow guest: interrupt-window, STI and MOV SS blocking. An interrupt pending while
  * IF = 0 waits through instructions that exit to the hypervisor, and arrives right after
- * the instruction that follows STI (also when that instruction exits, or is HLT), right
- * after POPF; MOV SS and POP SS hold back a single-step #DB for one instruction (also one
- * that exits). The source is the local APIC's TSC-deadline timer. Compared with native. */
+ * the instruction that follows STI (also when that instruction exits, or is HLT, which a
+ * later timer interrupt wakes as well), right after POPF; MOV SS and POP SS hold back a
+ * single-step #DB for one instruction (also one that exits). The source is the local APIC's
+ * TSC-deadline timer. Compared with native. */
 #include "testlib.h"
 #include "apic.h"
 
@@ -146,6 +147,19 @@ static void test_sti(void)
 		     :
 		     : "memory");
 	check_irq("STI; HLT: the pending interrupt wakes HLT and returns after it", want);
+
+	/* not yet pending at HLT: the timer itself must wake the halted CPU */
+	irq_count = 0;
+	irq_eip = 0;
+	apic_timer_arm(200000);
+	asm volatile("movl $2f, %0\n\t"
+		     "sti\n\t"
+		     "hlt\n"
+		     "2:\tcli"
+		     : "=m"(want)
+		     :
+		     : "memory");
+	check_irq("STI; HLT before the timer fires: its interrupt wakes HLT", want);
 }
 
 static void test_movss_db(void)
