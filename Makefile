@@ -41,6 +41,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
 
 include guests/tests/tests.mk
 include guests/tests/native.mk
+include guests/tests/cpu.mk
 include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
@@ -190,7 +191,7 @@ integration-selftest:
 	tests/integration/verdict_selftest --counts $(BUILD)/results/selftest.counts
 
 integration-guests: $(BUILD)/test.iso
-	tests/integration/run $< --name guests --timeout 600 \
+	tests/integration/run $< --name guests --timeout 600 --mem 768 \
 		--expect-file guests/tests/tests.expect
 
 # Two stock Debian kernels at once under EPT (guests/linux/check.cfg).
@@ -211,7 +212,7 @@ integration-lynnfield: $(BUILD)/test-lynnfield.iso
 		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging'
 
 integration-guests-shadow: $(BUILD)/test-shadow.iso
-	tests/integration/run $< --name guests-shadow --timeout 600 \
+	tests/integration/run $< --name guests-shadow --timeout 600 --mem 768 \
 		--expect-file guests/tests/tests.expect
 
 integration-fair: $(BUILD)/fair.iso
@@ -230,9 +231,10 @@ test:
 	@$(MAKE) --no-print-directory layers || true
 	@$(MAKE) --no-print-directory -k integration || true
 	@$(MAKE) --no-print-directory test-paging-native || true
+	@$(MAKE) --no-print-directory test-cpu-native || true
 	@tests/summary $(BUILD)/results/unit.counts \
 		$(INTEGRATION_COUNTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/paging-native.counts \
-		$(BUILD)/results/layers.counts
+		$(BUILD)/results/layers.counts $(BUILD)/results/cpu-native.counts
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guests/tests/')

@@ -5,7 +5,7 @@
 
 #include "types.h"
 
-#define CFG_MAX_VMS	32
+#define CFG_MAX_VMS	64
 #define CFG_MAX_MODULES 8
 #define CFG_NAME_LEN	24
 #define CFG_STR_LEN	128

@@ -88,10 +88,14 @@ enum exit_action exit_xsetbv(struct vcpu *v)
 {
 	u64 val = (v->regs.gpr[GPR_RAX] & 0xffffffffULL) | (v->regs.gpr[GPR_RDX] << 32);
 	u64 ok = vmx_cpu.xcr0_supported;
-	bool bad = (v->regs.gpr[GPR_RCX] & 0xffffffffULL) != 0 || !vmx_cpu.xsave || !(val & 1) ||
-		   (val & ~ok) || ((val & BIT(2)) && !(val & BIT(1))) ||
+	/* some CPUs (Bochs) exit before checking CPL: XSETBV is for CPL 0 only */
+	bool bad = vcpu_cpl(v) != 0 || (v->regs.gpr[GPR_RCX] & 0xffffffffULL) != 0 ||
+		   !vmx_cpu.xsave || !(val & 1) || (val & ~ok) ||
+		   ((val & BIT(2)) && !(val & BIT(1))) ||
 		   /* AVX-512 state comes as all three components with AVX, or not at all */
-		   ((val & 0xe0) && ((val & 0xe0) != 0xe0 || !(val & BIT(2))));
+		   ((val & 0xe0) && ((val & 0xe0) != 0xe0 || !(val & BIT(2)))) ||
+		   /* MPX (bits 3, 4) and AMX (17, 18) come in pairs: the CPU faults otherwise */
+		   (!(val & BIT(3)) != !(val & BIT(4))) || (!(val & BIT(17)) != !(val & BIT(18)));
 	if (bad) {
 		vcpu_inject_gp(v);
 		return EXIT_ACT_RESUME;

@@ -7,19 +7,27 @@
 #include "vmx_defs.h"
 #include "../hypervisor/cpu_hw.h"
 
+/*
+ * Save and restore go through XCR0 = every component the CPU offers, whatever the guest's
+ * XCR0: SSE registers are live with XCR0 = 1 too, a component the guest disabled keeps its
+ * values for when it enables it again, and none holds another VM's registers meanwhile.
+ */
 static void fpu_save(struct vcpu *v)
 {
-	if (vmx_cpu.xsave)
+	if (vmx_cpu.xsave) {
+		xsetbv(0, vmx_cpu.xcr0_supported);
 		__asm__ volatile("xsave64 (%0)" ::"r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
-	else
+	} else {
 		__asm__ volatile("fxsave64 (%0)" ::"r"(v->fpu_area) : "memory");
+	}
 }
 
 static void fpu_restore(struct vcpu *v)
 {
 	if (vmx_cpu.xsave) {
-		xsetbv(0, v->xcr0);
+		xsetbv(0, vmx_cpu.xcr0_supported);
 		__asm__ volatile("xrstor64 (%0)" ::"r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
+		xsetbv(0, v->xcr0);
 	} else {
 		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu_area) : "memory");
 	}
