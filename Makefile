@@ -47,6 +47,8 @@ include guests/kvm/kvm.mk
 include bench.mk
 
 FUZZERS := emulate config
+# run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
+INTEGRATION_COUNTS += run-selftest fuzz
 
 .PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -145,8 +147,9 @@ layers: $(HV_OBJS)
 	@mkdir -p $(BUILD)/results
 	scripts/check-layers --counts $(BUILD)/results/layers.counts $(HV_OBJS)
 
-# libFuzzer targets (clang), not part of `make test`: each runs FUZZ_SECONDS from the seeds
-# in tests/fuzz/corpus/NAME, keeping what it learns in build/fuzz/corpus/NAME.
+# libFuzzer targets (clang): `make fuzz-NAME` runs FUZZ_SECONDS from the seeds in
+# tests/fuzz/corpus/NAME, keeping what it learns in build/fuzz/corpus/NAME; `make test` only
+# replays the seeds (integration-fuzz).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
@@ -190,8 +193,15 @@ integration: $(INTEGRATION_COUNTS:%=integration-%)
 integration-selftest:
 	tests/integration/verdict_selftest --counts $(BUILD)/results/selftest.counts
 
+integration-run-selftest:
+	tests/integration/run_selftest --counts $(BUILD)/results/run-selftest.counts
+
+# every libFuzzer target built (clang) and its seed corpus replayed once, no fuzzing
+integration-fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+	BUILD=$(BUILD) tests/integration/fuzz-replay --counts $(BUILD)/results/fuzz.counts $(FUZZERS)
+
 integration-guests: $(BUILD)/test.iso
-	tests/integration/run $< --name guests --timeout 600 --mem 768 \
+	tests/integration/run $< --name guests --timeout 600 --mem 768 --config guests/tests/tests.cfg \
 		--expect-file guests/tests/tests.expect
 
 # Two stock Debian kernels at once under EPT (guests/linux/check.cfg).
@@ -201,7 +211,7 @@ $(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE
 
 integration-linux check-linux: $(BUILD)/check-linux.iso
 	tests/integration/run $< --name linux --timeout 1200 --mem 1024 \
-		--expect-file guests/linux/check.expect
+		--config guests/linux/check.cfg --expect-file guests/linux/check.expect
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
@@ -209,20 +219,22 @@ integration-refuse-penryn: $(BUILD)/test.iso
 
 integration-lynnfield: $(BUILD)/test-lynnfield.iso
 	tests/integration/run $< --name lynnfield --timeout 300 --cpu corei5_lynnfield_750 \
-		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging'
+		--config guests/tests/lynnfield.cfg --auto-paging shadow \
+		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging' \
+		--expect 'keel:   real mode in virtual-8086 mode: entered [1-9]'
 
-integration-guests-shadow: $(BUILD)/test-shadow.iso
-	tests/integration/run $< --name guests-shadow --timeout 600 --mem 768 \
+integration-guests-shadow: $(BUILD)/test-shadow.iso $(BUILD)/tests-shadow.cfg
+	tests/integration/run $< --name guests-shadow --timeout 600 --mem 768 --config $(BUILD)/tests-shadow.cfg \
 		--expect-file guests/tests/tests.expect
 
 integration-fair: $(BUILD)/fair.iso
-	tests/integration/run $< --name fair --timeout 300
+	tests/integration/run $< --name fair --timeout 300 --config guests/tests/fair.cfg
 
 integration-isolation: $(BUILD)/isolation.iso
-	tests/integration/run $< --name isolation --timeout 300
+	tests/integration/run $< --name isolation --timeout 300 --config guests/tests/isolation.cfg
 
 integration-shell: $(BUILD)/shell.iso
-	tests/integration/shell $< --name shell --timeout 600
+	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
 
 test:
 	@scripts/deps test

@@ -27,14 +27,14 @@ $(BUILD)/test-cpu-shadow.iso: $(BUILD)/keel.elf $(BUILD)/cpu-shadow.cfg $(CG_ELF
 		$(CG_ELFS)
 
 integration-cpu: $(BUILD)/test-cpu.iso
-	tests/integration/run $< --name cpu --timeout 600
+	tests/integration/run $< --name cpu --timeout 600 --config guests/tests/cpu.cfg
 
-integration-cpu-shadow: $(BUILD)/test-cpu-shadow.iso
-	tests/integration/run $< --name cpu-shadow --timeout 600
+integration-cpu-shadow: $(BUILD)/test-cpu-shadow.iso $(BUILD)/cpu-shadow.cfg
+	tests/integration/run $< --name cpu-shadow --timeout 600 --config $(BUILD)/cpu-shadow.cfg
 
 # Compares with the logs the Keel runs left behind, so it runs after them (make test does).
 test-cpu-native: $(CG_NATIVE_ELFS)
-	-scripts/native-guests --serial $(CG_NATIVE_LOG) --iso $(BUILD)/cpu-native.iso \
-		$(CG_NATIVE_ELFS)
-	scripts/compare-verdicts --counts $(BUILD)/results/cpu-native.counts $(CG_NATIVE_LOG) \
-		$(CG_KEEL_LOGS)
+	rc=0; scripts/native-guests --serial $(CG_NATIVE_LOG) --iso $(BUILD)/cpu-native.iso \
+		$(CG_NATIVE_ELFS) || rc=$$?; \
+	scripts/compare-verdicts --counts $(BUILD)/results/cpu-native.counts --native-status $$rc \
+		$(CG_NATIVE_LOG) $(CG_KEEL_LOGS)

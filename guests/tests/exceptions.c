@@ -147,7 +147,10 @@ static void test_page_faults(void)
 	const uint32_t missing = (PD_NOT_PRESENT << 22) + 0x1234;
 	const uint32_t read_only = (PD_READ_ONLY << 22) + 0x5678;
 	const uint32_t cr0 = read_cr0();
+	volatile uint32_t *ro = (volatile uint32_t *)read_only;
 
+	/* a value to read back through the read-only mapping (paging is still off) */
+	*ro = 0x600dcafe;
 	pd_identity_4m(page_dir);
 	page_dir[PD_NOT_PRESENT] = 0;
 	page_dir[PD_READ_ONLY] &= ~PDE_RW;
@@ -158,9 +161,8 @@ static void test_page_faults(void)
 	page_fault_case(missing, 0, 0, "read of a not-present page raises #PF");
 	page_fault_case(missing + 4, 1, PF_ERR_W, "write to a not-present page raises #PF");
 	page_fault_case(read_only, 1, PF_ERR_P | PF_ERR_W, "write to a read-only page raises #PF");
-	volatile uint32_t *ro = (volatile uint32_t *)read_only;
-	(void)*ro;
-	pass("read of a read-only page works");
+	/* the faulting write above must not have landed */
+	check_eq("read of a read-only page: the value stored before", *ro, 0x600dcafe);
 	/* the page before the missing one is the read-only one: with CR0.WP clear, supervisor
 	 * writes to it are allowed */
 	write_cr0(read_cr0() & ~CR0_WP);

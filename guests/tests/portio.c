@@ -54,7 +54,9 @@ static void test_string_io(void)
 	si = line;
 	count = sizeof(line) - 1;
 	asm volatile("cld; rep outsb" : "+S"(si), "+c"(count) : "d"(COM1_PORT) : "memory");
-	pass("REP OUTSB wrote a line to the console (above)");
+	/* the verdict finds the line itself in the log (tests.expect) */
+	check(count == 0 && si == line + sizeof(line) - 1,
+	      "REP OUTSB sent a whole line to the console (above)");
 }
 
 void test_main(uint32_t magic, struct multiboot_info *mbi)
@@ -82,6 +84,5 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	outl(EMPTY_PORT, 0x12345678);
 	check_eq("inl from the empty port after writes to it", inl(EMPTY_PORT), 0xffffffff);
 	check_eq("UART scratch untouched by writes to the empty port", inb(UART_SCRATCH), 0x3c);
-	pass("writes to an empty port are harmless");
 	test_string_io();
 }
