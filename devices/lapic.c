@@ -934,3 +934,47 @@ bool lapic_load(struct lapic *l, struct state_reader *r)
 	*l = n;
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	lapic_reset(dev, false);
+}
+
+static void dev_update(void *dev, const struct dev_time *now)
+{
+	lapic_update(dev, now->tsc);
+}
+
+static u64 dev_next_event(void *dev, const struct dev_time *now)
+{
+	return lapic_next_event(dev, now->tsc);
+}
+
+/* its own timer is the only source the APIC has; LINT and messages come from others */
+static bool dev_can_raise(const void *dev, const struct dev_time *now)
+{
+	return lapic_next_event(dev, now->tsc) != UINT64_MAX;
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	lapic_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return lapic_load(dev, r);
+}
+
+const struct device_ops lapic_device = {
+    .name = "lapic",
+    .reset = dev_reset,
+    .mmio = lapic_mmio,
+    .update = dev_update,
+    .next_event = dev_next_event,
+    .can_raise = dev_can_raise,
+    .save = dev_save,
+    .load = dev_load,
+};

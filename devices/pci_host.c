@@ -86,3 +86,28 @@ bool pci_host_load(struct pci_host *h, struct state_reader *r)
 	*h = n;
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	pci_host_init(dev);
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	pci_host_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return pci_host_load(dev, r);
+}
+
+const struct device_ops pci_host_device = {
+    .name = "pci",
+    .reset = dev_reset,
+    .port = pci_host_access,
+    .save = dev_save,
+    .load = dev_load,
+};

@@ -6,6 +6,7 @@
 
 #include "io_bus.h"
 #include "state.h"
+#include "device.h"
 
 #define PCI_CONFIG_ADDRESS 0xcf8
 #define PCI_CONFIG_DATA	   0xcfc
@@ -21,5 +22,8 @@ void pci_host_init(struct pci_host *h);
 void pci_host_access(void *dev, struct io_access *a);
 void pci_host_save(const struct pci_host *h, struct state_writer *w);
 bool pci_host_load(struct pci_host *h, struct state_reader *r);
+
+/* Configuration mechanism #1 as the platform drives it. */
+extern const struct device_ops pci_host_device;
 
 #endif

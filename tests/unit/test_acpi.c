@@ -908,12 +908,15 @@ TEST(acpi_tables_and_pm_device_agree)
 	struct acpi_pm pm;
 	struct host h = {0};
 	struct io_bus bus = {0};
+	struct bus_range nodes[2] = {0};
 	struct acpi_pm_ops ops = {host_now, host_poweroff, host_reset, &h};
 	struct irq_line sci = {host_sci, &h, (unsigned)f[46]};
 	u16 base = (u16)rd(f + 56, 4);
 	acpi_pm_init(&pm, base, &ops, &sci);
-	REQUIRE(io_bus_register(&bus, base, ACPI_PM_IO_LEN, "acpi-pm", acpi_pm_access, &pm));
-	REQUIRE(io_bus_register(&bus, ACPI_RESET_PORT, 1, "reset", acpi_pm_reset_access, &pm));
+	REQUIRE(
+	    io_bus_register(&bus, &nodes[0], base, ACPI_PM_IO_LEN, "acpi-pm", acpi_pm_access, &pm));
+	REQUIRE(io_bus_register(&bus, &nodes[1], ACPI_RESET_PORT, 1, "reset", acpi_pm_reset_access,
+				&pm));
 
 	/* SCI_EN reads set at PM1a_CNT: ACPI mode, no handshake needed */
 	struct io_access a = {(u16)rd(f + 64, 4), 2, false, 0};
