@@ -49,6 +49,7 @@ struct board {
 	/* where a guest may place PCI BARs (the host bridge's windows in the DSDT) */
 	u64 pci_mmio_base, pci_mmio_len;
 	u16 pci_io_base, pci_io_len;
+	u8 pci_intx_gsi[4]; /* IOAPIC pins of INTA..INTD (slot s, pin p: [(s + p) % 4]) */
 };
 
 /* The PC of Keel's VMs (docs/guest-abi.md). */

@@ -54,4 +54,5 @@ const struct board board_pc = {
     .pci_mmio_len = ACPI_PCI_MMIO_SIZE,
     .pci_io_base = 0xc000,
     .pci_io_len = 0x4000,
+    .pci_intx_gsi = {16, 17, 18, 19},
 };

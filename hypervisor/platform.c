@@ -2,6 +2,7 @@
  * and the loops over the board's devices (time, wake-up, save/load, reset). */
 #include "platform.h"
 #include "vm.h"
+#include "lib.h"
 #include "keel.h"
 #include "../devices/io_bus.h"
 
@@ -73,6 +74,37 @@ static void lapic_kick(void *ctx)
 	struct vm *vm = ctx;
 	if (vm->vcpu[0].state == VCPU_HALTED)
 		vm->vcpu[0].state = VCPU_RUNNABLE;
+}
+
+/* An MSI or MSI-X message: to the APIC, as an IOAPIC message would go. */
+static void pci_msi(void *ctx, const struct apic_msg *m)
+{
+	ioapic_deliver(ctx, m);
+}
+
+/* PCI INTx lines are active low and level-triggered: asserted drives the pin to 0. */
+static void pci_intx(void *ctx, unsigned gsi, bool level)
+{
+	struct vm *vm = ctx;
+	ioapic_set_irq(&vm->plat.ioapic, gsi, !level);
+}
+
+/* A memory BAR's pages exit as MMIO while it decodes; it may only land where the VM has
+ * nothing (the board's PCI window keeps it off RAM and the other devices). */
+static bool pci_map_mmio(void *ctx, u64 base, u64 len, bool on)
+{
+	struct vm *vm = ctx;
+	u64 first = base >> PAGE_SHIFT, n = len >> PAGE_SHIFT;
+	for (u64 i = 0; i < n && on; i++)
+		if (p2m_lookup(&vm->p2m, first + i, NULL) != P2M_NONE)
+			return false;
+	for (u64 i = 0; i < n; i++)
+		if (!p2m_set(&vm->p2m, first + i, 0, on ? P2M_MMIO : P2M_NONE)) {
+			while (on && i--)
+				p2m_set(&vm->p2m, first + i, 0, P2M_NONE);
+			return false;
+		}
+	return true;
 }
 
 static void pm_poweroff(void *ctx)
@@ -174,6 +206,20 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	acpi_pm_init(&p->pm, ACPI_PM_IO_BASE, &pmo, &sci);
 	p->pvpanic = (struct pvpanic){pvpanic_event, vm};
 	pci_host_init(&p->pci);
+	struct pci_bus_ctx pbus = {
+	    .io = &vm->io,
+	    .mmio = &p->mmio,
+	    .map_mmio = pci_map_mmio,
+	    .msi = pci_msi,
+	    .intx = pci_intx,
+	    .ctx = vm,
+	    .mmio_base = b->pci_mmio_base,
+	    .mmio_len = b->pci_mmio_len,
+	    .io_base = b->pci_io_base,
+	    .io_len = b->pci_io_len,
+	};
+	memcpy(pbus.intx_gsi, b->pci_intx_gsi, sizeof(pbus.intx_gsi));
+	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
 	return attach_devices(vm, p->board);
