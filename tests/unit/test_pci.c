@@ -53,7 +53,7 @@ struct env {
 	struct pci_host h;
 	struct io_bus iob;
 	struct mmio_bus mmb;
-	u64 mmio_pages;	   /* pages the P2M hook has marked */
+	u64 mmio_pages;	  /* pages the P2M hook has marked */
 	unsigned refused; /* placements the hook refused */
 	struct tdev d[2];
 };
@@ -486,7 +486,8 @@ TEST(pci_hostile_guest_writes_garbage_everywhere)
 		u64 r = rnd();
 		switch (r % 4) {
 		case 0: /* any CONFIG_ADDRESS, any data port and size */
-			port_io(e, 0xcf8, 4, true, (u32)(rnd() & 0x80fffffc) | (r & 1 ? 3 << 11 : 9 << 11));
+			port_io(e, 0xcf8, 4, true,
+				(u32)(rnd() & 0x80fffffc) | (r & 1 ? 3 << 11 : 9 << 11));
 			port_io(e, (u16)(0xcfc + (r >> 8) % 4), sizes[(r >> 12) % 3], true,
 				(u32)rnd());
 			break;
@@ -499,8 +500,8 @@ TEST(pci_hostile_guest_writes_garbage_everywhere)
 			       (r >> 16) & 1, rnd(), NULL);
 			break;
 		default:
-			io_rw(e, (u16)(0xc000 + rnd() % 0x4000), sizes[(r >> 12) % 3], (r >> 16) & 1,
-			      (u32)rnd(), NULL);
+			io_rw(e, (u16)(0xc000 + rnd() % 0x4000), sizes[(r >> 12) % 3],
+			      (r >> 16) & 1, (u32)rnd(), NULL);
 			break;
 		}
 	}
@@ -517,7 +518,8 @@ TEST(pci_hostile_guest_writes_garbage_everywhere)
 			if (b->kind == PCI_BAR_IO) {
 				CHECK(b->base >= 0xc000 && b->base + b->size <= 0x10000);
 			} else {
-				CHECK(b->base >= WIN_BASE && b->base + b->size <= WIN_BASE + WIN_LEN);
+				CHECK(b->base >= WIN_BASE &&
+				      b->base + b->size <= WIN_BASE + WIN_LEN);
 				pages += b->size / PAGE_SIZE;
 			}
 		}
