@@ -20,7 +20,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
 	devices/bus_range.c devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
-	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
+	devices/state.c devices/acpi_tables.c devices/acpi_dsdt.c devices/aml.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
 	devices/pci_host.c devices/pci_func.c \
