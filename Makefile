@@ -16,14 +16,14 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
-	hypervisor/platform.c \
+	hypervisor/platform.c hypervisor/board.c hypervisor/board_pc.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
 	devices/bus_range.c devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
-	devices/state.c devices/acpi_tables.c devices/acpi_pm.c \
-	devices/lapic.c devices/lapic_timer.c devices/ioapic.c \
+	devices/state.c devices/acpi_tables.c devices/acpi_dsdt.c devices/aml.c devices/acpi_pm.c \
+	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
-	devices/pci_host.c \
+	devices/pci_host.c devices/pci_func.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c

@@ -234,3 +234,49 @@ bool acpi_pm_load(struct acpi_pm *pm, struct state_reader *r)
 	update_sci(pm, true);
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	struct acpi_pm *pm = dev;
+	struct acpi_pm_ops ops = pm->ops;
+	struct irq_line sci = pm->sci_line;
+	acpi_pm_init(pm, pm->base, &ops, &sci);
+}
+
+static void dev_update(void *dev, const struct dev_time *now)
+{
+	(void)now; /* the model reads its clock itself */
+	acpi_pm_poll(dev);
+}
+
+static u64 dev_next_event(void *dev, const struct dev_time *now)
+{
+	return dev_ns_to_tsc(now->tsc_hz, acpi_pm_next_event_ns(dev));
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	acpi_pm_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return acpi_pm_load(dev, r);
+}
+
+const struct device_ops acpi_pm_device = {
+    .name = "acpi-pm",
+    .reset = dev_reset,
+    .port = acpi_pm_access,
+    .update = dev_update,
+    .next_event = dev_next_event,
+    .save = dev_save,
+    .load = dev_load,
+};
+
+const struct device_ops acpi_reset_device = {
+    .name = "reset",
+    .port = acpi_pm_reset_access,
+};

@@ -7,6 +7,7 @@
 #include "io_bus.h"
 #include "irq.h"
 #include "state.h"
+#include "device.h"
 
 /* Layout of the PM block at the configured base (ICH-like): registered as one io_bus range of
  * ACPI_PM_IO_LEN ports. Offsets 6-7 are a hole that reads 0. */
@@ -94,5 +95,10 @@ u32 acpi_pm_timer(struct acpi_pm *pm);
  * clock. */
 void acpi_pm_save(struct acpi_pm *pm, struct state_writer *w);
 bool acpi_pm_load(struct acpi_pm *pm, struct state_reader *r);
+
+/* The PM1a blocks and timer as the platform drives them; acpi_reset_device is the
+ * 0xcf9 register on the same model (its state is saved with the PM device). */
+extern const struct device_ops acpi_pm_device;
+extern const struct device_ops acpi_reset_device;
 
 #endif

@@ -56,14 +56,6 @@ struct acpi_blob_info {
 	const char *error; /* why the build failed, for the log */
 };
 
-/* AML encoders, shared with the tests (and with any later table builder). */
-/* Writes the PkgLength of a body of `body` bytes (the length counts its own 1-4 bytes) and
- * returns its size; 0 when the body is too long for AML (2^28 bytes or more). */
-unsigned acpi_aml_pkglen(u8 out[4], size_t body);
-/* The DWordConst value of EisaId("PNP0A03"): 3 letters A-Z and 4 uppercase hex digits; 0 for
- * a malformed id. */
-u32 acpi_eisa_id(const char *id);
-
 /* Fills cfg with a one-IOAPIC PC: IOAPIC 0 at ACPI_IOAPIC_ADDR, PM block at ACPI_PM_IO_BASE,
  * SCI on IRQ 9, the default PCI window, COM1 and a CMOS RTC described, no _PRT. */
 void acpi_config_default(struct acpi_config *cfg, unsigned ncpus);

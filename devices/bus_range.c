@@ -1,22 +1,48 @@
-/* Range-table registration and lookup shared by the port and MMIO buses. */
+/* Range-list registration, removal and lookup shared by the port and MMIO buses. */
 #include "bus_range.h"
 
-bool bus_range_add(struct bus_range *r, unsigned *n, unsigned max, u64 base, u64 len, u64 limit,
+bool bus_range_add(struct bus_range **head, struct bus_range *node, u64 base, u64 len, u64 limit,
 		   bus_fn fn, void *dev, const char *name)
 {
-	if (*n == max || len == 0 || base > limit || len > limit - base)
+	if (node->linked || len == 0 || base > limit || len > limit - base)
 		return false;
-	for (unsigned i = 0; i < *n; i++)
-		if (base < r[i].base + r[i].len && r[i].base < base + len)
+	struct bus_range **at = head;
+	for (struct bus_range *r = *head; r; r = r->next) {
+		if (base < r->base + r->len && r->base < base + len)
 			return false;
-	r[(*n)++] = (struct bus_range){base, len, fn, dev, name};
+		if (r->base < base)
+			at = &r->next;
+	}
+	*node = (struct bus_range){base, len, fn, dev, name, *at, true};
+	*at = node;
 	return true;
 }
 
-const struct bus_range *bus_range_find(const struct bus_range *r, unsigned n, u64 addr)
+bool bus_range_remove(struct bus_range **head, struct bus_range *node)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (addr >= r[i].base && addr - r[i].base < r[i].len)
-			return &r[i];
+	for (struct bus_range **at = head; *at; at = &(*at)->next) {
+		if (*at == node) {
+			*at = node->next;
+			node->next = NULL;
+			node->linked = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct bus_range *bus_range_find(const struct bus_range *head, u64 addr)
+{
+	for (const struct bus_range *r = head; r && r->base <= addr; r = r->next)
+		if (addr - r->base < r->len)
+			return r;
 	return NULL;
+}
+
+unsigned bus_range_count(const struct bus_range *head)
+{
+	unsigned n = 0;
+	for (; head; head = head->next)
+		n++;
+	return n;
 }

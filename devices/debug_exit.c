@@ -23,3 +23,22 @@ bool debug_exit_load(struct debug_exit *d, struct state_reader *r)
 	(void)d;
 	return state_get_tag(r, "DBGX", 1);
 }
+
+/* ---- the device interface ---- */
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	debug_exit_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return debug_exit_load(dev, r);
+}
+
+const struct device_ops debug_exit_device = {
+    .name = "debug-exit",
+    .port = debug_exit_access,
+    .save = dev_save,
+    .load = dev_load,
+};

@@ -14,16 +14,17 @@ struct io_access {
 
 typedef void (*io_fn)(void *dev, struct io_access *a);
 
-#define IO_BUS_MAX 16
-
 struct io_bus {
-	struct bus_range ranges[IO_BUS_MAX];
-	unsigned n;
-	u64 unclaimed; /* accesses to ports no device claims */
+	struct bus_range *ranges; /* nodes owned by the devices, in port order */
+	u64 unclaimed;		  /* accesses to ports no device claims */
 };
 
-/* false if the range overlaps another or the bus is full. */
-bool io_bus_register(struct io_bus *bus, u16 base, u16 len, const char *name, io_fn fn, void *dev);
+/* Links `node` (kept by the caller while registered) as ports [base, base + len): false if
+ * the range is empty, wraps, overlaps another or the node is already registered. */
+bool io_bus_register(struct io_bus *bus, struct bus_range *node, u16 base, u32 len,
+		     const char *name, io_fn fn, void *dev);
+/* Removes a registered range (a PCI I/O BAR being moved or disabled); false if absent. */
+bool io_bus_unregister(struct io_bus *bus, struct bus_range *node);
 /* true if a device took the access; false if it was unclaimed (reads then hold ones). */
 bool io_bus_access(struct io_bus *bus, struct io_access *a);
 

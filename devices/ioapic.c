@@ -229,3 +229,40 @@ bool ioapic_load(struct ioapic *io, struct state_reader *r)
 	memcpy(io->redir, redir, sizeof(redir));
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	ioapic_reset(dev);
+}
+
+/* an unmasked pin can still be raised by the device behind it */
+static bool dev_can_raise(const void *dev, const struct dev_time *now)
+{
+	const struct ioapic *io = dev;
+	(void)now;
+	for (unsigned i = 0; i < IOAPIC_PINS; i++)
+		if (!(io->redir[i] & IOAPIC_RTE_MASKED))
+			return true;
+	return false;
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	ioapic_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return ioapic_load(dev, r);
+}
+
+const struct device_ops ioapic_device = {
+    .name = "ioapic",
+    .reset = dev_reset,
+    .mmio = ioapic_mmio,
+    .can_raise = dev_can_raise,
+    .save = dev_save,
+    .load = dev_load,
+};

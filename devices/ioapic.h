@@ -7,6 +7,7 @@
 #include "irq.h"
 #include "mmio.h"
 #include "state.h"
+#include "device.h"
 
 #define IOAPIC_DEFAULT_BASE 0xfec00000ULL
 #define IOAPIC_WINDOW	    0x1000
@@ -62,5 +63,8 @@ void ioapic_eoi(struct ioapic *io, u8 vector);
 void ioapic_save(const struct ioapic *io, struct state_writer *w);
 /* Refuses malformed state (the IOAPIC is unchanged then); callbacks stay the loader's. */
 bool ioapic_load(struct ioapic *io, struct state_reader *r);
+
+/* The IOAPIC as the platform drives it (MMIO window). */
+extern const struct device_ops ioapic_device;
 
 #endif

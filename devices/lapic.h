@@ -8,6 +8,7 @@
 #include "lapic_timer.h"
 #include "mmio.h"
 #include "state.h"
+#include "device.h"
 
 #define LAPIC_DEFAULT_BASE 0xfee00000ULL
 #define LAPIC_WINDOW	   0x1000
@@ -157,5 +158,8 @@ void lapic_save(const struct lapic *l, struct state_writer *w);
 /* Refuses state that is malformed or taken with another tsc_ratio or without x2APIC
  * support; the APIC is unchanged then. Callbacks and config stay the loader's own. */
 bool lapic_load(struct lapic *l, struct state_reader *r);
+
+/* The APIC as the platform drives it (MMIO window, timer in guest TSC). */
+extern const struct device_ops lapic_device;
 
 #endif

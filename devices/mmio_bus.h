@@ -6,17 +6,17 @@
 #include "bus_range.h"
 #include "mmio.h"
 
-#define MMIO_BUS_MAX 16
-
 struct mmio_bus {
-	struct bus_range ranges[MMIO_BUS_MAX];
-	unsigned n;
+	struct bus_range *ranges; /* nodes owned by the devices, in address order */
 	u64 unclaimed;
 };
 
-/* false if the window is empty, wraps, overlaps another or the bus is full. */
-bool mmio_bus_register(struct mmio_bus *bus, u64 base, u64 len, const char *name, mmio_fn fn,
-		       void *dev);
+/* Links `node` (kept by the caller while registered) as the window [base, base + len):
+ * false if it is empty, wraps, overlaps another or the node is already registered. */
+bool mmio_bus_register(struct mmio_bus *bus, struct bus_range *node, u64 base, u64 len,
+		       const char *name, mmio_fn fn, void *dev);
+/* Removes a registered window (a PCI memory BAR being moved or disabled); false if absent. */
+bool mmio_bus_unregister(struct mmio_bus *bus, struct bus_range *node);
 /* The access at guest-physical `gpa`: true if a device took it (a->offset is set to the
  * offset in its window); false if unclaimed (reads then hold all ones). An access that
  * straddles the end of a window is unclaimed. */

@@ -414,3 +414,39 @@ bool pic_load(struct pic8259 *pic, struct state_reader *r)
 	irq_line_set(&pic->intr, pic->intr_level); /* the wiring may be new: say it once */
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	struct pic8259 *pic = dev;
+	struct irq_line intr = pic->intr;
+	pic_init(pic, &intr);
+}
+
+/* an unmasked input (the master's cascade input 2 aside) can still be raised */
+static bool dev_can_raise(const void *dev, const struct dev_time *now)
+{
+	const struct pic8259 *pic = dev;
+	(void)now;
+	return (pic->chip[0].imr & 0xfb) != 0xfb || pic->chip[1].imr != 0xff;
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	pic_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return pic_load(dev, r);
+}
+
+const struct device_ops pic_device = {
+    .name = "pic",
+    .reset = dev_reset,
+    .port = pic_access,
+    .can_raise = dev_can_raise,
+    .save = dev_save,
+    .load = dev_load,
+};

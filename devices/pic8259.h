@@ -7,6 +7,7 @@
 #include "io_bus.h"
 #include "irq.h"
 #include "state.h"
+#include "device.h"
 
 #define PIC_MASTER_BASE 0x20
 #define PIC_SLAVE_BASE	0xa0
@@ -53,5 +54,8 @@ u8 pic_acknowledge(struct pic8259 *pic);
 void pic_save(const struct pic8259 *pic, struct state_writer *w);
 /* Rejects (changing nothing) truncated, foreign or inconsistent state. */
 bool pic_load(struct pic8259 *pic, struct state_reader *r);
+
+/* The two PICs and the ELCR as the platform drives them. */
+extern const struct device_ops pic_device;
 
 #endif

@@ -579,3 +579,43 @@ bool pit_load(struct pit8254 *pit, struct state_reader *r)
 	pit->irq0_edge = false;
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	struct pit8254 *pit = dev;
+	struct irq_line irq0 = pit->irq0;
+	struct dev_clock clock = pit->clock;
+	pit_init(pit, &irq0, &clock, pit->now_ns);
+}
+
+static void dev_update(void *dev, const struct dev_time *now)
+{
+	pit_update(dev, now->ns);
+}
+
+static u64 dev_next_event(void *dev, const struct dev_time *now)
+{
+	return dev_ns_to_tsc(now->tsc_hz, pit_next_event(dev, now->ns));
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	pit_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return pit_load(dev, r);
+}
+
+const struct device_ops pit_device = {
+    .name = "pit",
+    .reset = dev_reset,
+    .port = pit_access,
+    .update = dev_update,
+    .next_event = dev_next_event,
+    .save = dev_save,
+    .load = dev_load,
+};

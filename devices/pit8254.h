@@ -8,6 +8,7 @@
 #include "io_bus.h"
 #include "irq.h"
 #include "state.h"
+#include "device.h"
 
 #define PIT_HZ	   1193182ULL
 #define PIT_BASE   0x40 /* counters 0-2 and the control word at 0x43 */
@@ -67,5 +68,8 @@ u64 pit_next_event(struct pit8254 *pit, u64 now);
 void pit_save(const struct pit8254 *pit, struct state_writer *w);
 /* Rejects (changing nothing) truncated, foreign or inconsistent state. */
 bool pit_load(struct pit8254 *pit, struct state_reader *r);
+
+/* The PIT and port 0x61 as the platform drives them (time in ns of VM time). */
+extern const struct device_ops pit_device;
 
 #endif

@@ -1,4 +1,5 @@
-/* pvpanic: reads tell which events are supported, writes report them. Stateless. */
+/* pvpanic: reads tell which events are supported, writes report them. No state beyond
+ * the wiring. */
 #include "pvpanic.h"
 
 void pvpanic_access(void *dev, struct io_access *a)
@@ -13,3 +14,34 @@ void pvpanic_access(void *dev, struct io_access *a)
 	if (ev && p->event)
 		p->event(p->ctx, ev);
 }
+
+/* ---- the device interface ---- */
+
+void pvpanic_save(const struct pvpanic *p, struct state_writer *w)
+{
+	(void)p;
+	state_put_tag(w, "PVPN", 1);
+}
+
+bool pvpanic_load(struct pvpanic *p, struct state_reader *r)
+{
+	(void)p;
+	return state_get_tag(r, "PVPN", 1);
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	pvpanic_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return pvpanic_load(dev, r);
+}
+
+const struct device_ops pvpanic_device = {
+    .name = "pvpanic",
+    .port = pvpanic_access,
+    .save = dev_save,
+    .load = dev_load,
+};

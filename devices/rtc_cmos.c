@@ -495,3 +495,34 @@ bool rtc_load(struct rtc_cmos *rtc, struct state_reader *r)
 	irq_line_set(&rtc->irq, rtc->irq_level); /* the wiring may be new: say it once */
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_update(void *dev, const struct dev_time *now)
+{
+	rtc_update(dev, now->ns);
+}
+
+static u64 dev_next_event(void *dev, const struct dev_time *now)
+{
+	return dev_ns_to_tsc(now->tsc_hz, rtc_next_event(dev, now->ns));
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	rtc_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return rtc_load(dev, r);
+}
+
+const struct device_ops rtc_device = {
+    .name = "rtc",
+    .port = rtc_access,
+    .update = dev_update,
+    .next_event = dev_next_event,
+    .save = dev_save,
+    .load = dev_load,
+};

@@ -8,6 +8,7 @@
 #include "io_bus.h"
 #include "irq.h"
 #include "state.h"
+#include "device.h"
 
 #define RTC_PORT      0x70
 #define RTC_CMOS_SIZE 128
@@ -87,5 +88,8 @@ void rtc_cmos_keep_nvram(struct rtc_cmos *rtc, const u8 *saved);
 void rtc_save(const struct rtc_cmos *rtc, struct state_writer *w);
 /* Rejects (changing nothing) truncated, foreign or inconsistent state. */
 bool rtc_load(struct rtc_cmos *rtc, struct state_reader *r);
+
+/* The RTC as the platform drives it; no reset: the clock and CMOS keep running on battery. */
+extern const struct device_ops rtc_device;
 
 #endif

@@ -178,3 +178,29 @@ bool uart_load(struct uart16550 *u, struct state_reader *r)
 	update_irq(u);
 	return true;
 }
+
+/* ---- the device interface ---- */
+
+static void dev_reset(void *dev)
+{
+	struct uart16550 *u = dev;
+	uart_init(u, u->tx, u->irq, u->ctx);
+}
+
+static void dev_save(void *dev, struct state_writer *w)
+{
+	uart_save(dev, w);
+}
+
+static bool dev_load(void *dev, struct state_reader *r)
+{
+	return uart_load(dev, r);
+}
+
+const struct device_ops uart_device = {
+    .name = "uart",
+    .reset = dev_reset,
+    .port = uart_access,
+    .save = dev_save,
+    .load = dev_load,
+};

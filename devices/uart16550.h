@@ -5,8 +5,10 @@
 
 #include "io_bus.h"
 #include "state.h"
+#include "device.h"
 
-#define UART_FIFO 16
+#define UART_FIFO      16
+#define UART_COM1_BASE 0x3f8
 
 struct uart16550 {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
@@ -24,5 +26,8 @@ void uart_access(void *dev, struct io_access *a);
 bool uart_receive(struct uart16550 *u, u8 c);
 void uart_save(const struct uart16550 *u, struct state_writer *w);
 bool uart_load(struct uart16550 *u, struct state_reader *r);
+
+/* The UART as the platform drives it. */
+extern const struct device_ops uart_device;
 
 #endif

@@ -1,6 +1,8 @@
-/* PC platform wiring of one VM. */
+/* PC platform of one VM: the models' wiring, their places on the buses from the board,
+ * and the loops over the board's devices (time, wake-up, save/load, reset). */
 #include "platform.h"
 #include "vm.h"
+#include "lib.h"
 #include "keel.h"
 #include "../devices/io_bus.h"
 
@@ -13,18 +15,17 @@ static struct vm *vm_of(void *ctx)
 
 u64 platform_tsc_to_ns(const struct platform *p, u64 tsc)
 {
-	/* split so that nothing overflows 64 bits for any TSC rate below 18 GHz */
-	return tsc / p->tsc_hz * 1000000000ULL + tsc % p->tsc_hz * 1000000000ULL / p->tsc_hz;
+	return dev_tsc_to_ns(p->tsc_hz, tsc);
 }
 
 u64 platform_ns_to_tsc(const struct platform *p, u64 ns)
 {
-	if (ns == UINT64_MAX)
-		return UINT64_MAX;
-	u64 s = ns / 1000000000ULL, r = ns % 1000000000ULL;
-	if (s > UINT64_MAX / p->tsc_hz)
-		return UINT64_MAX;
-	return s * p->tsc_hz + r * p->tsc_hz / 1000000000ULL;
+	return dev_ns_to_tsc(p->tsc_hz, ns);
+}
+
+static struct dev_time dev_now(const struct platform *p, u64 tsc)
+{
+	return (struct dev_time){tsc, platform_tsc_to_ns(p, tsc), p->tsc_hz};
 }
 
 static u64 guest_tsc(const struct vm *vm)
@@ -75,6 +76,37 @@ static void lapic_kick(void *ctx)
 		vm->vcpu[0].state = VCPU_RUNNABLE;
 }
 
+/* An MSI or MSI-X message: to the APIC, as an IOAPIC message would go. */
+static void pci_msi(void *ctx, const struct apic_msg *m)
+{
+	ioapic_deliver(ctx, m);
+}
+
+/* PCI INTx lines are active low and level-triggered: asserted drives the pin to 0. */
+static void pci_intx(void *ctx, unsigned gsi, bool level)
+{
+	struct vm *vm = ctx;
+	ioapic_set_irq(&vm->plat.ioapic, gsi, !level);
+}
+
+/* A memory BAR's pages exit as MMIO while it decodes; it may only land where the VM has
+ * nothing (the board's PCI window keeps it off RAM and the other devices). */
+static bool pci_map_mmio(void *ctx, u64 base, u64 len, bool on)
+{
+	struct vm *vm = ctx;
+	u64 first = base >> PAGE_SHIFT, n = len >> PAGE_SHIFT;
+	for (u64 i = 0; i < n && on; i++)
+		if (p2m_lookup(&vm->p2m, first + i, NULL) != P2M_NONE)
+			return false;
+	for (u64 i = 0; i < n; i++)
+		if (!p2m_set(&vm->p2m, first + i, 0, on ? P2M_MMIO : P2M_NONE)) {
+			while (on && i--)
+				p2m_set(&vm->p2m, first + i, 0, P2M_NONE);
+			return false;
+		}
+	return true;
+}
+
 static void pm_poweroff(void *ctx)
 {
 	vm_of(ctx)->plat.poweroff = true;
@@ -91,11 +123,57 @@ static void pvpanic_event(void *ctx, u8 events)
 		vm_of(ctx)->plat.panicked = true;
 }
 
-bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
+static void uart_tx(void *ctx, u8 c)
+{
+	vm_console_putc(ctx, c);
+}
+
+static void uart_irq(void *ctx, bool level)
+{
+	platform_isa_irq(ctx, ISA_IRQ_COM1, level);
+}
+
+static void debug_exit(void *ctx, u32 status)
+{
+	vm_exit_with_status(ctx, status);
+}
+
+/* Puts each board device on the VM's buses at the ranges the board gives it. */
+static const char *attach_devices(struct vm *vm, const struct board *b)
+{
+	struct platform *p = &vm->plat;
+	if (b->ndev > PLATFORM_MAX_DEVICES)
+		return "the board has more devices than the platform holds";
+	for (unsigned i = 0; i < b->ndev; i++) {
+		const struct board_device *bd = &b->dev[i];
+		struct platform_dev *pd = &p->dev[i];
+		const struct device_ops *ops = bd->ops;
+		pd->bd = bd;
+		pd->dev = (u8 *)vm + bd->offset;
+		for (unsigned j = 0; j < BOARD_DEV_PORTS; j++) {
+			const struct board_ports *r = &bd->ports[j];
+			if (r->len &&
+			    (!ops->port || !io_bus_register(&vm->io, &pd->node[j], r->base, r->len,
+							    ops->name, ops->port, pd->dev)))
+				return "a device's port range could not be registered";
+		}
+		if (bd->mmio_len &&
+		    (!ops->mmio ||
+		     !mmio_bus_register(&p->mmio, &pd->node[BOARD_DEV_PORTS], bd->mmio_base,
+					bd->mmio_len, ops->name, ops->mmio, pd->dev)))
+			return "a device's MMIO window could not be registered";
+	}
+	p->ndev = b->ndev;
+	return NULL;
+}
+
+const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 guest_tsc_now,
+			  u64 wall_secs)
 {
 	struct platform *p = &vm->plat;
 	p->tsc_hz = tsc_hz ? tsc_hz : 1000000000ULL;
 	p->stale = true;
+	p->board = b;
 	p->clock = (struct dev_clock){clock_ns, vm};
 	u64 now_ns = platform_tsc_to_ns(p, guest_tsc_now);
 
@@ -113,7 +191,7 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	    .ctx = vm,
 	};
 	if (!lapic_init(&p->lapic, &lc))
-		return false;
+		return "the local APIC's configuration was refused";
 	struct irq_line intr = lapic_lint_line(&p->lapic, 0);
 	pic_init(&p->pic, &intr);
 	ioapic_init(&p->ioapic, 1, ioapic_deliver, vm);
@@ -128,24 +206,29 @@ bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs)
 	acpi_pm_init(&p->pm, ACPI_PM_IO_BASE, &pmo, &sci);
 	p->pvpanic = (struct pvpanic){pvpanic_event, vm};
 	pci_host_init(&p->pci);
+	struct pci_bus_ctx pbus = {
+	    .io = &vm->io,
+	    .mmio = &p->mmio,
+	    .map_mmio = pci_map_mmio,
+	    .msi = pci_msi,
+	    .intx = pci_intx,
+	    .ctx = vm,
+	    .mmio_base = b->pci_mmio_base,
+	    .mmio_len = b->pci_mmio_len,
+	    .io_base = b->pci_io_base,
+	    .io_len = b->pci_io_len,
+	};
+	memcpy(pbus.intx_gsi, b->pci_intx_gsi, sizeof(pbus.intx_gsi));
+	pci_host_connect(&p->pci, &pbus);
+	uart_init(&vm->uart, uart_tx, uart_irq, vm);
+	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
+	return attach_devices(vm, p->board);
+}
 
-	struct io_bus *io = &vm->io;
-	return io_bus_register(io, PIC_MASTER_BASE, 2, "pic", pic_access, &p->pic) &&
-	       io_bus_register(io, PIC_SLAVE_BASE, 2, "pic", pic_access, &p->pic) &&
-	       io_bus_register(io, PIC_ELCR_BASE, 2, "elcr", pic_access, &p->pic) &&
-	       io_bus_register(io, PIT_BASE, 4, "pit", pit_access, &p->pit) &&
-	       io_bus_register(io, PIT_PORT_B, 1, "port61", pit_access, &p->pit) &&
-	       io_bus_register(io, RTC_PORT, 2, "rtc", rtc_access, &p->rtc) &&
-	       io_bus_register(io, ACPI_PM_IO_BASE, 12, "acpi-pm", acpi_pm_access, &p->pm) &&
-	       io_bus_register(io, ACPI_RESET_PORT, 1, "reset", acpi_pm_reset_access, &p->pm) &&
-	       io_bus_register(io, PVPANIC_PORT, 1, "pvpanic", pvpanic_access, &p->pvpanic) &&
-	       /* 0xcf8 alone: a byte at 0xcf9 is the reset register, not PCI's */
-	       io_bus_register(io, PCI_CONFIG_ADDRESS, 1, "pci", pci_host_access, &p->pci) &&
-	       io_bus_register(io, PCI_CONFIG_DATA, 4, "pci", pci_host_access, &p->pci) &&
-	       mmio_bus_register(&p->mmio, LAPIC_DEFAULT_BASE, 0x1000, "lapic", lapic_mmio,
-				 &p->lapic) &&
-	       mmio_bus_register(&p->mmio, IOAPIC_DEFAULT_BASE, 0x1000, "ioapic", ioapic_mmio,
-				 &p->ioapic);
+bool platform_port_has_timer(u16 port)
+{
+	const struct board_device *d = board_port_device(&board_pc, port);
+	return d && d->timer;
 }
 
 /* A VM whose platform was never set up (creation failed half-way, unit tests) has none. */
@@ -159,11 +242,10 @@ void platform_sync(struct vm *vm, u64 now)
 	struct platform *p = &vm->plat;
 	if (!present(p))
 		return;
-	u64 ns = platform_tsc_to_ns(p, now);
-	lapic_update(&p->lapic, now);
-	pit_update(&p->pit, ns);
-	rtc_update(&p->rtc, ns);
-	acpi_pm_poll(&p->pm);
+	struct dev_time t = dev_now(p, now);
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->update)
+			p->dev[i].bd->ops->update(p->dev[i].dev, &t);
 	p->stale = true; /* a timer that fired is re-armed: look again */
 }
 
@@ -181,11 +263,11 @@ u64 platform_next_event(struct vm *vm, u64 now)
 		return UINT64_MAX;
 	if (!p->stale)
 		return p->next_event;
-	u64 ns = platform_tsc_to_ns(p, now);
-	u64 t = lapic_next_event(&p->lapic, now);
-	t = MIN(t, platform_ns_to_tsc(p, pit_next_event(&p->pit, ns)));
-	t = MIN(t, platform_ns_to_tsc(p, rtc_next_event(&p->rtc, ns)));
-	t = MIN(t, platform_ns_to_tsc(p, acpi_pm_next_event_ns(&p->pm)));
+	struct dev_time dt = dev_now(p, now);
+	u64 t = UINT64_MAX;
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->next_event)
+			t = MIN(t, p->dev[i].bd->ops->next_event(p->dev[i].dev, &dt));
 	p->next_event = t;
 	p->stale = false;
 	return t;
@@ -219,13 +301,49 @@ bool platform_can_wake(struct vm *vm)
 		return false;
 	if (platform_pending_vector(vm) >= 0)
 		return true;
-	if (lapic_next_event(&p->lapic, vm->tsc_offset + time_now()) != UINT64_MAX)
-		return true;
-	/* an unmasked PIC input (through LINT0) or IOAPIC pin can still be raised */
-	if ((p->pic.chip[0].imr & 0xfb) != 0xfb || p->pic.chip[1].imr != 0xff)
-		return true;
-	for (unsigned i = 0; i < IOAPIC_PINS; i++)
-		if (!(p->ioapic.redir[i] & BIT(16)))
+	struct dev_time t = dev_now(p, vm->tsc_offset + time_now());
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->can_raise && p->dev[i].bd->ops->can_raise(p->dev[i].dev, &t))
 			return true;
 	return false;
+}
+
+#define DEVICE_SET_VERSION 1
+
+void platform_save(struct vm *vm, struct state_writer *w)
+{
+	struct platform *p = &vm->plat;
+	u32 n = 0;
+	for (unsigned i = 0; i < p->ndev; i++)
+		n += p->dev[i].bd->ops->save != NULL;
+	state_put_tag(w, "DEVS", DEVICE_SET_VERSION);
+	state_put(w, &n, sizeof(n));
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->save)
+			p->dev[i].bd->ops->save(p->dev[i].dev, w);
+}
+
+bool platform_load(struct vm *vm, struct state_reader *r)
+{
+	struct platform *p = &vm->plat;
+	u32 n = 0, saved;
+	for (unsigned i = 0; i < p->ndev; i++)
+		n += p->dev[i].bd->ops->load != NULL;
+	if (!state_get_tag(r, "DEVS", DEVICE_SET_VERSION) || !state_get(r, &saved, sizeof(saved)) ||
+	    saved != n)
+		return false;
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->load && !p->dev[i].bd->ops->load(p->dev[i].dev, r))
+			return false;
+	p->stale = true; /* loaded timers have deadlines of their own */
+	return true;
+}
+
+void platform_reset(struct vm *vm)
+{
+	struct platform *p = &vm->plat;
+	for (unsigned i = 0; i < p->ndev; i++)
+		if (p->dev[i].bd->ops->reset)
+			p->dev[i].bd->ops->reset(p->dev[i].dev);
+	p->stale = true;
 }

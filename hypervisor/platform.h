@@ -1,10 +1,11 @@
-/* The PC platform of one VM: 8259 PICs, 8254 PIT, CMOS RTC, local APIC, IOAPIC, ACPI PM
- * device and the MMIO bus, wired as a PC wires them (ISA IRQ n to PIC input n and IOAPIC
- * pin n, IRQ 0 to pin 2; the PIC's INTR to LINT0). Pure: the run loop asks it for the next
- * device deadline and the vector to deliver, and feeds it the time. */
+/* The PC platform of one VM: the device models of its board (hypervisor/board_pc.c) wired
+ * as a PC wires them (ISA IRQ n to PIC input n and IOAPIC pin n, IRQ 0 to pin 2; the PIC's
+ * INTR to LINT0), put on the VM's buses and driven through their device interface. Pure:
+ * the run loop asks it for the next device deadline and the vector to deliver. */
 #ifndef KEEL_PLATFORM_H
 #define KEEL_PLATFORM_H
 
+#include "board.h"
 #include "../devices/acpi_pm.h"
 #include "../devices/clock.h"
 #include "../devices/ioapic.h"
@@ -17,6 +18,15 @@
 #include "../devices/rtc_cmos.h"
 
 struct vm;
+
+#define PLATFORM_MAX_DEVICES 16
+
+/* A board device in this VM: its model and its nodes on the buses. */
+struct platform_dev {
+	const struct board_device *bd;
+	void *dev;
+	struct bus_range node[BOARD_DEV_PORTS + 1]; /* its port ranges, then its MMIO window */
+};
 
 struct platform {
 	struct pic8259 pic;
@@ -35,6 +45,9 @@ struct platform {
 	bool poweroff;	/* the guest asked for S5 */
 	bool reset;	/* the guest asked for a reset */
 	bool panicked;	/* the guest's kernel reported a panic (pvpanic) */
+	const struct board *board;
+	struct platform_dev dev[PLATFORM_MAX_DEVICES];
+	unsigned ndev;
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -43,9 +56,11 @@ struct platform {
 #define ISA_IRQ_RTC  8
 #define ISA_IRQ_SCI  9
 
-/* Builds the devices and registers them on the VM's I/O and MMIO buses. `guest_tsc_now`
- * is the guest TSC at creation, `wall_secs` the RTC's start time (seconds since 1970). */
-bool platform_init(struct vm *vm, u64 tsc_hz, u64 guest_tsc_now, u64 wall_secs);
+/* Builds the devices of board `b` and registers them on its I/O and MMIO buses.
+ * `guest_tsc_now` is the guest TSC at creation, `wall_secs` the RTC's start time (seconds
+ * since 1970). NULL, or what could not be set up. */
+const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 guest_tsc_now,
+			  u64 wall_secs);
 
 /* An ISA device's line (the UART's, the SCI). */
 void platform_isa_irq(void *vm, unsigned irq, bool level);
@@ -61,14 +76,9 @@ static inline void platform_touch(struct platform *p)
 	p->stale = true;
 }
 
-/* Ports of the devices that keep timers (PIT and port B, RTC, ACPI PM): only an access to
- * one of them can move a deadline. */
-static inline bool platform_port_has_timer(u16 port)
-{
-	return (port >= PIT_BASE && port < PIT_BASE + 4) || port == PIT_PORT_B ||
-	       port == RTC_PORT || port == RTC_PORT + 1 ||
-	       (port >= ACPI_PM_IO_BASE && port < ACPI_PM_IO_BASE + 12);
-}
+/* Whether a port belongs to a device that keeps a timer (the board says which): only an
+ * access to one of them can move a deadline. Keel has one board, the PC. */
+bool platform_port_has_timer(u16 port);
 /* Guest TSC of the next device timer event, UINT64_MAX when none. */
 u64 platform_next_event(struct vm *vm, u64 now);
 
@@ -79,6 +89,15 @@ void platform_acknowledge(struct vm *vm, int vector);
 /* Could any interrupt still reach a halted vCPU (an unmasked source or an armed timer)?
  * False means a HLT can never end. */
 bool platform_can_wake(struct vm *vm);
+
+/* The whole device set of the VM, one model after another in board order (every model with
+ * state, pvpanic and the UART included). Load refuses a stream of another board or a
+ * truncated one; the models loaded before the failing one keep their new state, so a VM
+ * whose load failed must not run. */
+void platform_save(struct vm *vm, struct state_writer *w);
+bool platform_load(struct vm *vm, struct state_reader *r);
+/* Every model that has a reset back to its power-on state (the RTC keeps its time). */
+void platform_reset(struct vm *vm);
 
 /* Guest TSC <-> nanoseconds of VM time for the devices that count in ns. */
 u64 platform_tsc_to_ns(const struct platform *p, u64 tsc);

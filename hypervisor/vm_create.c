@@ -1,4 +1,4 @@
-/* Creating a VM from its config: memory through the P2M, devices on its I/O bus, the
+/* Creating a VM from its config: memory and devices as its board lays them out, the
  * guest kernel and modules through the multiboot loader, and its vCPU's VMCS. Any
  * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
@@ -18,37 +18,21 @@ struct vm *vm_by_index(unsigned i)
 	return i < MAX_VMS && vms[i].name[0] ? &vms[i] : NULL;
 }
 
-static void uart_tx(void *ctx, u8 c)
-{
-	vm_console_putc(ctx, c);
-}
-
-static void dbg_exit(void *ctx, u32 status)
-{
-	vm_exit_with_status(ctx, status);
-}
-
-static void uart_irq(void *ctx, bool level)
-{
-	platform_isa_irq(ctx, ISA_IRQ_COM1, level);
-}
-
-/* ACPI tables in the BIOS-area ROM, and the APICs' MMIO pages. */
-static const char *setup_firmware(struct vm *vm)
+/* ACPI tables in the BIOS-area ROM, describing the board. */
+static const char *setup_firmware(struct vm *vm, const struct board *b)
 {
 	static u8 blob[ACPI_TABLES_MAX];
 	struct acpi_config ac;
 	struct acpi_blob_info info;
 	acpi_config_default(&ac, vm->nvcpus);
 	ac.pvpanic_port = PVPANIC_PORT;
+	ac.pci_mmio_base = (u32)b->pci_mmio_base;
+	ac.pci_mmio_size = (u32)b->pci_mmio_len;
 	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
 		return info.error ? info.error : "ACPI tables could not be built";
 	if (gmem_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size) != GMEM_OK)
 		return "ACPI tables do not fit the BIOS area";
 	vm->acpi_rsdp = ACPI_TABLES_GPA + info.rsdp_offset;
-	if (!p2m_set(&vm->p2m, LAPIC_DEFAULT_BASE >> PAGE_SHIFT, 0, P2M_MMIO) ||
-	    !p2m_set(&vm->p2m, IOAPIC_DEFAULT_BASE >> PAGE_SHIFT, 0, P2M_MMIO))
-		return "out of memory for the P2M";
 	return NULL;
 }
 
@@ -106,12 +90,10 @@ static const char *load_linux(struct vm *vm, const struct vm_config *cfg,
 	struct linux_boot lb;
 	if (cfg->nmodules)
 		return "a Linux kernel takes an initrd, not multiboot modules";
-	/* Keel's layout, with the firmware tables' ROM reserved */
-	unsigned n = 0;
-	e820[n++] = (struct linux_e820){0, GUEST_LOW_RAM_END, 1};
-	e820[n++] = (struct linux_e820){GUEST_LOW_RAM_END, GUEST_HOLE_START - GUEST_LOW_RAM_END, 2};
-	e820[n++] = (struct linux_e820){ACPI_TABLES_GPA, GUEST_HIGH_START - ACPI_TABLES_GPA, 2};
-	e820[n++] = (struct linux_e820){GUEST_HIGH_START, vm->mem_bytes - GUEST_HIGH_START, 1};
+	/* the board's map, with the firmware tables' ROM reserved */
+	unsigned n = board_e820(vm->plat.board, vm->mem_bytes, e820, ARRAY_SIZE(e820));
+	if (!n)
+		return "the board's memory map does not fit the e820 table";
 	lc.e820 = e820;
 	lc.e820_count = n;
 	lc.acpi_rsdp = vm->acpi_rsdp;
@@ -186,27 +168,17 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	}
 	if ((*err = p2m_init(&vm->p2m, &machine_frames, FRAME_VM(id))))
 		goto fail;
-	/* RAM below 640 KiB and from 1 MiB; the BIOS area [0xc0000, 1 MiB) is ROM (zeroes
-	 * for now: firmware tables go there), which Linux reads while looking for them */
-	if (!p2m_populate(&vm->p2m, 0, GUEST_HOLE_START >> PAGE_SHIFT) ||
-	    !p2m_populate_as(&vm->p2m, GUEST_ROM_START >> PAGE_SHIFT,
-			     (GUEST_HIGH_START - GUEST_ROM_START) >> PAGE_SHIFT, P2M_ROM) ||
-	    !p2m_populate(&vm->p2m, GUEST_HIGH_START >> PAGE_SHIFT,
-			  (vm->mem_bytes - GUEST_HIGH_START) >> PAGE_SHIFT)) {
-		*err = "not enough machine memory for the guest";
+	/* RAM, the BIOS-area ROM (which Linux reads looking for firmware tables) and the
+	 * device windows, as the board lays them out */
+	const struct board *board = &board_pc;
+	if ((*err = board_build_memory(board, &vm->p2m, vm->mem_bytes)))
 		goto fail;
-	}
 	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
 	 * that one may survive, so INVEPT before the first entry */
 	vm->p2m.ept_stale = true;
 
-	uart_init(&vm->uart, uart_tx, uart_irq, vm);
-	vm->dbg_exit = (struct debug_exit){dbg_exit, vm};
-	io_bus_register(&vm->io, 0x3f8, 8, "uart", uart_access, &vm->uart);
-	io_bus_register(&vm->io, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access,
-			&vm->dbg_exit);
-
-	if ((*err = setup_firmware(vm)))
+	vm->plat.board = board;
+	if ((*err = setup_firmware(vm, board)))
 		goto fail;
 	struct vcpu_boot boot;
 	if ((*err = load_kernel(vm, cfg, bi, &boot)))
@@ -214,10 +186,8 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
 	/* the RTC starts at a fixed date until Keel has a wall clock: 2026-01-01 */
-	if (!platform_init(vm, tsc_hz, 0, 1767225600ULL)) {
-		*err = "platform devices could not be set up";
+	if ((*err = platform_init(vm, board, tsc_hz, 0, 1767225600ULL)))
 		goto fail;
-	}
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;

@@ -185,4 +185,22 @@ static inline bool bus_deliver(void *ctx, const struct apic_msg *m)
 	return bus_route(ctx, m, NULL);
 }
 
+/* A fixed message to APIC 0, its acceptance, and whether a vector is in the IRR. */
+static inline struct apic_msg fixed_msg(u8 vector, bool level)
+{
+	return (struct apic_msg){
+	    .dest = 0, .mode = APIC_DM_FIXED, .vector = vector, .level = level};
+}
+
+static inline bool accept_fixed(struct apic_env *e, u8 vector, bool level)
+{
+	struct apic_msg m = fixed_msg(vector, level);
+	return lapic_accept(&e->l, &m);
+}
+
+static inline bool irr_has(struct apic_env *e, u8 v)
+{
+	return rd(e, APIC_IRR + (v / 32) * 0x10) & (1u << (v % 32));
+}
+
 #endif

@@ -9,6 +9,17 @@
 
 /* ---- io_bus ---- */
 
+/* a fresh range node per registration, outliving the test's bus */
+static struct bus_range node_pool[64];
+static unsigned node_next;
+static struct bus_range *fresh_node(void)
+{
+	struct bus_range *n = &node_pool[node_next++ % ARRAY_SIZE(node_pool)];
+	*n = (struct bus_range){0};
+	return n;
+}
+#define N fresh_node()
+
 struct rec {
 	unsigned calls;
 	struct io_access last;
@@ -35,35 +46,64 @@ TEST(io_bus_register_refuses_overlaps_and_bad_ranges)
 {
 	struct io_bus bus = {0};
 	struct rec r = {0};
-	CHECK(io_bus_register(&bus, 0x3f8, 8, "uart", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x3f8, 1, "same", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x3ff, 1, "last byte", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x3f0, 9, "tail overlap", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x3f0, 0x20, "covers", rec_fn, &r));
-	CHECK(io_bus_register(&bus, 0x3f0, 8, "just below", rec_fn, &r));
-	CHECK(io_bus_register(&bus, 0x400, 1, "just above", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x500, 0, "empty", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0xfffe, 4, "wraps", rec_fn, &r));
-	CHECK(io_bus_register(&bus, 0xfffc, 4, "top", rec_fn, &r));
-	CHECK_EQ(bus.n, 4);
+	CHECK(io_bus_register(&bus, N, 0x3f8, 8, "uart", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0x3f8, 1, "same", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0x3ff, 1, "last byte", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0x3f0, 9, "tail overlap", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0x3f0, 0x20, "covers", rec_fn, &r));
+	CHECK(io_bus_register(&bus, N, 0x3f0, 8, "just below", rec_fn, &r));
+	CHECK(io_bus_register(&bus, N, 0x400, 1, "just above", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0x500, 0, "empty", rec_fn, &r));
+	CHECK(!io_bus_register(&bus, N, 0xfffe, 4, "wraps", rec_fn, &r));
+	CHECK(io_bus_register(&bus, N, 0xfffc, 4, "top", rec_fn, &r));
+	CHECK_EQ(bus_range_count(bus.ranges), 4);
 }
 
-TEST(io_bus_register_is_bounded)
+TEST(io_bus_has_no_small_limit)
 {
+	static struct bus_range n[300];
 	struct io_bus bus = {0};
 	struct rec r = {0};
-	for (unsigned i = 0; i < IO_BUS_MAX; i++)
-		CHECK(io_bus_register(&bus, (u16)(0x100 + i * 4), 4, "dev", rec_fn, &r));
-	CHECK(!io_bus_register(&bus, 0x800, 1, "one too many", rec_fn, &r));
-	CHECK_EQ(bus.n, IO_BUS_MAX);
+	for (unsigned i = 0; i < ARRAY_SIZE(n); i++)
+		CHECK(io_bus_register(&bus, &n[i], (u16)(0x1000 + i * 4), 4, "dev", rec_fn, &r));
+	CHECK_EQ(bus_range_count(bus.ranges), ARRAY_SIZE(n));
+	r.reply = 0x77;
+	CHECK_EQ(bus_in(&bus, 0x1000 + 299 * 4 + 3, 1), 0x77);
+	CHECK_EQ(r.last.port, 0x1000 + 299 * 4 + 3);
+}
+
+TEST(io_bus_unregister_and_move_a_range)
+{
+	struct bus_range n[3] = {0};
+	struct io_bus bus = {0};
+	struct rec a = {.reply = 0xaa}, b = {.reply = 0xbb};
+	REQUIRE(io_bus_register(&bus, &n[0], 0xc000, 0x40, "bar0", rec_fn, &a));
+	REQUIRE(io_bus_register(&bus, &n[1], 0xc100, 0x20, "bar1", rec_fn, &b));
+	/* a node already on the bus cannot be linked twice */
+	CHECK(!io_bus_register(&bus, &n[0], 0xd000, 0x40, "again", rec_fn, &a));
+	CHECK_EQ(bus_in(&bus, 0xc010, 1), 0xaa);
+	CHECK(io_bus_unregister(&bus, &n[0]));
+	CHECK(!io_bus_unregister(&bus, &n[0]));
+	CHECK_EQ(bus_in(&bus, 0xc010, 1), 0xff);
+	/* moved over the other range: refused; next to it: taken */
+	CHECK(!io_bus_register(&bus, &n[0], 0xc0f0, 0x40, "bar0", rec_fn, &a));
+	CHECK(io_bus_register(&bus, &n[0], 0xc200, 0x40, "bar0", rec_fn, &a));
+	CHECK_EQ(bus_in(&bus, 0xc23f, 1), 0xaa);
+	CHECK_EQ(bus_in(&bus, 0xc11f, 1), 0xbb);
+	CHECK_EQ(bus_range_count(bus.ranges), 2);
+	/* the list stays in address order whatever the registration order */
+	REQUIRE(io_bus_register(&bus, &n[2], 0x10, 1, "low", rec_fn, &b));
+	CHECK_EQ(bus.ranges->base, 0x10);
+	CHECK_EQ(bus.ranges->next->base, 0xc100);
+	CHECK_EQ(bus.ranges->next->next->base, 0xc200);
 }
 
 TEST(io_bus_dispatches_by_range)
 {
 	struct io_bus bus = {0};
 	struct rec a = {.reply = 0x11}, b = {.reply = 0x22};
-	REQUIRE(io_bus_register(&bus, 0x60, 1, "a", rec_fn, &a));
-	REQUIRE(io_bus_register(&bus, 0x70, 2, "b", rec_fn, &b));
+	REQUIRE(io_bus_register(&bus, N, 0x60, 1, "a", rec_fn, &a));
+	REQUIRE(io_bus_register(&bus, N, 0x70, 2, "b", rec_fn, &b));
 	CHECK_EQ(bus_in(&bus, 0x60, 1), 0x11);
 	CHECK_EQ(bus_in(&bus, 0x71, 1), 0x22);
 	CHECK_EQ(a.calls, 1);
@@ -94,7 +134,7 @@ TEST(io_bus_masks_values_to_the_access_size)
 {
 	struct io_bus bus = {0};
 	struct rec r = {.reply = 0xdeadbeef};
-	REQUIRE(io_bus_register(&bus, 0x10, 4, "r", rec_fn, &r));
+	REQUIRE(io_bus_register(&bus, N, 0x10, 4, "r", rec_fn, &r));
 	struct io_access w = {0x10, 1, true, 0x12345678};
 	io_bus_access(&bus, &w);
 	CHECK_EQ(r.last.value, 0x78);
@@ -419,7 +459,7 @@ TEST(debug_exit_reads_all_ones)
 {
 	struct debug_exit d = {0};
 	struct io_bus bus = {0};
-	REQUIRE(io_bus_register(&bus, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access, &d));
+	REQUIRE(io_bus_register(&bus, N, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access, &d));
 	struct io_access a = {DEBUG_EXIT_PORT, 1, true, 0};
 	CHECK(io_bus_access(&bus, &a)); /* no callback installed: nothing happens */
 	a = (struct io_access){DEBUG_EXIT_PORT, 1, false, 0};
@@ -445,7 +485,7 @@ TEST(debug_exit_write_ends_with_v_shl_1_or_1)
 	u32 seen = 0;
 	struct debug_exit d = {on_exit_cb, &seen};
 	struct io_bus bus = {0};
-	REQUIRE(io_bus_register(&bus, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access, &d));
+	REQUIRE(io_bus_register(&bus, N, DEBUG_EXIT_PORT, 1, "debug-exit", debug_exit_access, &d));
 	exit_calls = 0;
 	struct io_access a = {DEBUG_EXIT_PORT, 1, true, 0};
 	io_bus_access(&bus, &a);
@@ -491,12 +531,12 @@ TEST(mmio_bus_dispatch_and_bounds)
 	struct mmio_bus bus;
 	struct mmio_rec lapic = {0}, ioapic = {0};
 	memset(&bus, 0, sizeof(bus));
-	CHECK(mmio_bus_register(&bus, 0xfee00000, 0x1000, "lapic", mmio_rec_fn, &lapic));
-	CHECK(mmio_bus_register(&bus, 0xfec00000, 0x1000, "ioapic", mmio_rec_fn, &ioapic));
-	CHECK(!mmio_bus_register(&bus, 0xfee00800, 0x1000, "overlap", mmio_rec_fn, &lapic));
-	CHECK(
-	    !mmio_bus_register(&bus, 0xfffffffffffff000ULL, 0x2000, "wraps", mmio_rec_fn, &lapic));
-	CHECK(!mmio_bus_register(&bus, 0x1000, 0, "empty", mmio_rec_fn, &lapic));
+	CHECK(mmio_bus_register(&bus, N, 0xfee00000, 0x1000, "lapic", mmio_rec_fn, &lapic));
+	CHECK(mmio_bus_register(&bus, N, 0xfec00000, 0x1000, "ioapic", mmio_rec_fn, &ioapic));
+	CHECK(!mmio_bus_register(&bus, N, 0xfee00800, 0x1000, "overlap", mmio_rec_fn, &lapic));
+	CHECK(!mmio_bus_register(&bus, N, 0xfffffffffffff000ULL, 0x2000, "wraps", mmio_rec_fn,
+				 &lapic));
+	CHECK(!mmio_bus_register(&bus, N, 0x1000, 0, "empty", mmio_rec_fn, &lapic));
 
 	struct mmio_access a = {0, 4, false, 0};
 	CHECK(mmio_bus_access(&bus, 0xfee00030, &a));

@@ -1,0 +1,247 @@
+/* Tests of the board file (hypervisor/board.c, board_pc.c) and of the platform driving its
+ * devices through the device interface (hypervisor/platform.c): the map has no overlaps,
+ * the P2M and e820 map derive from it, every port reaches its model through the VM's bus,
+ * and a whole device set saves, loads into a fresh VM and saves the same again. */
+#include "test.h"
+#include "../../hypervisor/board.h"
+#include "../../hypervisor/platform.h"
+#include "../../hypervisor/vm.h"
+#include "../../hypervisor/lib.h"
+#include "../../guests/loader/linux.h"
+
+TEST(board_pc_has_no_overlaps)
+{
+	CHECK(board_check(&board_pc) == NULL);
+	/* and the check sees one: two devices on the same port */
+	struct board_device d[2] = {board_pc.dev[3], board_pc.dev[3]};
+	struct board b = board_pc;
+	b.dev = d;
+	b.ndev = 2;
+	CHECK(board_check(&b) != NULL);
+	/* a device window in RAM */
+	struct board_device w = board_pc.dev[0];
+	w.mmio_base = 0x200000;
+	b.dev = &w;
+	b.ndev = 1;
+	CHECK(board_check(&b) != NULL);
+}
+
+TEST(board_pc_e820_is_keels_map)
+{
+	struct linux_e820 m[8];
+	unsigned n = board_e820(&board_pc, 64 << 20, m, ARRAY_SIZE(m));
+	REQUIRE(n == 4);
+	CHECK(m[0].addr == 0 && m[0].size == 0x9fc00 && m[0].type == LINUX_E820_RAM);
+	CHECK(m[1].addr == 0x9fc00 && m[1].size == 0x400 && m[1].type == LINUX_E820_RESERVED);
+	CHECK(m[2].addr == 0xe0000 && m[2].size == 0x20000 && m[2].type == LINUX_E820_RESERVED);
+	CHECK(m[3].addr == 0x100000 && m[3].size == (64 << 20) - 0x100000 &&
+	      m[3].type == LINUX_E820_RAM);
+	CHECK_EQ(board_e820(&board_pc, 64 << 20, m, 3), 0);
+	CHECK_EQ(board_e820(&board_pc, 0x80000, m, 8), 0); /* memory ends below 1 MiB */
+}
+
+TEST(board_memory_is_populated_and_windows_marked_from_the_map)
+{
+	struct frames fa;
+	struct p2m p;
+	u8 *m = test_alloc_aligned(PAGE_SIZE, 16 << 20);
+	struct mem_region r = {virt_to_phys(m), 16 << 20, MEM_USABLE};
+	REQUIRE(frames_init(&fa, &r, 1, NULL, 0, UINT64_MAX) == NULL);
+	REQUIRE(p2m_init(&p, &fa, FRAME_VM(1)) == NULL);
+	REQUIRE(board_build_memory(&board_pc, &p, 4 << 20) == NULL);
+	static const struct {
+		u64 gpa;
+		enum p2m_type t;
+	} want[] = {
+	    {0, P2M_RAM},	    {0x9f000, P2M_RAM},	    {0xa0000, P2M_NONE},
+	    {0xbf000, P2M_NONE},    {0xc0000, P2M_ROM},	    {0xe0000, P2M_ROM},
+	    {0xff000, P2M_ROM},	    {0x100000, P2M_RAM},    {0x3ff000, P2M_RAM},
+	    {0x400000, P2M_NONE},   {0xfec00000, P2M_MMIO}, {0xfee00000, P2M_MMIO},
+	    {0xfee01000, P2M_NONE}, {0xffffb000, P2M_NONE}, {0xffffd000, P2M_NONE},
+	    {0xc0000000, P2M_NONE},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(want); i++)
+		CHECK_EQ(p2m_lookup(&p, want[i].gpa >> PAGE_SHIFT, NULL), want[i].t);
+	/* 0x9f000 holds both low RAM and the EBDA: one frame, populated once */
+	CHECK_EQ(frames_count(&fa, FRAME_VM(1)), (4 << 20) / PAGE_SIZE - 0x20);
+	p2m_destroy(&p);
+}
+
+TEST(board_port_owners_and_timers)
+{
+	CHECK(platform_port_has_timer(0x40));
+	CHECK(platform_port_has_timer(0x61));
+	CHECK(platform_port_has_timer(0x71));
+	CHECK(platform_port_has_timer(ACPI_PM_IO_BASE + 11));
+	CHECK(!platform_port_has_timer(ACPI_PM_IO_BASE + 12));
+	CHECK(!platform_port_has_timer(0x3f8));
+	CHECK(!platform_port_has_timer(0x80));
+	const struct board_device *d = board_port_device(&board_pc, 0x3fd);
+	REQUIRE(d);
+	CHECK(strcmp(d->ops->name, "uart") == 0);
+	CHECK(board_port_device(&board_pc, 0xcf9)->ops == &acpi_reset_device);
+	CHECK(board_port_device(&board_pc, 0xcfa) == NULL);
+	CHECK(board_port_device(&board_pc, 0xcfe)->ops == &pci_host_device);
+}
+
+/* ---- the platform over the device interface ---- */
+
+static struct vm *new_vm(void)
+{
+	struct vm *vm = test_alloc(sizeof(*vm));
+	kstrlcpy(vm->name, "t", sizeof(vm->name));
+	vm->mem_bytes = 64 << 20;
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	REQUIRE(platform_init(vm, &board_pc, 1000000000ULL, 0, 1767225600ULL) == NULL);
+	return vm;
+}
+
+static void out(struct vm *vm, u16 port, u8 size, u32 v)
+{
+	struct io_access a = {port, size, true, v};
+	CHECK(io_bus_access(&vm->io, &a));
+}
+
+static u32 in(struct vm *vm, u16 port, u8 size)
+{
+	struct io_access a = {port, size, false, 0};
+	CHECK(io_bus_access(&vm->io, &a));
+	return a.value;
+}
+
+static void mmio(struct vm *vm, u64 gpa, bool write, u32 *v)
+{
+	struct mmio_access a = {0, 4, write, write ? *v : 0};
+	CHECK(mmio_bus_access(&vm->plat.mmio, gpa, &a));
+	if (!write)
+		*v = (u32)a.value;
+}
+
+TEST(platform_puts_every_board_range_on_the_buses)
+{
+	struct vm *vm = new_vm();
+	for (unsigned i = 0; i < board_pc.ndev; i++) {
+		const struct board_device *d = &board_pc.dev[i];
+		for (unsigned j = 0; j < BOARD_DEV_PORTS; j++)
+			for (unsigned k = 0; k < d->ports[j].len; k++) {
+				const struct bus_range *r =
+				    bus_range_find(vm->io.ranges, d->ports[j].base + k);
+				REQUIRE(r);
+				CHECK(r->dev == (u8 *)vm + d->offset);
+			}
+		if (d->mmio_len)
+			CHECK(bus_range_find(vm->plat.mmio.ranges, d->mmio_base + d->mmio_len - 1));
+	}
+	/* the 13 port ranges and 2 windows the PC had, no more */
+	CHECK_EQ(bus_range_count(vm->io.ranges), 13);
+	CHECK_EQ(bus_range_count(vm->plat.mmio.ranges), 2);
+	/* an access reaches its model */
+	out(vm, 0x21, 1, 0x5a);
+	CHECK_EQ(vm->plat.pic.chip[0].imr, 0x5a);
+	out(vm, 0x3ff, 1, 0x42); /* UART scratch */
+	CHECK_EQ(in(vm, 0x3ff, 1), 0x42);
+	u32 v = 0;
+	mmio(vm, 0xfee00030, false, &v); /* LAPIC version */
+	CHECK_EQ(v & 0xff, 0x14);
+}
+
+TEST(platform_can_wake_asks_every_model)
+{
+	struct vm *vm = new_vm();
+	test_set_time(1000);
+	CHECK(!platform_can_wake(vm)); /* every input masked, no timer */
+	out(vm, 0x21, 1, 0xfe);	       /* PIC input 0 unmasked */
+	CHECK(platform_can_wake(vm));
+	out(vm, 0x21, 1, 0xff);
+	u32 sel = 0x10 + 2 * 4, rte = 0x30; /* IOAPIC pin 4, unmasked */
+	mmio(vm, 0xfec00000, true, &sel);
+	mmio(vm, 0xfec00010, true, &rte);
+	CHECK(platform_can_wake(vm));
+	platform_reset(vm);
+	CHECK(!platform_can_wake(vm));
+	CHECK_EQ(vm->plat.pic.chip[0].imr, 0xff);
+}
+
+/* Changes state in every model that keeps some. */
+static void stir(struct vm *vm)
+{
+	out(vm, 0x20, 1, 0x11); /* PIC: ICW1..4, vector base 0x20 */
+	out(vm, 0x21, 1, 0x20);
+	out(vm, 0x21, 1, 0x04);
+	out(vm, 0x21, 1, 0x01);
+	out(vm, 0x21, 1, 0xb8);
+	out(vm, 0x4d0, 1, 0x20); /* ELCR: IRQ 5 level */
+	out(vm, 0x43, 1, 0x34);	 /* PIT channel 0, mode 2 */
+	out(vm, 0x40, 1, 0x9c);
+	out(vm, 0x40, 1, 0x2e);
+	out(vm, 0x61, 1, 0x03);
+	out(vm, 0x70, 1, 0x0e); /* CMOS byte 0x0e */
+	out(vm, 0x71, 1, 0x77);
+	out(vm, ACPI_PM_IO_BASE + 2, 2, 0x0100); /* PM1_EN: power button */
+	out(vm, 0xcf8, 4, 0x80000004);
+	out(vm, 0x3fb, 1, 0x03); /* UART LCR */
+	out(vm, 0x3ff, 1, 0x99);
+	u32 sel = 0x10 + 2 * 9, rte = 0xa041; /* IOAPIC pin 9 */
+	mmio(vm, 0xfec00000, true, &sel);
+	mmio(vm, 0xfec00010, true, &rte);
+	u32 tpr = 0x20;
+	mmio(vm, 0xfee00080, true, &tpr);
+}
+
+TEST(platform_device_set_saves_loads_and_compares)
+{
+	test_set_time(5000000);
+	struct vm *a = new_vm();
+	stir(a);
+	static u8 buf1[16384], buf2[16384];
+	struct state_writer w1 = {buf1, sizeof(buf1), 0, false};
+	platform_save(a, &w1);
+	REQUIRE(!w1.overflow);
+
+	struct vm *b = new_vm();
+	struct state_reader r = {buf1, w1.len, 0, false};
+	REQUIRE(platform_load(b, &r));
+	CHECK_EQ(r.pos, w1.len);
+	struct state_writer w2 = {buf2, sizeof(buf2), 0, false};
+	platform_save(b, &w2);
+	CHECK_EQ(w2.len, w1.len);
+	CHECK(memcmp(buf1, buf2, w1.len) == 0);
+	/* and the models carry the state, not just the stream */
+	CHECK_EQ(b->plat.pic.chip[0].imr, 0xb8);
+	CHECK_EQ(in(b, 0x3ff, 1), 0x99);
+	out(b, 0x70, 1, 0x0e);
+	CHECK_EQ(in(b, 0x71, 1), 0x77);
+	CHECK_EQ(in(b, 0xcf8, 4), 0x80000004);
+	u32 tpr = 0;
+	mmio(b, 0xfee00080, false, &tpr);
+	CHECK_EQ(tpr, 0x20);
+	/* the loaded models are wired to b, not to a */
+	CHECK(b->plat.pvpanic.ctx == b);
+	CHECK(b->uart.ctx == b);
+}
+
+TEST(platform_load_refuses_truncated_and_foreign_streams)
+{
+	test_set_time(5000000);
+	struct vm *a = new_vm();
+	stir(a);
+	static u8 buf[16384];
+	struct state_writer w = {buf, sizeof(buf), 0, false};
+	platform_save(a, &w);
+	struct vm *b = new_vm();
+	for (size_t cut = 0; cut < w.len; cut += 7) {
+		struct state_reader r = {buf, cut, 0, false};
+		CHECK(!platform_load(b, &r));
+	}
+	buf[0] ^= 1; /* not a device set */
+	struct state_reader r = {buf, w.len, 0, false};
+	CHECK(!platform_load(b, &r));
+	buf[0] ^= 1;
+	u32 n;
+	memcpy(&n, buf + 8, 4); /* a set of another size */
+	n++;
+	memcpy(buf + 8, &n, 4);
+	r = (struct state_reader){buf, w.len, 0, false};
+	CHECK(!platform_load(b, &r));
+}
