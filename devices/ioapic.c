@@ -197,16 +197,13 @@ void ioapic_mmio(void *dev, struct mmio_access *a)
 	io->stats.bad_mmio++;
 }
 
-#define PUT(w, x) state_put(w, &(x), sizeof(x))
-#define GET(r, x) state_get(r, &(x), sizeof(x))
-
 void ioapic_save(const struct ioapic *io, struct state_writer *w)
 {
 	state_put_tag(w, "IOAP", 1);
-	PUT(w, io->id);
-	PUT(w, io->regsel);
-	PUT(w, io->line);
-	PUT(w, io->redir);
+	STATE_PUT(w, io->id);
+	STATE_PUT(w, io->regsel);
+	STATE_PUT(w, io->line);
+	STATE_PUT(w, io->redir);
 }
 
 bool ioapic_load(struct ioapic *io, struct state_reader *r)
@@ -214,8 +211,8 @@ bool ioapic_load(struct ioapic *io, struct state_reader *r)
 	u8 id, regsel;
 	u32 line;
 	u64 redir[IOAPIC_PINS];
-	if (!state_get_tag(r, "IOAP", 1) || !GET(r, id) || !GET(r, regsel) || !GET(r, line) ||
-	    !GET(r, redir))
+	if (!state_get_tag(r, "IOAP", 1) || !STATE_GET(r, id) || !STATE_GET(r, regsel) ||
+	    !STATE_GET(r, line) || !STATE_GET(r, redir))
 		return false;
 	if (id > 0xf || (line >> IOAPIC_PINS))
 		return false;

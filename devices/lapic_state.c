@@ -3,41 +3,38 @@
 #include "lapic_priv.h"
 #include "../hypervisor/lib.h"
 
-#define PUT(w, x) state_put(w, &(x), sizeof(x))
-#define GET(r, x) state_get(r, &(x), sizeof(x))
-
 void lapic_save(const struct lapic *l, struct state_writer *w)
 {
 	const struct lapic_timer *t = &l->timer;
 	u8 flags = (u8)(l->lint[0] | l->lint[1] << 1 | l->extint_msg << 2 | t->armed << 3);
 	u32 mode = t->mode;
 	state_put_tag(w, "LAPC", 1);
-	PUT(w, t->ratio);
-	PUT(w, l->base_msr);
-	PUT(w, l->xapic_id);
-	PUT(w, l->tpr);
-	PUT(w, l->sipi_vector);
-	PUT(w, flags);
-	PUT(w, l->ldr);
-	PUT(w, l->dfr);
-	PUT(w, l->svr);
-	PUT(w, l->esr);
-	PUT(w, l->esr_pending);
-	PUT(w, l->icr_lo);
-	PUT(w, l->icr_hi);
-	PUT(w, l->events);
-	PUT(w, l->isr);
-	PUT(w, l->tmr);
-	PUT(w, l->irr);
-	PUT(w, l->lvt);
-	PUT(w, mode);
-	PUT(w, t->initial);
-	PUT(w, t->dcr);
-	PUT(w, t->base);
-	PUT(w, t->base_count);
-	PUT(w, t->deadline);
-	PUT(w, t->clock);
-	PUT(w, t->tsc_last);
+	STATE_PUT(w, t->ratio);
+	STATE_PUT(w, l->base_msr);
+	STATE_PUT(w, l->xapic_id);
+	STATE_PUT(w, l->tpr);
+	STATE_PUT(w, l->sipi_vector);
+	STATE_PUT(w, flags);
+	STATE_PUT(w, l->ldr);
+	STATE_PUT(w, l->dfr);
+	STATE_PUT(w, l->svr);
+	STATE_PUT(w, l->esr);
+	STATE_PUT(w, l->esr_pending);
+	STATE_PUT(w, l->icr_lo);
+	STATE_PUT(w, l->icr_hi);
+	STATE_PUT(w, l->events);
+	STATE_PUT(w, l->isr);
+	STATE_PUT(w, l->tmr);
+	STATE_PUT(w, l->irr);
+	STATE_PUT(w, l->lvt);
+	STATE_PUT(w, mode);
+	STATE_PUT(w, t->initial);
+	STATE_PUT(w, t->dcr);
+	STATE_PUT(w, t->base);
+	STATE_PUT(w, t->base_count);
+	STATE_PUT(w, t->deadline);
+	STATE_PUT(w, t->clock);
+	STATE_PUT(w, t->tsc_last);
 }
 
 /* Everything a guest could not have produced through this model is refused. */
@@ -74,13 +71,15 @@ bool lapic_load(struct lapic *l, struct state_reader *r)
 	struct lapic_timer *t = &n.timer;
 	u8 flags;
 	u32 mode;
-	if (!state_get_tag(r, "LAPC", 1) || !GET(r, t->ratio) || !GET(r, n.base_msr) ||
-	    !GET(r, n.xapic_id) || !GET(r, n.tpr) || !GET(r, n.sipi_vector) || !GET(r, flags) ||
-	    !GET(r, n.ldr) || !GET(r, n.dfr) || !GET(r, n.svr) || !GET(r, n.esr) ||
-	    !GET(r, n.esr_pending) || !GET(r, n.icr_lo) || !GET(r, n.icr_hi) || !GET(r, n.events) ||
-	    !GET(r, n.isr) || !GET(r, n.tmr) || !GET(r, n.irr) || !GET(r, n.lvt) || !GET(r, mode) ||
-	    !GET(r, t->initial) || !GET(r, t->dcr) || !GET(r, t->base) || !GET(r, t->base_count) ||
-	    !GET(r, t->deadline) || !GET(r, t->clock) || !GET(r, t->tsc_last))
+	if (!state_get_tag(r, "LAPC", 1) || !STATE_GET(r, t->ratio) || !STATE_GET(r, n.base_msr) ||
+	    !STATE_GET(r, n.xapic_id) || !STATE_GET(r, n.tpr) || !STATE_GET(r, n.sipi_vector) ||
+	    !STATE_GET(r, flags) || !STATE_GET(r, n.ldr) || !STATE_GET(r, n.dfr) ||
+	    !STATE_GET(r, n.svr) || !STATE_GET(r, n.esr) || !STATE_GET(r, n.esr_pending) ||
+	    !STATE_GET(r, n.icr_lo) || !STATE_GET(r, n.icr_hi) || !STATE_GET(r, n.events) ||
+	    !STATE_GET(r, n.isr) || !STATE_GET(r, n.tmr) || !STATE_GET(r, n.irr) ||
+	    !STATE_GET(r, n.lvt) || !STATE_GET(r, mode) || !STATE_GET(r, t->initial) ||
+	    !STATE_GET(r, t->dcr) || !STATE_GET(r, t->base) || !STATE_GET(r, t->base_count) ||
+	    !STATE_GET(r, t->deadline) || !STATE_GET(r, t->clock) || !STATE_GET(r, t->tsc_last))
 		return false;
 	if (t->ratio != l->cfg.tsc_ratio || (flags & ~0xf) || mode > 3)
 		return false;

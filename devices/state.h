@@ -23,4 +23,9 @@ bool state_get(struct state_reader *r, void *p, size_t n);
 void state_put_tag(struct state_writer *w, const char tag[4], u32 version);
 bool state_get_tag(struct state_reader *r, const char tag[4], u32 version);
 
+/* Macros, not functions: they take the field itself so its size comes from sizeof and
+ * cannot drift from its type. */
+#define STATE_PUT(w, x) state_put(w, &(x), sizeof(x))
+#define STATE_GET(r, x) state_get(r, &(x), sizeof(x))
+
 #endif
