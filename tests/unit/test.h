@@ -101,4 +101,14 @@ void test_set_time(u64 now);
 const char *test_console(void);
 void test_console_clear(void);
 
+/* xorshift64: the random tests' generator; each keeps its own state and seed, so a failing
+ * run repeats exactly. */
+static inline u64 test_rng(u64 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 #endif

@@ -193,14 +193,6 @@ static const u64 edge_values[] = {
 };
 
 static u64 rng_state = 0x2545f4914f6cdd1dULL;
-static u64 rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 /* Encodes op for the given size with ModRM mod/rm and reg 2 (or the group digit). */
 static unsigned encode(const struct oracle_op *o, unsigned size, u8 modrm_mod_rm, u8 *out)
 {
@@ -284,7 +276,7 @@ TEST(emu_flags_match_the_host_cpu)
 				continue;
 			for (unsigned i = 0; i < ARRAY_SIZE(edge_values); i++) {
 				for (unsigned j = 0; j < ARRAY_SIZE(edge_values); j++) {
-					u64 f = 0x2 | (rng() & ARITH);
+					u64 f = 0x2 | (test_rng(&rng_state) & ARITH);
 					compare_one(t, o, size, edge_values[i], edge_values[j], f);
 					compare_one(t, o, size, edge_values[i], edge_values[j],
 						    f ^ CF);
@@ -292,10 +284,10 @@ TEST(emu_flags_match_the_host_cpu)
 				}
 			}
 			for (unsigned i = 0; i < 500; i++) {
-				u64 a = rng(), b = rng();
+				u64 a = test_rng(&rng_state), b = test_rng(&rng_state);
 				if (i & 1) /* small numbers meet at the carries more often */
 					a &= 0x1ff, b &= 0x1ff;
-				compare_one(t, o, size, a, b, 0x2 | (rng() & ARITH));
+				compare_one(t, o, size, a, b, 0x2 | (test_rng(&rng_state) & ARITH));
 				compared++;
 			}
 		}

@@ -195,14 +195,6 @@ TEST(emu_unsupported_opcodes_are_unhandled_untouched)
  * registers: the result is one of the four, OK means RIP moved by a length of at most 15,
  * and every access has a legal size and an address within the address size. */
 static u64 rng_state = 0x9e3779b97f4a7c15ULL;
-static u64 rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 TEST(emu_every_opcode_pair_is_safe)
 {
 	struct emu_test *t = emu_test_new(EMU_MODE_64);
@@ -213,14 +205,15 @@ TEST(emu_every_opcode_pair_is_safe)
 			bytes[0] = op >> 8;
 			bytes[1] = op;
 			for (unsigned i = 2; i < sizeof(bytes); i++)
-				bytes[i] = rng();
+				bytes[i] = test_rng(&rng_state);
 			emu_test_clear_log(t);
 			t->c.mode = mode;
 			t->c.rep_cap = 3;
 			for (unsigned i = 0; i < 16; i++)
-				t->regs.gpr[i] = rng() & (i == 1 ? 7 : ~0ULL);
-			t->regs.rflags = 0x2 | (rng() & (EMU_RFLAGS_ARITH | EMU_RFLAGS_DF));
-			u64 rip = t->regs.rip = rng() & 0xffff;
+				t->regs.gpr[i] = test_rng(&rng_state) & (i == 1 ? 7 : ~0ULL);
+			t->regs.rflags =
+			    0x2 | (test_rng(&rng_state) & (EMU_RFLAGS_ARITH | EMU_RFLAGS_DF));
+			u64 rip = t->regs.rip = test_rng(&rng_state) & 0xffff;
 			enum emu_result r = emulate(&t->c, bytes, sizeof(bytes));
 			REQUIRE(r <= EMU_EXCEPTION);
 			counts[r]++;

@@ -321,9 +321,7 @@ TEST(ioapic_random_accesses_are_harmless)
 	io_env_init(&e);
 	u64 x = 0x243f6a8885a308d3ULL;
 	for (unsigned i = 0; i < 20000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		test_rng(&x);
 		static const u64 offs[] = {IOAPIC_IOREGSEL, IOAPIC_IOWIN, IOAPIC_EOI, 0x3c};
 		static const u8 sizes[] = {1, 2, 4, 4, 8};
 		u64 v = x >> 3;

@@ -308,9 +308,7 @@ TEST(lapic_random_accesses_are_harmless)
 	env_init(&e, 0);
 	u64 x = 0x9e3779b97f4a7c15ULL;
 	for (unsigned i = 0; i < 20000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		test_rng(&x);
 		static const u8 sizes[] = {1, 2, 4, 4, 4, 8};
 		struct mmio_access a = {(x >> 8) & 0xfff, sizes[x % 6], (x >> 40) & 1, x};
 		if (a.size == 4)

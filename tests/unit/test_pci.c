@@ -469,39 +469,33 @@ TEST(pci_function_state_saves_and_loads_into_a_fresh_host)
 }
 
 static u64 rng_state = 0x9e3779b97f4a7c15ULL;
-static u64 rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 TEST(pci_hostile_guest_writes_garbage_everywhere)
 {
 	struct env *e = env_new();
 	REQUIRE(pci_host_plug(&e->h, 9, &e->d[1].f));
 	static const u8 sizes[] = {1, 2, 4};
 	for (unsigned i = 0; i < 200000; i++) {
-		u64 r = rnd();
+		u64 r = test_rng(&rng_state);
 		switch (r % 4) {
 		case 0: /* any CONFIG_ADDRESS, any data port and size */
 			port_io(e, 0xcf8, 4, true,
-				(u32)(rnd() & 0x80fffffc) | (r & 1 ? 3 << 11 : 9 << 11));
+				(u32)(test_rng(&rng_state) & 0x80fffffc) |
+				    (r & 1 ? 3 << 11 : 9 << 11));
 			port_io(e, (u16)(0xcfc + (r >> 8) % 4), sizes[(r >> 12) % 3], true,
-				(u32)rnd());
+				(u32)test_rng(&rng_state));
 			break;
 		case 1:
 			port_io(e, (u16)(0xcf8 + (r >> 8) % 8), sizes[(r >> 12) % 3], (r >> 16) & 1,
-				(u32)rnd());
+				(u32)test_rng(&rng_state));
 			break;
 		case 2: /* accesses anywhere in the window, any size */
-			mem_rw(e, WIN_BASE + (rnd() % 0x100000), (u8)(1u << ((r >> 8) % 4)),
-			       (r >> 16) & 1, rnd(), NULL);
+			mem_rw(e, WIN_BASE + (test_rng(&rng_state) % 0x100000),
+			       (u8)(1u << ((r >> 8) % 4)), (r >> 16) & 1, test_rng(&rng_state),
+			       NULL);
 			break;
 		default:
-			io_rw(e, (u16)(0xc000 + rnd() % 0x4000), sizes[(r >> 12) % 3],
-			      (r >> 16) & 1, (u32)rnd(), NULL);
+			io_rw(e, (u16)(0xc000 + test_rng(&rng_state) % 0x4000),
+			      sizes[(r >> 12) % 3], (r >> 16) & 1, (u32)test_rng(&rng_state), NULL);
 			break;
 		}
 	}

@@ -595,14 +595,6 @@ TEST(pic_load_rejects_malformed_state)
 	CHECK_EQ(inb(victim, 0x21), 0x5a); /* nothing changed */
 }
 
-static u64 rng_next(u64 *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Random port writes, input changes and INTA cycles: never a crash, INTR always agrees
  * with pic_pending(), and an INTA returns what pic_pending() promised. */
 TEST(pic_random_sequences_keep_intr_consistent)
@@ -612,7 +604,7 @@ TEST(pic_random_sequences_keep_intr_consistent)
 	struct pic8259 *pic = new_pic(&rec);
 	u64 seed = 0x9e3779b97f4a7c15ULL;
 	for (unsigned i = 0; i < 200000; i++) {
-		u64 r = rng_next(&seed);
+		u64 r = test_rng(&seed);
 		switch (r % 8) {
 		case 0:
 		case 1: {

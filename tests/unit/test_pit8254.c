@@ -650,14 +650,6 @@ TEST(pit_load_rejects_malformed_state)
 	CHECK(!memcmp(before, after, before_len)); /* nothing changed */
 }
 
-static u64 rng_next(u64 *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Random programming of channel 0 (and the rest) at random times, some going backwards:
  * pit_next_event() is always the first time IRQ0 pulses, never in the past. */
 TEST(pit_random_programming_next_event_is_the_first_pulse)
@@ -667,7 +659,7 @@ TEST(pit_random_programming_next_event_is_the_first_pulse)
 	u64 seed = 0x243f6a8885a308d3ULL, now = 0;
 	unsigned checked = 0;
 	for (unsigned i = 0; i < 20000; i++) {
-		u64 r = rng_next(&seed);
+		u64 r = test_rng(&seed);
 		u64 t = (r >> 40) % 8 == 0 ? now - MIN(now, r % 5000000) : now + r % 3000000;
 		u16 port = (u16)(0x40 + (r >> 8) % 5);
 		if (port == 0x44)

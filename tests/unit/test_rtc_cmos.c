@@ -623,14 +623,6 @@ TEST(rtc_load_rejects_malformed_state)
 	CHECK(!memcmp(before, after, before_len));
 }
 
-static u64 rng_next(u64 *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Random register writes at random times: rtc_next_event() is always the first time IRQ8
  * rises, and every read gives well-formed BCD while the format is BCD. */
 TEST(rtc_random_programming_next_event_is_the_first_rise)
@@ -640,7 +632,7 @@ TEST(rtc_random_programming_next_event_is_the_first_rise)
 	u64 seed = 0x13198a2e03707344ULL, now = T0;
 	unsigned checked = 0;
 	for (unsigned i = 0; i < 20000; i++) {
-		u64 r = rng_next(&seed);
+		u64 r = test_rng(&seed);
 		u64 t = (r >> 40) % 8 == 0 ? now - MIN(now, r % SEC) : now + r % (3 * SEC);
 		u8 reg = (u8)((r >> 8) % 14);
 		u8 v = (u8)(r >> 16);

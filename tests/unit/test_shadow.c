@@ -479,10 +479,7 @@ static void check_coherent(const struct guest_paging *gp, const u64 *vas, unsign
 static u64 rng = 0x1234567;
 static u64 rnd(u64 n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng % n;
+	return test_rng(&rng) % n;
 }
 
 TEST(shadow_random_edits_stay_coherent)
