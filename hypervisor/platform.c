@@ -164,6 +164,17 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 			return "a device's MMIO window could not be registered";
 	}
 	p->ndev = b->ndev;
+	p->ntimed = p->ntimer_ports = 0;
+	for (unsigned i = 0; i < b->ndev; i++) {
+		const struct board_device *bd = &b->dev[i];
+		if (bd->ops->update || bd->ops->next_event)
+			p->timed[p->ntimed++] = (u8)i;
+		for (unsigned j = 0; bd->timer && j < BOARD_DEV_PORTS; j++)
+			if (bd->ports[j].len) {
+				p->timer_ports[p->ntimer_ports].base = bd->ports[j].base;
+				p->timer_ports[p->ntimer_ports++].len = bd->ports[j].len;
+			}
+	}
 	return NULL;
 }
 
@@ -225,10 +236,14 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	return attach_devices(vm, p->board);
 }
 
-bool platform_port_has_timer(u16 port)
+bool platform_port_has_timer(const struct vm *vm, u16 port)
 {
-	const struct board_device *d = board_port_device(&board_pc, port);
-	return d && d->timer;
+	const struct platform *p = &vm->plat;
+	for (unsigned i = 0; i < p->ntimer_ports; i++)
+		if (port >= p->timer_ports[i].base &&
+		    port - p->timer_ports[i].base < p->timer_ports[i].len)
+			return true;
+	return false;
 }
 
 /* A VM whose platform was never set up (creation failed half-way, unit tests) has none. */
@@ -243,9 +258,11 @@ void platform_sync(struct vm *vm, u64 now)
 	if (!present(p))
 		return;
 	struct dev_time t = dev_now(p, now);
-	for (unsigned i = 0; i < p->ndev; i++)
-		if (p->dev[i].bd->ops->update)
-			p->dev[i].bd->ops->update(p->dev[i].dev, &t);
+	for (unsigned k = 0; k < p->ntimed; k++) {
+		const struct platform_dev *d = &p->dev[p->timed[k]];
+		if (d->bd->ops->update)
+			d->bd->ops->update(d->dev, &t);
+	}
 	p->stale = true; /* a timer that fired is re-armed: look again */
 }
 
@@ -265,9 +282,11 @@ u64 platform_next_event(struct vm *vm, u64 now)
 		return p->next_event;
 	struct dev_time dt = dev_now(p, now);
 	u64 t = UINT64_MAX;
-	for (unsigned i = 0; i < p->ndev; i++)
-		if (p->dev[i].bd->ops->next_event)
-			t = MIN(t, p->dev[i].bd->ops->next_event(p->dev[i].dev, &dt));
+	for (unsigned k = 0; k < p->ntimed; k++) {
+		const struct platform_dev *d = &p->dev[p->timed[k]];
+		if (d->bd->ops->next_event)
+			t = MIN(t, d->bd->ops->next_event(d->dev, &dt));
+	}
 	p->next_event = t;
 	p->stale = false;
 	return t;

@@ -48,6 +48,14 @@ struct platform {
 	const struct board *board;
 	struct platform_dev dev[PLATFORM_MAX_DEVICES];
 	unsigned ndev;
+	/* derived at attach, for the per-exit paths: the devices with an update or next_event,
+	 * and the port ranges of those whose ports can move a deadline */
+	u8 timed[PLATFORM_MAX_DEVICES];
+	unsigned ntimed;
+	struct {
+		u16 base, len;
+	} timer_ports[PLATFORM_MAX_DEVICES * BOARD_DEV_PORTS];
+	unsigned ntimer_ports;
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -76,9 +84,9 @@ static inline void platform_touch(struct platform *p)
 	p->stale = true;
 }
 
-/* Whether a port belongs to a device that keeps a timer (the board says which): only an
- * access to one of them can move a deadline. Keel has one board, the PC. */
-bool platform_port_has_timer(u16 port);
+/* Whether a port belongs to one of the VM's devices that keeps a timer (its board says
+ * which): only an access to one of them can move a deadline. */
+bool platform_port_has_timer(const struct vm *vm, u16 port);
 /* Guest TSC of the next device timer event, UINT64_MAX when none. */
 u64 platform_next_event(struct vm *vm, u64 now);
 

@@ -84,8 +84,35 @@ static void *host(struct p2m *p, u64 gpa)
 	return (u8 *)phys_to_virt(mfn << PAGE_SHIFT) + (gpa & ~PAGE_MASK);
 }
 
+/* The common case, a range inside one page (an instruction fetch, an operand, a PDPTE
+ * load): one P2M lookup instead of one to check and one to copy. */
+static enum gmem_result copy_one_page(struct p2m *p, u64 gpa, void *buf, size_t len, enum access a)
+{
+	u64 gfn = gpa >> PAGE_SHIFT, mfn;
+	enum p2m_type t = p2m_lookup(p, gfn, &mfn);
+	enum gmem_result r = page_ok(t, a);
+	if (r != GMEM_OK)
+		return r;
+	if (t == P2M_SHARED && a != ACC_READ) {
+		if (!p2m_unshare(p, gfn))
+			return GMEM_NOMEM;
+		t = p2m_lookup(p, gfn, &mfn);
+		KASSERT(p2m_type_has_frame(t));
+	}
+	u8 *h = (u8 *)phys_to_virt(mfn << PAGE_SHIFT) + (gpa & ~PAGE_MASK);
+	if (a == ACC_READ) {
+		memcpy(buf, h, len);
+	} else {
+		memcpy(h, buf, len);
+		gmem_mark_dirty(p, gpa, len);
+	}
+	return GMEM_OK;
+}
+
 static enum gmem_result copy(struct p2m *p, u64 gpa, void *buf, size_t len, enum access a)
 {
+	if (len && gpa + len > gpa && (gpa & ~PAGE_MASK) + len <= PAGE_SIZE)
+		return copy_one_page(p, gpa, buf, len, a);
 	enum gmem_result r = prepare(p, gpa, len, a);
 	if (r != GMEM_OK)
 		return r;
@@ -168,6 +195,7 @@ void *gmem_table(void *p2m, u64 gpa)
 	}
 	if (t != P2M_RAM)
 		return NULL;
-	p2m_mark_dirty(p, gfn);
+	if (p->log.enabled) /* every guest walk comes through here: no call when not logging */
+		p2m_mark_dirty(p, gfn);
 	return phys_to_virt(mfn << PAGE_SHIFT);
 }

@@ -49,7 +49,7 @@ static bool string_io_one(struct vcpu *v, const struct io_qual *q, const struct 
 		lin &= 0xffffffffULL;
 	struct io_access a = {q->port, q->size, !q->in, 0};
 	struct gwalk w;
-	if (platform_port_has_timer(q->port))
+	if (platform_port_has_timer(v->vm, q->port))
 		platform_touch(&v->vm->plat);
 	enum gwalk_status st;
 	if (!q->in) {
@@ -126,7 +126,7 @@ enum exit_action exit_io(struct vcpu *v)
 	u32 mask = io_size_mask(q.size);
 	if (!q.in)
 		a.value = (u32)v->regs.gpr[GPR_RAX] & mask;
-	if (platform_port_has_timer(q.port))
+	if (platform_port_has_timer(v->vm, q.port))
 		platform_touch(&vm->plat);
 	if (!io_bus_access(&vm->io, &a) && vm->io.unclaimed <= 8)
 		pr_debug("keel: vm %s: %s of unclaimed port %x\n", vm->name,

@@ -69,13 +69,6 @@ TEST(board_memory_is_populated_and_windows_marked_from_the_map)
 
 TEST(board_port_owners_and_timers)
 {
-	CHECK(platform_port_has_timer(0x40));
-	CHECK(platform_port_has_timer(0x61));
-	CHECK(platform_port_has_timer(0x71));
-	CHECK(platform_port_has_timer(ACPI_PM_IO_BASE + 11));
-	CHECK(!platform_port_has_timer(ACPI_PM_IO_BASE + 12));
-	CHECK(!platform_port_has_timer(0x3f8));
-	CHECK(!platform_port_has_timer(0x80));
 	const struct board_device *d = board_port_device(&board_pc, 0x3fd);
 	REQUIRE(d);
 	CHECK(strcmp(d->ops->name, "uart") == 0);
@@ -244,4 +237,20 @@ TEST(platform_load_refuses_truncated_and_foreign_streams)
 	memcpy(buf + 8, &n, 4);
 	r = (struct state_reader){buf, w.len, 0, false};
 	CHECK(!platform_load(b, &r));
+}
+
+TEST(board_timer_ports_of_a_vm)
+{
+	struct vm *vm = new_vm();
+	CHECK(platform_port_has_timer(vm, 0x40));
+	CHECK(platform_port_has_timer(vm, 0x43));
+	CHECK(platform_port_has_timer(vm, 0x61));
+	CHECK(platform_port_has_timer(vm, 0x71));
+	CHECK(platform_port_has_timer(vm, ACPI_PM_IO_BASE + 11));
+	CHECK(!platform_port_has_timer(vm, ACPI_PM_IO_BASE + 12));
+	CHECK(!platform_port_has_timer(vm, 0x3f8));
+	CHECK(!platform_port_has_timer(vm, 0x80));
+	CHECK(!platform_port_has_timer(vm, 0xffff));
+	/* the per-exit lists hold exactly the timed devices: LAPIC, PIT, RTC, ACPI PM */
+	CHECK_EQ(vm->plat.ntimed, 4);
 }
