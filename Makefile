@@ -50,6 +50,7 @@ include bench.mk
 FUZZERS := emulate config
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
+INTEGRATION_COUNTS += pml
 
 .PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -233,6 +234,17 @@ integration-fair: $(BUILD)/fair.iso
 
 integration-isolation: $(BUILD)/isolation.iso
 	tests/integration/run $< --name isolation --timeout 300 --config guests/tests/isolation.cfg
+
+# the dirty log under load (guests/tests/dirty.cfg): PML on EPT with its buffer filling up,
+# write protection on shadow paging
+$(BUILD)/dirty.iso: $(BUILD)/keel.elf guests/tests/dirty.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/dirty.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/isolation.elf
+
+integration-pml: $(BUILD)/dirty.iso
+	tests/integration/run $< --name pml --timeout 300 --config guests/tests/dirty.cfg \
+		--expect 'keel: vm canary-pml ran \d+ cycles in \d+ entries on EPT paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, [1-9]\d* PML-full exits, 0 ignored\)' \
+		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
