@@ -223,7 +223,8 @@ integration-lynnfield: $(BUILD)/test-lynnfield.iso
 	tests/integration/run $< --name lynnfield --timeout 300 --cpu corei5_lynnfield_750 \
 		--config guests/tests/lynnfield.cfg --auto-paging shadow \
 		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging' \
-		--expect 'keel:   real mode in virtual-8086 mode: entered [1-9]'
+		--expect 'keel:   real mode in virtual-8086 mode: entered [1-9]' \
+		--expect 'keel: vm paging64-dirty ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)'
 
 integration-guests-shadow: $(BUILD)/test-shadow.iso $(BUILD)/tests-shadow.cfg
 	tests/integration/run $< --name guests-shadow --timeout 600 --mem 768 --config $(BUILD)/tests-shadow.cfg \
