@@ -237,7 +237,7 @@ integration-isolation: $(BUILD)/isolation.iso
 	tests/integration/run $< --name isolation --timeout 300 --config guests/tests/isolation.cfg
 
 # the dirty log under load (guests/tests/dirty.cfg): PML on EPT with its buffer filling up,
-# write protection on shadow paging
+# write protection on shadow paging, and both in turn across live paging switches
 $(BUILD)/dirty.iso: $(BUILD)/keel.elf guests/tests/dirty.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/dirty.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/isolation.elf
@@ -245,7 +245,8 @@ $(BUILD)/dirty.iso: $(BUILD)/keel.elf guests/tests/dirty.cfg $(BUILD)/guests/iso
 integration-pml: $(BUILD)/dirty.iso
 	tests/integration/run $< --name pml --timeout 300 --config guests/tests/dirty.cfg \
 		--expect 'keel: vm canary-pml ran \d+ cycles in \d+ entries on EPT paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, [1-9]\d* PML-full exits, 0 ignored\)' \
-		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)'
+		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)' \
+		--expect 'keel: vm canary-switch ran \d+ cycles in \d+ entries on \w+ paging, [1-9]\d* live paging switches, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, \d+ PML-full exits, 0 ignored\)'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

@@ -13,6 +13,14 @@ static bool pml_possible(const struct vcpu *v)
 	return v->vm->paging == VM_PAGING_EPT && !vmx_no_ept_reason && vmx_caps_pml(&vmx_cpu.caps);
 }
 
+/* The vCPU's PML buffer, allocated the first time PML is wanted; 0 if out of memory. */
+static u64 buffer(struct vcpu *v)
+{
+	if (!v->pml_pa)
+		v->pml_pa = frames_alloc(&machine_frames, FRAME_HV);
+	return v->pml_pa;
+}
+
 u32 pml_proc2(const struct vcpu *v)
 {
 	return v->pml_armed ? PROC2_PML : 0;
@@ -33,7 +41,7 @@ static void drain(struct vcpu *v)
 void pml_sync(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	bool want = vm->p2m.log.enabled && v->pml_pa && pml_possible(v);
+	bool want = vm->p2m.log.enabled && pml_possible(v) && buffer(v);
 	if (want == v->pml_armed)
 		return;
 	/* the buffer holds writes the bitmap has not seen yet */
@@ -58,12 +66,9 @@ const char *pml_log_round(struct vcpu *v, u64 *dirty)
 	bool starting = !vm->p2m.log.enabled;
 	if (v->pml_armed)
 		drain(v);
-	if (starting && pml_possible(v)) {
-		if (!v->pml_pa)
-			v->pml_pa = frames_alloc(&machine_frames, FRAME_HV);
-		/* start with dirty flags cleared rather than write access taken */
-		p2m_log_use_pml(&vm->p2m, v->pml_pa != 0);
-	}
+	/* start with dirty flags cleared rather than write access taken */
+	if (starting && pml_possible(v) && buffer(v))
+		p2m_log_use_pml(&vm->p2m, true);
 	const char *err = p2m_log_round(&vm->p2m, vm->mem_bytes >> PAGE_SHIFT, dirty);
 	if (starting)
 		pml_sync(v);
