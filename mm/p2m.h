@@ -128,6 +128,8 @@ bool p2m_is_dirty(struct p2m *p, u64 gfn);
  * Set (or clear) before p2m_log_enable, or switch an enabled log: every RAM leaf is re-armed
  * for the new way (ept_stale set); the caller drains the buffer before leaving PML. */
 void p2m_log_use_pml(struct p2m *p, bool pml);
+
+#define P2M_PML_ENTRIES 512 /* guest-physical addresses in one PML buffer (a 4 KiB page) */
 /* Drains a PML buffer into the log: the CPU fills pml[511] down to pml[index + 1], so index
  * 511 is empty and 0xffff (or anything past 511) is full. An address of a frame at or past
  * nr_gfn, or without contents (MMIO, a hole), or not covered by the log is counted in
@@ -136,13 +138,12 @@ u64 p2m_log_drain_pml(struct p2m *p, const u64 *pml, u16 index, u64 nr_gfn, u64 
 
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 
-#define EPT_R		BIT(0)
-#define EPT_W		BIT(1)
-#define EPT_X		BIT(2)
-#define EPT_MT_WB	(6ULL << 3)
-#define EPT_LARGE	BIT(7)
-#define EPT_A		BIT(8) /* accessed, set by the CPU when EPTP_AD is on */
-#define EPT_D		BIT(9) /* dirty, set by the CPU (and logged by PML) when EPTP_AD is on */
-#define P2M_PML_ENTRIES 512    /* guest-physical addresses in one PML buffer (a 4 KiB page) */
+#define EPT_R	  BIT(0)
+#define EPT_W	  BIT(1)
+#define EPT_X	  BIT(2)
+#define EPT_MT_WB (6ULL << 3)
+#define EPT_LARGE BIT(7)
+#define EPT_A	  BIT(8) /* accessed, set by the CPU when EPTP_AD is on */
+#define EPT_D	  BIT(9) /* dirty, set by the CPU (and logged by PML) when EPTP_AD is on */
 
 #endif
