@@ -34,6 +34,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/vmx_hw.c vmx/vmcs_setup.c vmx/vcpu_state.c vmx/exit.c vmx/exit_misc.c vmx/exit_cpuid.c \
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
+HW_SRCS += vmx/pml.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
@@ -49,6 +50,7 @@ include bench.mk
 FUZZERS := emulate config
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
+INTEGRATION_COUNTS += pml
 
 .PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -221,7 +223,8 @@ integration-lynnfield: $(BUILD)/test-lynnfield.iso
 	tests/integration/run $< --name lynnfield --timeout 300 --cpu corei5_lynnfield_750 \
 		--config guests/tests/lynnfield.cfg --auto-paging shadow \
 		--expect 'vmx: EPT not usable \(no unrestricted guest\): every VM runs on shadow paging' \
-		--expect 'keel:   real mode in virtual-8086 mode: entered [1-9]'
+		--expect 'keel:   real mode in virtual-8086 mode: entered [1-9]' \
+		--expect 'keel: vm paging64-dirty ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)'
 
 integration-guests-shadow: $(BUILD)/test-shadow.iso $(BUILD)/tests-shadow.cfg
 	tests/integration/run $< --name guests-shadow --timeout 600 --mem 768 --config $(BUILD)/tests-shadow.cfg \
@@ -232,6 +235,18 @@ integration-fair: $(BUILD)/fair.iso
 
 integration-isolation: $(BUILD)/isolation.iso
 	tests/integration/run $< --name isolation --timeout 300 --config guests/tests/isolation.cfg
+
+# the dirty log under load (guests/tests/dirty.cfg): PML on EPT with its buffer filling up,
+# write protection on shadow paging, and both in turn across live paging switches
+$(BUILD)/dirty.iso: $(BUILD)/keel.elf guests/tests/dirty.cfg $(BUILD)/guests/isolation.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/dirty.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/isolation.elf
+
+integration-pml: $(BUILD)/dirty.iso
+	tests/integration/run $< --name pml --timeout 300 --config guests/tests/dirty.cfg \
+		--expect 'keel: vm canary-pml ran \d+ cycles in \d+ entries on EPT paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, [1-9]\d* PML-full exits, 0 ignored\)' \
+		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)' \
+		--expect 'keel: vm canary-switch ran \d+ cycles in \d+ entries on \w+ paging, [1-9]\d* live paging switches, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, \d+ PML-full exits, 0 ignored\)'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

@@ -111,9 +111,17 @@ static void vm_report(const struct vm *vm)
 		vm->paging == VM_PAGING_SHADOW ? "shadow" : "EPT");
 	if (vm->paging_switches)
 		kprintf(", %llu live paging switches", (unsigned long long)vm->paging_switches);
-	if (vm->dirty_rounds)
+	if (vm->dirty_rounds) {
 		kprintf(", %llu dirty-log rounds (%llu pages)",
 			(unsigned long long)vm->dirty_rounds, (unsigned long long)vm->dirty_pages);
+		if (vm->pml_used)
+			kprintf(" (PML: %llu pages logged, %llu PML-full exits, %llu ignored)",
+				(unsigned long long)vm->pml_logged,
+				(unsigned long long)vm->pml_full_exits,
+				(unsigned long long)vm->pml_ignored);
+		else
+			kprintf(" (write protection)");
+	}
 	kprintf("\n");
 }
 

@@ -87,6 +87,10 @@ struct vcpu {
 
 	bool break_entry; /* test hypercall: corrupt guest state before the next entry */
 
+	/* dirty log under PML (vmx/pml.c): the buffer, and whether the VMCS has PML on */
+	u64 pml_pa;
+	bool pml_armed;
+
 	/* shadow paging: the guest's own CR3, EFER and PDPTE registers (the CPU holds the
 	 * shadow's), the root it runs on, and the paging-mode bits that root was built for */
 	u32 proc; /* processor-based controls of this vCPU's paging mode */
@@ -172,6 +176,9 @@ struct vm {
 	 * the VM's CPU time (0 never), as a migration would run them */
 	u64 dirty_log_cycles, dirty_log_at;
 	u64 dirty_rounds, dirty_pages;
+	/* ... kept by PML (vmx/pml.c): addresses taken from the buffers, those outside RAM */
+	bool pml_used;
+	u64 pml_logged, pml_ignored, pml_full_exits;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

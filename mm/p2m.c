@@ -124,12 +124,13 @@ void p2m_set_hook(struct p2m *p, p2m_hook_fn fn, void *ctx)
 	p->hook_ctx = ctx;
 }
 
-/* RAM is writable unless the dirty log waits for its first write. */
+/* RAM is writable unless the dirty log waits for its first write (write protection); under
+ * PML it stays writable and is built with its dirty flag clear, so the next write is logged. */
 static u64 ept_leaf(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 {
 	switch (t) {
 	case P2M_RAM:
-		if (p->log.enabled && !dlog_test(&p->log, &p->log_ops, gfn))
+		if (p->log.enabled && !p->log_pml && !dlog_test(&p->log, &p->log_ops, gfn))
 			return (mfn << PAGE_SHIFT) | EPT_R | EPT_X | EPT_MT_WB;
 		return (mfn << PAGE_SHIFT) | EPT_R | EPT_W | EPT_X | EPT_MT_WB;
 	case P2M_ROM:
@@ -150,6 +151,9 @@ static void ept_changed(struct p2m *p, u64 old, u64 now)
 {
 	const u64 rwx = EPT_R | EPT_W | EPT_X;
 	if ((old & rwx & ~now) || ((old & rwx) && (old & ADDR_MASK) != (now & ADDR_MASK)))
+		p->ept_stale = true;
+	/* a cached translation remembers the dirty flag: the next write would not be logged */
+	if (old & EPT_D & ~now)
 		p->ept_stale = true;
 }
 
@@ -422,6 +426,8 @@ void p2m_mark_dirty(struct p2m *p, u64 gfn)
 	/* only frames have contents to send */
 	if (!p2m_type_has_frame(t) || !dlog_mark(&p->log, &p->log_ops, gfn) || t != P2M_RAM)
 		return;
+	if (p->log_pml)
+		return; /* writable already; rebuilding the leaf would drop D without a flush */
 	u64 *ee = ept_slot(p, gfn);
 	if (ee)
 		*ee = ept_leaf(p, gfn, mfn, P2M_RAM); /* rights only grow: no flush */
@@ -432,7 +438,8 @@ bool p2m_is_dirty(struct p2m *p, u64 gfn)
 	return dlog_test(&p->log, &p->log_ops, gfn);
 }
 
-/* Takes write access from a RAM gfn whose bit is clear. */
+/* Re-arms a RAM gfn whose bit is clear: takes write access, or under PML clears its dirty
+ * flag. */
 static void log_protect(struct p2m *p, u64 gfn, u64 mfn)
 {
 	u64 *ee = ept_slot(p, gfn);
@@ -441,6 +448,9 @@ static void log_protect(struct p2m *p, u64 gfn, u64 mfn)
 	u64 old = *ee;
 	*ee = ept_leaf(p, gfn, mfn, P2M_RAM);
 	ept_changed(p, old, *ee);
+	/* the flag may have been set through a translation cached before the leaf was built */
+	if (p->log_pml)
+		p->ept_stale = true;
 	if (p->hook && (old & EPT_W) && !(*ee & EPT_W))
 		p->hook(p->hook_ctx, mfn, false);
 }
@@ -483,6 +493,42 @@ void p2m_log_disable(struct p2m *p)
 		return;
 	each_leaf(p, p->root, pt_fmt_p2m.levels - 1u, 0, log_stop);
 	dlog_disable(&p->log, &p->log_ops);
+	if (p->log_pml)
+		p->ept_stale = true; /* the EPTP loses its A/D flag */
+	p->log_pml = false;
+}
+
+static bool log_rearm(struct p2m *p, u64 gfn, u64 e)
+{
+	if (type_of(e) == P2M_RAM)
+		log_protect(p, gfn, (e & ADDR_MASK) >> PAGE_SHIFT);
+	return true;
+}
+
+void p2m_log_use_pml(struct p2m *p, bool pml)
+{
+	if (p->log_pml == pml)
+		return;
+	p->log_pml = pml;
+	/* a change of EPTP (A/D on or off) needs a flush of its own */
+	p->ept_stale = true;
+	if (p->log.enabled)
+		each_leaf(p, p->root, pt_fmt_p2m.levels - 1u, 0, log_rearm);
+}
+
+u64 p2m_log_drain_pml(struct p2m *p, const u64 *pml, u16 index, u64 nr_gfn, u64 *ignored)
+{
+	u64 n = 0;
+	unsigned first = index < P2M_PML_ENTRIES ? index + 1u : 0;
+	for (unsigned i = first; i < P2M_PML_ENTRIES; i++) {
+		u64 gfn = pml[i] >> PAGE_SHIFT;
+		if (gfn < nr_gfn && p2m_type_has_frame(p2m_lookup(p, gfn, NULL)) &&
+		    dlog_mark(&p->log, &p->log_ops, gfn))
+			n++;
+		else
+			(*ignored)++;
+	}
+	return n;
 }
 
 const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty)

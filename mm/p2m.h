@@ -30,6 +30,7 @@ struct p2m {
 	u64 nr_ram;	/* RAM and shared frames mapped */
 	u64 nr_tables;	/* table frames used by P2M and EPT */
 	bool ept_stale; /* an entry lost rights: INVEPT before the next entry */
+	bool log_pml;	/* the log is kept by EPT dirty flags and PML, not write protection */
 	struct pt_ops ops;
 	struct pt_ops log_ops; /* frames of the dirty log */
 	struct dirty_log log;
@@ -37,10 +38,13 @@ struct p2m {
 	void *hook_ctx;
 };
 
-/* EPT pointer: 4 levels, write-back paging-structure memory type. */
+#define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */
+
+/* EPT pointer: 4 levels, write-back paging-structure memory type; accessed and dirty flags
+ * only while PML keeps the dirty log. */
 static inline u64 p2m_eptp(const struct p2m *p)
 {
-	return p->ept_root | (3 << 3) | 6;
+	return p->ept_root | (p->log_pml ? EPTP_AD : 0) | (3 << 3) | 6;
 }
 
 /* Types with a machine frame behind them. */
@@ -118,6 +122,20 @@ void p2m_mark_dirty(struct p2m *p, u64 gfn);
 const char *p2m_log_round(struct p2m *p, u64 nr_gfn, u64 *dirty);
 bool p2m_is_dirty(struct p2m *p, u64 gfn);
 
+/* PML (Page-Modification Logging) instead of write protection: every RAM leaf stays
+ * writable with its EPT dirty flag clear, the CPU sets the flag on the first write and logs
+ * the guest-physical address in a PML buffer, and the buffer is drained into the bitmap.
+ * Set (or clear) before p2m_log_enable, or switch an enabled log: every RAM leaf is re-armed
+ * for the new way (ept_stale set); the caller drains the buffer before leaving PML. */
+void p2m_log_use_pml(struct p2m *p, bool pml);
+
+#define P2M_PML_ENTRIES 512 /* guest-physical addresses in one PML buffer (a 4 KiB page) */
+/* Drains a PML buffer into the log: the CPU fills pml[511] down to pml[index + 1], so index
+ * 511 is empty and 0xffff (or anything past 511) is full. An address of a frame at or past
+ * nr_gfn, or without contents (MMIO, a hole), or not covered by the log is counted in
+ * *ignored and never written. Returns the entries that set a bit. */
+u64 p2m_log_drain_pml(struct p2m *p, const u64 *pml, u16 index, u64 nr_gfn, u64 *ignored);
+
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 
 #define EPT_R	  BIT(0)
@@ -125,5 +143,7 @@ extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 #define EPT_X	  BIT(2)
 #define EPT_MT_WB (6ULL << 3)
 #define EPT_LARGE BIT(7)
+#define EPT_A	  BIT(8) /* accessed, set by the CPU when EPTP_AD is on */
+#define EPT_D	  BIT(9) /* dirty, set by the CPU (and logged by PML) when EPTP_AD is on */
 
 #endif

@@ -36,6 +36,11 @@ static bool has2(const struct vmx_caps *c, u32 bit)
 	return vmx_ctl_can(c->proc, PROC_SECONDARY) && vmx_ctl_can(c->proc2, bit);
 }
 
+bool vmx_caps_pml(const struct vmx_caps *c)
+{
+	return has2(c, PROC2_PML) && (c->ept_vpid & EPTCAP_AD);
+}
+
 const char *vmx_caps_check(const struct vmx_caps *c)
 {
 	if (!c->vmx)

@@ -26,6 +26,8 @@ unsigned vmx_preempt_rate(const struct vmx_caps *c);
 const char *vmx_caps_check(const struct vmx_caps *c);
 /* NULL if guests can run on EPT (with unrestricted guest), else why only shadow paging. */
 const char *vmx_caps_ept_check(const struct vmx_caps *c);
+/* PML with the EPT accessed/dirty flags it needs. */
+bool vmx_caps_pml(const struct vmx_caps *c);
 /* Writes the human-readable feature list (one line per group) into buf. */
 void vmx_caps_describe(const struct vmx_caps *c, char *buf, size_t size);
 

@@ -13,6 +13,7 @@
 #include "exit_msr.h"
 #include "fpu_hw.h"
 #include "paging.h"
+#include "pml.h"
 #include "realmode.h"
 #include "vcpu_state.h"
 #include "vmx_hw.h"

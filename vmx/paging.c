@@ -4,6 +4,7 @@
  * live switch between the modes: P2M is the truth, so EPT and shadow tables are both
  * derived from it and either can be dropped and rebuilt. */
 #include "paging.h"
+#include "pml.h"
 #include "emul.h"
 #include "guest_access.h"
 #include "realmode.h"
@@ -125,7 +126,7 @@ static bool apply_mode(struct vcpu *v)
 		v->shadow_key = ~0ULL; /* build a root for this state */
 	} else {
 		v->proc = c->proc;
-		vmcs_write(VMCS_PROC_CONTROLS2, c->proc2);
+		vmcs_write(VMCS_PROC_CONTROLS2, c->proc2 | pml_proc2(v));
 		vmcs_write(VMCS_EXCEPTION_BITMAP, exc & ~BIT(EXC_PF));
 		vmcs_write(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask);
 		vmcs_write(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask);
@@ -192,6 +193,8 @@ static void switch_mode(struct vcpu *v, enum vm_paging to)
 	}
 	vm->paging = to;
 	vm->paging_switches++;
+	/* PML needs EPT: the dirty log goes to write protection and back */
+	pml_sync(v);
 	/* paging_switch flips often: say so for the first two and then once in 16 */
 	if (apply_mode(v) && (vm->paging_switches <= 2 || !(vm->paging_switches % 16)))
 		kprintf("keel: vm %s now on %s paging (switch %llu)\n", vm->name,
@@ -206,10 +209,10 @@ void paging_before_entry(struct vcpu *v)
 	if (vm->paging_request < 0 && !vm->shadow.need_flush && !vm->paging_switch_cycles &&
 	    !vm->dirty_log_cycles)
 		return;
-	/* dirty_log: its write protection is flushed below (shadow) and by the run loop (EPT) */
+	/* dirty_log: what it re-arms is flushed below (shadow) and by the run loop (EPT) */
 	if (vm->dirty_log_cycles && v->run_cycles - vm->dirty_log_at >= vm->dirty_log_cycles) {
 		u64 n;
-		const char *err = p2m_log_round(&vm->p2m, vm->mem_bytes >> PAGE_SHIFT, &n);
+		const char *err = pml_log_round(v, &n);
 		vm->dirty_log_at = v->run_cycles;
 		if (err) {
 			vm_stop(vm, "dirty log: %s", err);

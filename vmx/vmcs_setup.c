@@ -4,6 +4,7 @@
 #include "vmx.h"
 #include "entry.h"
 #include "paging.h"
+#include "pml.h"
 #include "vcpu_state.h"
 #include "vmx_hw.h"
 #include "../hypervisor/console.h"
@@ -230,4 +231,5 @@ void vmx_vcpu_free(struct vcpu *v)
 	}
 	if (vmx_cpu.msr_owner == v)
 		vmx_cpu.msr_owner = NULL;
+	pml_free(v);
 }

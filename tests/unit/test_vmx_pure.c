@@ -151,6 +151,20 @@ TEST(vmx_caps_check_accepts_a_capable_cpu)
 	CHECK(vmx_caps_check(&c) == NULL);
 }
 
+TEST(vmx_caps_pml_needs_pml_and_ept_ad_flags)
+{
+	struct vmx_caps c = capable();
+	CHECK(!vmx_caps_pml(&c)); /* PML without EPT A/D flags (Haswell has the reverse) */
+	c.ept_vpid |= EPTCAP_AD;
+	CHECK(vmx_caps_pml(&c));
+	drop(&c.proc2, PROC2_PML);
+	CHECK(!vmx_caps_pml(&c));
+	c = capable();
+	c.ept_vpid |= EPTCAP_AD;
+	drop(&c.proc, PROC_SECONDARY); /* no secondary controls at all */
+	CHECK(!vmx_caps_pml(&c));
+}
+
 TEST(vmx_caps_check_preemption_timer_is_optional)
 {
 	/* without a preemption timer slices end on the hypervisor's tick instead */
