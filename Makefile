@@ -212,7 +212,7 @@ $(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE
 		$(LINUX_IMAGE)
 
 integration-linux check-linux: $(BUILD)/check-linux.iso
-	tests/integration/run $< --name linux --timeout 1200 --mem 1024 \
+	tests/integration/run $< --name linux --timeout 1800 --mem 1024 \
 		--config guests/linux/check.cfg --expect-file guests/linux/check.expect
 
 integration-refuse-penryn: $(BUILD)/test.iso

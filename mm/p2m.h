@@ -103,6 +103,14 @@ enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write);
 /* May a mapping of gfn be writable now (RAM, and dirty if the log is on)? With `write`, a
  * write is about to happen: resolve it first as p2m_fault would. For the shadow's leaves. */
 bool p2m_may_write(struct p2m *p, u64 gfn, bool write);
+/* The same for a caller that has just looked gfn up as t: private RAM without a dirty log,
+ * the common case of every shadow fill, needs no second lookup. */
+static inline bool p2m_may_write_as(struct p2m *p, u64 gfn, enum p2m_type t, bool write)
+{
+	if (t == P2M_RAM && !p->log.enabled)
+		return true;
+	return p2m_may_write(p, gfn, write);
+}
 
 /* Dirty logging. Enable: every RAM gfn loses write access until its first write (EPT write
  * protection, the hook for the shadow). Take: copies the bits of [gfn, gfn + 64 * nwords)

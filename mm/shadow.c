@@ -224,7 +224,7 @@ static bool may_write(struct shadow *sh, u64 gfn, enum p2m_type t, bool write)
 		return false;
 	if (!sh->ops.may_write)
 		return t == P2M_RAM;
-	return sh->ops.may_write(sh->ops.ctx, gfn, write);
+	return sh->ops.may_write(sh->ops.ctx, gfn, t, write);
 }
 
 static s32 find(struct shadow *sh, u64 gfn, u32 role)
@@ -463,8 +463,8 @@ enum shadow_fill shadow_fill(struct shadow *sh, struct shadow_vcpu *sv,
 	bool writable = may_write(sh, gfn, type, write);
 	if (write && !writable)
 		return type == P2M_SHARED ? SFILL_NOMEM : SFILL_NOT_RAM;
-	if (writable)
-		type = sh->ops.lookup(sh->ops.ctx, gfn, &mfn); /* the copy, after a break */
+	if (writable && type == P2M_SHARED)
+		type = sh->ops.lookup(sh->ops.ctx, gfn, &mfn); /* the copy, after the break */
 	if (!sv->root || !ensure_room(sh, sv->levels))
 		return SFILL_NOMEM;
 

@@ -25,8 +25,9 @@ struct shadow_ops {
 	void *ctx;
 	/* May a leaf map guest RAM frame gfn writable (p2m_may_write)? With `write`, the guest
 	 * writes it now: resolve that first (dirty log, copy-on-write), which may change the
-	 * frame. NULL: RAM is always writable and shared frames stay read-only. */
-	bool (*may_write)(void *ctx, u64 gfn, bool write);
+	 * frame. t is gfn's type, just looked up. NULL: RAM is always writable and shared frames
+	 * stay read-only. */
+	bool (*may_write)(void *ctx, u64 gfn, enum p2m_type t, bool write);
 };
 
 /* One shadow table. The role says what it shadows; see shadow.c. */

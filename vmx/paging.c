@@ -434,10 +434,10 @@ static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
 	return p2m_lookup(&vm->p2m, gfn, mfn);
 }
 
-static bool hw_may_write(void *ctx, u64 gfn, bool write)
+static bool hw_may_write(void *ctx, u64 gfn, enum p2m_type t, bool write)
 {
 	struct vm *vm = ctx;
-	return p2m_may_write(&vm->p2m, gfn, write);
+	return p2m_may_write_as(&vm->p2m, gfn, t, write);
 }
 
 static const struct shadow_ops shadow_hw_ops = {hw_alloc,  hw_free, hw_map,

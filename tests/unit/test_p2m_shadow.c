@@ -36,9 +36,9 @@ static enum p2m_type s_lookup(void *ctx, u64 gfn, u64 *mfn)
 	return p2m_lookup(ctx, gfn, mfn);
 }
 
-static bool s_may_write(void *ctx, u64 gfn, bool write)
+static bool s_may_write(void *ctx, u64 gfn, enum p2m_type t, bool write)
 {
-	return p2m_may_write(ctx, gfn, write);
+	return p2m_may_write_as(ctx, gfn, t, write);
 }
 
 static void put(struct env *e, u64 gpa, u64 v)
