@@ -7,26 +7,6 @@
 #define BEAT_VECTOR 0x40
 #define BEAT_TICKS  5000000ull
 
-static volatile unsigned woken;
-
-static void beat_irq(uint8_t vector)
-{
-	(void)vector;
-	woken++;
-}
-
-static void sleep_ticks(uint64_t delay)
-{
-	const unsigned before = woken;
-
-	if (vmcall(KEEL_HC_TIMER_ONESHOT, BEAT_VECTOR, (uint32_t)delay, (uint32_t)(delay >> 32)))
-		return;
-	while (woken == before) {
-		sti_hlt();
-		cli();
-	}
-}
-
 void test_main(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -43,10 +23,9 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 		tprintf("EXPECT-STOP: killed from the shell\n");
 	else if (*cmd || !count)
 		fail("command line: want '<count>' or '<count> killed', got '%s'", cmd);
-	irq_set_handler(BEAT_VECTOR, beat_irq);
 	uint64_t last = rdtsc(), shortest = ~0ull;
 	for (unsigned i = 1; i <= count; i++) {
-		sleep_ticks(BEAT_TICKS);
+		keel_sleep(BEAT_VECTOR, BEAT_TICKS);
 		uint64_t now = rdtsc();
 		if (now - last < shortest)
 			shortest = now - last;

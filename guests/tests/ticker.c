@@ -6,26 +6,6 @@
 #define TICK_VECTOR 0x40
 #define TICK_DELAY  5000000ull
 
-static volatile unsigned woken;
-
-static void tick_irq(uint8_t vector)
-{
-	(void)vector;
-	woken++;
-}
-
-static void sleep_ticks(uint64_t delay)
-{
-	const unsigned before = woken;
-
-	if (vmcall(KEEL_HC_TIMER_ONESHOT, TICK_VECTOR, (uint32_t)delay, (uint32_t)(delay >> 32)))
-		return;
-	while (woken == before) {
-		sti_hlt();
-		cli();
-	}
-}
-
 void test_main(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -34,10 +14,9 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	uint64_t shortest = ~0ull;
 	uint64_t last = rdtsc();
 
-	irq_set_handler(TICK_VECTOR, tick_irq);
 	for (int i = 1; i <= TICKS; i++) {
 		if (keel)
-			sleep_ticks(TICK_DELAY);
+			keel_sleep(TICK_VECTOR, TICK_DELAY);
 		else
 			tsc_wait(TICK_DELAY);
 		uint64_t now = rdtsc();
@@ -50,5 +29,5 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	      "%d ticks, each at least %llu TSC ticks apart (shortest %llu)", TICKS, TICK_DELAY,
 	      shortest);
 	if (keel)
-		check(woken == TICKS, "woken by the timer %u times", woken);
+		check(keel_sleep_wakeups() == TICKS, "woken by the timer %u times", keel_sleep_wakeups());
 }

@@ -226,3 +226,41 @@ int memcmp(const void *a, const void *b, size_t n)
 			return *pa - *pb;
 	return 0;
 }
+
+static volatile unsigned sleep_wakeups;
+
+static void sleep_irq(uint8_t vector)
+{
+	(void)vector;
+	sleep_wakeups++;
+}
+
+void keel_sleep(uint8_t vector, uint64_t ticks)
+{
+	const unsigned before = sleep_wakeups;
+
+	irq_set_handler(vector, sleep_irq);
+	if (vmcall(KEEL_HC_TIMER_ONESHOT, vector, (uint32_t)ticks, (uint32_t)(ticks >> 32)))
+		return;
+	while (sleep_wakeups == before) {
+		sti_hlt();
+		cli();
+	}
+}
+
+unsigned keel_sleep_wakeups(void)
+{
+	return sleep_wakeups;
+}
+
+void triple_fault(void)
+{
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) empty_idt = {0, 0};
+
+	tprintf("EXPECT-STOP: triple fault\n");
+	asm volatile("lidt %0\n\tint3" : : "m"(empty_idt) : "memory");
+	fail("still running after a triple fault");
+}

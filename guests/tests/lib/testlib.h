@@ -69,6 +69,13 @@ int check_eq(const char *what, uint64_t got, uint64_t want);
 void test_exit(void) __attribute__((noreturn));
 int keel_present(void);
 void tsc_wait(uint64_t ticks);
+/* Sleeps in HLT until Keel's one-shot hypercall timer, raised at `vector` (the handler is
+ * installed here), fires `ticks` TSC ticks from now; returns at once if Keel refuses. */
+void keel_sleep(uint8_t vector, uint64_t ticks);
+/* How many timer interrupts woke keel_sleep() so far. */
+unsigned keel_sleep_wakeups(void);
+/* Announces the expected stop, then triple-faults (an empty IDT and INT3). */
+void triple_fault(void);
 size_t tg_strlen(const char *s);
 int tg_strcmp(const char *a, const char *b);
 int tg_str_ends_with_word(const char *s, const char *tail);
