@@ -30,6 +30,8 @@ struct board_ports {
 	u16 base, len;
 };
 
+struct vm_config;
+
 /* One device model of the board: which model (its interface), where its instance lives in
  * struct vm, the port ranges and MMIO window it answers (len 0: none). */
 struct board_device {
@@ -38,6 +40,9 @@ struct board_device {
 	struct board_ports ports[BOARD_DEV_PORTS];
 	u64 mmio_base, mmio_len;
 	bool timer; /* an access to its ports may move a timer deadline */
+	/* NULL: every VM has it; else whether the VM's config asks for it (a disk, a printer):
+	 * an absent device is off the buses and out of the platform's device list */
+	bool (*present)(const struct vm_config *cfg);
 };
 
 struct board {

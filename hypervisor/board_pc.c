@@ -23,23 +23,30 @@ static const struct board_region pc_memory[] = {
 
 static const struct board_device pc_devices[] = {
     /* the LAPIC first: the models updated after it deliver into an up-to-date APIC */
-    {&lapic_device, AT(plat.lapic), {{0}}, LAPIC_DEFAULT_BASE, 0x1000, false},
-    {&ioapic_device, AT(plat.ioapic), {{0}}, IOAPIC_DEFAULT_BASE, 0x1000, false},
+    {&lapic_device, AT(plat.lapic), {{0}}, LAPIC_DEFAULT_BASE, 0x1000, false, NULL},
+    {&ioapic_device, AT(plat.ioapic), {{0}}, IOAPIC_DEFAULT_BASE, 0x1000, false, NULL},
     {&pic_device,
      AT(plat.pic),
      {{PIC_MASTER_BASE, 2}, {PIC_SLAVE_BASE, 2}, {PIC_ELCR_BASE, 2}},
      0,
      0,
-     false},
-    {&pit_device, AT(plat.pit), {{PIT_BASE, 4}, {PIT_PORT_B, 1}}, 0, 0, true},
-    {&rtc_device, AT(plat.rtc), {{RTC_PORT, 2}}, 0, 0, true},
-    {&acpi_pm_device, AT(plat.pm), {{ACPI_PM_IO_BASE, ACPI_PM_IO_LEN}}, 0, 0, true},
-    {&acpi_reset_device, AT(plat.pm), {{ACPI_RESET_PORT, 1}}, 0, 0, false},
-    {&pvpanic_device, AT(plat.pvpanic), {{PVPANIC_PORT, 1}}, 0, 0, false},
+     false,
+     NULL},
+    {&pit_device, AT(plat.pit), {{PIT_BASE, 4}, {PIT_PORT_B, 1}}, 0, 0, true, NULL},
+    {&rtc_device, AT(plat.rtc), {{RTC_PORT, 2}}, 0, 0, true, NULL},
+    {&acpi_pm_device, AT(plat.pm), {{ACPI_PM_IO_BASE, ACPI_PM_IO_LEN}}, 0, 0, true, NULL},
+    {&acpi_reset_device, AT(plat.pm), {{ACPI_RESET_PORT, 1}}, 0, 0, false, NULL},
+    {&pvpanic_device, AT(plat.pvpanic), {{PVPANIC_PORT, 1}}, 0, 0, false, NULL},
     /* 0xcf8 alone: a byte at 0xcf9 is the reset register, not PCI's */
-    {&pci_host_device, AT(plat.pci), {{PCI_CONFIG_ADDRESS, 1}, {PCI_CONFIG_DATA, 4}}, 0, 0, false},
-    {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false},
-    {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false},
+    {&pci_host_device,
+     AT(plat.pci),
+     {{PCI_CONFIG_ADDRESS, 1}, {PCI_CONFIG_DATA, 4}},
+     0,
+     0,
+     false,
+     NULL},
+    {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false, NULL},
+    {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false, NULL},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -138,15 +138,19 @@ static void debug_exit(void *ctx, u32 status)
 	vm_exit_with_status(ctx, status);
 }
 
-/* Puts each board device on the VM's buses at the ranges the board gives it. */
+/* Puts each board device the VM has (present for its config) on the VM's buses at the
+ * ranges the board gives it; the platform's list holds those devices only, in board order. */
 static const char *attach_devices(struct vm *vm, const struct board *b)
 {
 	struct platform *p = &vm->plat;
-	if (b->ndev > PLATFORM_MAX_DEVICES)
-		return "the board has more devices than the platform holds";
+	p->ndev = 0;
 	for (unsigned i = 0; i < b->ndev; i++) {
 		const struct board_device *bd = &b->dev[i];
-		struct platform_dev *pd = &p->dev[i];
+		if (bd->present && (!vm->cfg || !bd->present(vm->cfg)))
+			continue;
+		if (p->ndev == PLATFORM_MAX_DEVICES)
+			return "the board has more devices than the platform holds";
+		struct platform_dev *pd = &p->dev[p->ndev++];
 		const struct device_ops *ops = bd->ops;
 		pd->bd = bd;
 		pd->dev = (u8 *)vm + bd->offset;
@@ -163,10 +167,9 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 					bd->mmio_len, ops->name, ops->mmio, pd->dev)))
 			return "a device's MMIO window could not be registered";
 	}
-	p->ndev = b->ndev;
 	p->ntimed = p->ntimer_ports = 0;
-	for (unsigned i = 0; i < b->ndev; i++) {
-		const struct board_device *bd = &b->dev[i];
+	for (unsigned i = 0; i < p->ndev; i++) {
+		const struct board_device *bd = p->dev[i].bd;
 		if (bd->ops->update || bd->ops->next_event)
 			p->timed[p->ntimed++] = (u8)i;
 		for (unsigned j = 0; bd->timer && j < BOARD_DEV_PORTS; j++)

@@ -19,7 +19,7 @@
 
 struct vm;
 
-#define PLATFORM_MAX_DEVICES 16
+#define PLATFORM_MAX_DEVICES 24
 
 /* A board device in this VM: its model and its nodes on the buses. */
 struct platform_dev {

@@ -254,3 +254,48 @@ TEST(board_timer_ports_of_a_vm)
 	/* the per-exit lists hold exactly the timed devices: LAPIC, PIT, RTC, ACPI PM */
 	CHECK_EQ(vm->plat.ntimed, 4);
 }
+
+/* ---- optional board devices: present only where the VM's config asks ---- */
+
+static bool wants_port_80(const struct vm_config *cfg)
+{
+	return cfg->memory_mib == 64;
+}
+
+static void port80(void *dev, struct io_access *a)
+{
+	u8 *hits = dev;
+	(*hits)++;
+	if (!a->write)
+		a->value = 0x5a;
+}
+
+static const struct device_ops port80_ops = {.name = "port80", .port = port80};
+
+TEST(board_optional_device_is_attached_only_when_its_config_asks)
+{
+	struct board b = board_pc;
+	struct board_device devs[PLATFORM_MAX_DEVICES];
+	memcpy(devs, board_pc.dev, board_pc.ndev * sizeof(devs[0]));
+	/* its instance: the first byte of the VM's console line (any byte of struct vm) */
+	devs[board_pc.ndev] = (struct board_device){
+	    &port80_ops, offsetof(struct vm, con_line), {{0x80, 1}}, 0, 0, false, wants_port_80};
+	b.dev = devs;
+	b.ndev = board_pc.ndev + 1;
+	CHECK(board_check(&b) == NULL);
+	for (int want = 0; want < 2; want++) {
+		struct vm *vm = test_alloc(sizeof(*vm));
+		struct vm_config cfg = {.valid = true, .memory_mib = want ? 64 : 32};
+		vm->cfg = &cfg;
+		vm->mem_bytes = 64 << 20;
+		vm->nvcpus = 1;
+		vm->vcpu[0].vm = vm;
+		REQUIRE(platform_init(vm, &b, 1000000000ULL, 0, 1767225600ULL) == NULL);
+		CHECK_EQ(vm->plat.ndev, board_pc.ndev + (unsigned)want);
+		struct io_access a = {0x80, 1, false, 0};
+		CHECK_EQ(io_bus_access(&vm->io, &a), (bool)want);
+		CHECK_EQ((unsigned)(u8)vm->con_line[0], (unsigned)want);
+		/* the platform's own devices keep working either way */
+		CHECK(in(vm, 0x21, 1) == in(vm, 0x21, 1));
+	}
+}
