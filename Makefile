@@ -24,7 +24,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
 	devices/pci_host.c devices/pci_func.c \
-	devices/virtqueue.c \
+	devices/virtqueue.c devices/virtio_pci.c devices/virtio_blk.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c

@@ -18,6 +18,7 @@
 struct drv {
 	struct env m;
 	struct p2m *p;
+	u64 desc, avail, used; /* where this queue's rings are */
 	u16 size, avail_idx, used_seen;
 };
 
@@ -25,6 +26,9 @@ static inline void drv_mem(struct drv *d)
 {
 	env_init(&d->m);
 	d->p = &d->m.p;
+	d->desc = DRV_DESC;
+	d->avail = DRV_AVAIL;
+	d->used = DRV_USED;
 	REQUIRE(p2m_populate(d->p, 0, DRV_RAM_PAGES));
 	REQUIRE(p2m_set(d->p, DRV_MMIO >> PAGE_SHIFT, 0xfee00, P2M_MMIO));
 }
@@ -39,13 +43,24 @@ static inline void drv_get(struct drv *d, u64 gpa, void *dst, size_t len)
 	REQUIRE(gmem_read(d->p, gpa, dst, len) == GMEM_OK);
 }
 
+/* A second queue's driver on mem's memory, its rings in the 12 KiB at `base`. */
+static inline void drv_on(struct drv *d, const struct drv *mem, u64 base, u16 size)
+{
+	d->p = mem->p;
+	d->desc = base;
+	d->avail = base + 0x1000;
+	d->used = base + 0x2000;
+	d->size = size;
+	d->avail_idx = d->used_seen = 0;
+}
+
 /* Queue q with `size` entries on the driver's rings, enabled. */
 static inline void drv_queue(struct drv *d, struct virtq *q, u16 size)
 {
 	virtq_reset(q, size);
-	q->desc = DRV_DESC;
-	q->avail = DRV_AVAIL;
-	q->used = DRV_USED;
+	q->desc = d->desc;
+	q->avail = d->avail;
+	q->used = d->used;
 	q->ready = true;
 	d->size = size;
 	d->avail_idx = d->used_seen = 0;
@@ -58,7 +73,7 @@ static inline void drv_desc(struct drv *d, u16 i, u64 addr, u32 len, u16 flags, 
 		u32 len;
 		u16 flags, next;
 	} __attribute__((packed)) x = {addr, len, flags, next};
-	drv_put(d, DRV_DESC + 16ULL * i, &x, 16);
+	drv_put(d, d->desc + 16ULL * i, &x, 16);
 }
 
 /* A descriptor inside an indirect table at `table`. */
@@ -75,13 +90,13 @@ static inline void drv_idesc(struct drv *d, u64 table, u16 i, u64 addr, u32 len,
 
 static inline void drv_set_avail_idx(struct drv *d, u16 idx)
 {
-	drv_put(d, DRV_AVAIL + 2, &idx, 2);
+	drv_put(d, d->avail + 2, &idx, 2);
 }
 
 /* Makes chain `head` available. */
 static inline void drv_avail(struct drv *d, u16 head)
 {
-	drv_put(d, DRV_AVAIL + 4 + 2ULL * (d->avail_idx % d->size), &head, 2);
+	drv_put(d, d->avail + 4 + 2ULL * (d->avail_idx % d->size), &head, 2);
 	d->avail_idx++;
 	drv_set_avail_idx(d, d->avail_idx);
 }
@@ -89,7 +104,7 @@ static inline void drv_avail(struct drv *d, u16 head)
 static inline u16 drv_used_idx(struct drv *d)
 {
 	u16 idx;
-	drv_get(d, DRV_USED + 2, &idx, 2);
+	drv_get(d, d->used + 2, &idx, 2);
 	return idx;
 }
 
@@ -99,7 +114,7 @@ static inline bool drv_used(struct drv *d, u32 *id, u32 *len)
 	if (drv_used_idx(d) == d->used_seen)
 		return false;
 	u32 e[2];
-	drv_get(d, DRV_USED + 4 + 8ULL * (d->used_seen % d->size), e, 8);
+	drv_get(d, d->used + 4 + 8ULL * (d->used_seen % d->size), e, 8);
 	d->used_seen++;
 	*id = e[0];
 	*len = e[1];
