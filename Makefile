@@ -16,7 +16,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c \
-	hypervisor/platform.c hypervisor/board.c hypervisor/board_pc.c \
+	hypervisor/platform.c hypervisor/board.c hypervisor/board_pc.c hypervisor/vm_virtio.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
 	devices/bus_range.c devices/io_bus.c devices/mmio_bus.c devices/uart16550.c devices/debug_exit.c \
@@ -24,7 +24,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
 	devices/pci_host.c devices/pci_func.c \
-	devices/virtqueue.c devices/virtio_pci.c devices/virtio_blk.c \
+	devices/virtqueue.c devices/virtio_pci.c devices/virtio_blk.c devices/virtio_console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
@@ -50,7 +50,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config
+FUZZERS := emulate config virtqueue
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -161,6 +161,8 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
 FUZZ_config_SRCS := hypervisor/config.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm/pt.c \
+	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
@@ -168,6 +170,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 
 $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
+$(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -182,6 +185,9 @@ fuzz-emulate: $(BUILD)/fuzz/fuzz_emulate
 
 fuzz-config: $(BUILD)/fuzz/fuzz_config
 	$(call run_fuzzer,config)
+
+fuzz-virtqueue: $(BUILD)/fuzz/fuzz_virtqueue
+	$(call run_fuzzer,virtqueue)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 

@@ -2,6 +2,7 @@
  * as docs/guest-abi.md describes them to guests. Nothing else names these addresses. */
 #include "board.h"
 #include "vm.h"
+#include "vm_virtio.h"
 #include "../devices/acpi_tables.h"
 #include "../guests/loader/linux.h"
 
@@ -47,6 +48,9 @@ static const struct board_device pc_devices[] = {
      NULL},
     {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false, NULL},
     {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false, NULL},
+    /* virtio functions: on the PCI bus (hypervisor/vm_virtio.c plugs them), no ports here */
+    {&virtio_blk_device, AT(plat.vblk), {{0}}, 0, 0, false, vm_has_virtio_disk},
+    {&virtio_console_device, AT(plat.vcon), {{0}}, 0, 0, false, vm_has_console_ports},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -4,6 +4,7 @@
 #include "vm.h"
 #include "lib.h"
 #include "keel.h"
+#include "vm_virtio.h"
 #include "../devices/io_bus.h"
 
 #define LAPIC_BUS_HZ 100000000ULL /* the APIC timer's bus clock, when the TSC allows */
@@ -236,7 +237,8 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
-	return attach_devices(vm, p->board);
+	const char *err = attach_devices(vm, p->board);
+	return err ? err : vm_virtio_plug(vm);
 }
 
 bool platform_port_has_timer(const struct vm *vm, u16 port)

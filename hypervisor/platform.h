@@ -16,6 +16,8 @@
 #include "../devices/pci_host.h"
 #include "../devices/pvpanic.h"
 #include "../devices/rtc_cmos.h"
+#include "../devices/virtio_blk.h"
+#include "../devices/virtio_console.h"
 
 struct vm;
 
@@ -56,6 +58,10 @@ struct platform {
 		u16 base, len;
 	} timer_ports[PLATFORM_MAX_DEVICES * BOARD_DEV_PORTS];
 	unsigned ntimer_ports;
+	/* virtio functions, plugged when the config asks (hypervisor/vm_virtio.c) */
+	struct virtio_blk vblk;
+	struct virtio_console vcon;
+	u64 printer_bytes; /* bytes of the printer port's current job */
 };
 
 /* ISA interrupt lines as the devices see them. */

@@ -29,6 +29,7 @@ static const char *setup_firmware(struct vm *vm, const struct board *b)
 	ac.pvpanic_port = PVPANIC_PORT;
 	ac.pci_mmio_base = (u32)b->pci_mmio_base;
 	ac.pci_mmio_size = (u32)b->pci_mmio_len;
+	memcpy(ac.pci_intx_gsi, b->pci_intx_gsi, sizeof(ac.pci_intx_gsi)); /* _PRT for INTx */
 	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
 		return info.error ? info.error : "ACPI tables could not be built";
 	if (gmem_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size) != GMEM_OK)
