@@ -54,8 +54,9 @@ FUZZERS := emulate config virtqueue
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
+INTEGRATION_COUNTS += virtio
 
-.PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
+.PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -223,6 +224,24 @@ $(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE
 integration-linux check-linux: $(BUILD)/check-linux.iso
 	tests/integration/run $< --name linux --timeout 1800 --mem 1024 \
 		--config guests/linux/check.cfg --expect-file guests/linux/check.expect
+
+# Debian's virtio modules on Keel's virtio-pci devices (not part of make test: the
+# coordinator's check-devices runs it)
+$(BUILD)/check-virtio.iso: $(BUILD)/keel.elf guests/linux/virtio.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/virtio.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+
+# a hostile bare-metal driver against virtio-blk (guests/tests/virtio_blk.c)
+$(BUILD)/virtio-guest.iso: $(BUILD)/keel.elf guests/tests/virtio.cfg $(BUILD)/guests/virtio_blk.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/virtio.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/virtio_blk.elf
+
+integration-virtio: $(BUILD)/virtio-guest.iso
+	tests/integration/run $< --name virtio --timeout 300 --config guests/tests/virtio.cfg
+
+check-virtio: $(BUILD)/check-virtio.iso
+	tests/integration/run $< --name check-virtio --timeout 1200 --mem 768 \
+		--config guests/linux/virtio.cfg --expect-file guests/linux/virtio.expect
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
