@@ -192,6 +192,8 @@ void virtio_pci_break(struct virtio_pci *vp, const char *why)
 	if (vp->broken)
 		return;
 	vp->broken = why;
+	if (vp->on_break)
+		vp->on_break(vp->break_ctx, why);
 	/* before DRIVER_OK the driver reads the status itself; after, it learns by interrupt */
 	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_pci_config_interrupt(vp);

@@ -83,7 +83,10 @@ struct virtio_pci {
 	u8 status, isr;
 	struct virtq q[VIRTIO_MAX_QUEUES];
 	const char *broken; /* why the device needs a reset (NULL: it does not) */
-	u64 interrupts;	    /* interrupts raised, for the shell and tests */
+	/* told once per break, for the VM's log (NULL: nobody); set after init */
+	void (*on_break)(void *ctx, const char *why);
+	void *break_ctx;
+	u64 interrupts; /* interrupts raised, for the shell and tests */
 };
 
 /* A device with virtio ID `id`, PCI class `class_code` (class << 16 | subclass << 8),

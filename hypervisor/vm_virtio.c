@@ -44,6 +44,17 @@ static void printer_opened(void *ctx, bool open)
 	}
 }
 
+/* A guest that broke a device's rules costs only its device; the reason goes to the log. */
+static void blk_broke(void *ctx, const char *why)
+{
+	kprintf("keel: vm %s virtio-blk needs a reset: %s\n", ((struct vm *)ctx)->name, why);
+}
+
+static void console_broke(void *ctx, const char *why)
+{
+	kprintf("keel: vm %s virtio-console needs a reset: %s\n", ((struct vm *)ctx)->name, why);
+}
+
 const char *vm_virtio_plug(struct vm *vm)
 {
 	struct platform *p = &vm->plat;
@@ -55,12 +66,16 @@ const char *vm_virtio_plug(struct vm *vm)
 			if (!virtio_blk_init(&p->vblk, &vm->p2m, vm->disk) ||
 			    !pci_host_plug(&p->pci, VM_VIRTIO_BLK_SLOT, &p->vblk.vp.f))
 				return "virtio-blk could not be plugged";
+			p->vblk.vp.on_break = blk_broke;
+			p->vblk.vp.break_ctx = vm;
 		} else if (ops == &virtio_console_device) {
 			struct vcon_port_ops con = {console_out, NULL, vm};
 			struct vcon_port_ops prn = {printer_out, printer_opened, vm};
 			if (!virtio_console_init(&p->vcon, &vm->p2m, &con, &prn) ||
 			    !pci_host_plug(&p->pci, VM_VIRTIO_CONSOLE_SLOT, &p->vcon.vp.f))
 				return "virtio-console could not be plugged";
+			p->vcon.vp.on_break = console_broke;
+			p->vcon.vp.break_ctx = vm;
 		}
 	}
 	return NULL;

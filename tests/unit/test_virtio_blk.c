@@ -283,10 +283,23 @@ TEST(virtio_blk_large_request_in_pieces_through_an_indirect_table)
 	done(t);
 }
 
+static unsigned breaks;
+static const char *break_why;
+
+static void on_break(void *ctx, const char *why)
+{
+	CHECK(ctx == &breaks);
+	breaks++;
+	break_why = why;
+}
+
 TEST(virtio_pci_hostile_queue_needs_reset_and_reset_recovers)
 {
 	struct t *t = setup(false);
 	struct rig *r = &t->r;
+	breaks = 0;
+	t->vb.vp.on_break = on_break;
+	t->vb.vp.break_ctx = &breaks;
 	REQUIRE(rig_start(r, 1, 128, WANT, true) == LIVE);
 	struct drv *q = &r->q[0];
 	drv_desc(q, 0, RIG_BUF, 16, VIRTQ_DESC_F_NEXT, 0); /* loops on itself */
@@ -297,9 +310,12 @@ TEST(virtio_pci_hostile_queue_needs_reset_and_reset_recovers)
 	CHECK_EQ(r->msi, msi + 1);
 	CHECK_EQ(r->last_vector, 0x40); /* the configuration vector */
 	CHECK(t->vb.vp.broken != NULL);
+	CHECK_EQ(breaks, 1); /* the owner is told why, once */
+	CHECK_CONTAINS(break_why, "loops");
 	/* further kicks do nothing */
 	rig_kick(r, 0);
 	CHECK_EQ(r->msi, msi + 1);
+	CHECK_EQ(breaks, 1);
 	/* reset drops every queue's state; the device works again */
 	mwr(r, CC(0x14), 1, 0);
 	CHECK_EQ(rig_status(r), 0);

@@ -70,6 +70,10 @@ TEST(vm_virtio_disk_gets_virtio_blk_in_slot_1)
 	struct state_reader r = {buf, w.len, 0, false};
 	CHECK(platform_load(vm, &r));
 	CHECK_EQ(vm->plat.vblk.vp.status, VIRTIO_STATUS_ACKNOWLEDGE);
+	/* a device the guest broke says so in the VM's log, naming the VM */
+	test_console_clear();
+	virtio_pci_break(&vm->plat.vblk.vp, "a test reason");
+	CHECK_CONTAINS(test_console(), "keel: vm v virtio-blk needs a reset: a test reason");
 	/* a reset of the platform resets it */
 	platform_reset(vm);
 	CHECK_EQ(vm->plat.vblk.vp.status, 0);
