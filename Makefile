@@ -23,7 +23,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_dsdt.c devices/aml.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
-	devices/pci_host.c devices/pci_func.c \
+	devices/pci_host.c devices/pci_func.c devices/ata.c devices/partition.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
