@@ -50,7 +50,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config
+FUZZERS := emulate config partition
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -164,6 +164,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
 FUZZ_config_SRCS := hypervisor/config.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
@@ -171,6 +172,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 
 $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
+$(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -185,6 +187,9 @@ fuzz-emulate: $(BUILD)/fuzz/fuzz_emulate
 
 fuzz-config: $(BUILD)/fuzz/fuzz_config
 	$(call run_fuzzer,config)
+
+fuzz-partition: $(BUILD)/fuzz/fuzz_partition
+	$(call run_fuzzer,partition)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
