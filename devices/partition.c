@@ -125,9 +125,10 @@ static bool guid_is_zero(const u8 *g)
 	return true;
 }
 
-/* The header at lba (1 for the primary, the last sector for the backup) and its entries. */
+/* The header at lba (1 for the primary, the backup's place otherwise) and its entries.
+ * *alternate: where a header whose own CRC holds says the other copy is (0 if none). */
 static bool gpt_try(struct part_table *t, const struct blk_backend *disk, u64 lba, bool primary,
-		    char *why, size_t why_len)
+		    u64 *alternate, char *why, size_t why_len)
 {
 	u8 sec[BLK_SECTOR_SIZE];
 	t->n = 0;
@@ -145,6 +146,7 @@ static bool gpt_try(struct part_table *t, const struct blk_backend *disk, u64 lb
 	memset(sec + 16, 0, 4); /* the CRC is taken with its own field zero */
 	if (crc32_update(0, sec, h.header_size) != want)
 		return refuse(why, why_len, "header CRC mismatch");
+	*alternate = h.alternate_lba;
 	u64 n = disk->sectors;
 	if (h.my_lba != lba)
 		return refuse(why, why_len, "header says it is at LBA %llu, not %llu",
@@ -208,10 +210,16 @@ static bool gpt_scan(struct part_table *t, const struct blk_backend *disk, char 
 		     size_t why_len)
 {
 	char primary_why[96], backup_why[96];
+	u64 alt = 0, unused = 0, last = disk->sectors - 1;
 	t->scheme = PART_SCHEME_GPT;
-	if (gpt_try(t, disk, 1, true, primary_why, sizeof(primary_why)))
+	if (gpt_try(t, disk, 1, true, &alt, primary_why, sizeof(primary_why)))
 		return true;
-	if (gpt_try(t, disk, disk->sectors - 1, false, backup_why, sizeof(backup_why))) {
+	/* the backup belongs on the last sector; a disk grown since keeps it where the primary
+	 * header says */
+	bool ok = gpt_try(t, disk, last, false, &unused, backup_why, sizeof(backup_why));
+	if (!ok && alt > 1 && alt < last)
+		ok = gpt_try(t, disk, alt, false, &unused, backup_why, sizeof(backup_why));
+	if (ok) {
 		ksnprintf(t->note, sizeof(t->note), "primary GPT refused (%s): the backup used",
 			  primary_why);
 		return true;

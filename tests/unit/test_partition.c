@@ -71,6 +71,23 @@ TEST(gpt_backup_used_when_the_primary_is_damaged)
 	CHECK_CONTAINS(t.note, "no GPT signature");
 }
 
+TEST(gpt_backup_found_where_the_primary_says_on_a_grown_disk)
+{
+	struct ramdisk_img r;
+	struct blk_backend b = img_new(&r, 2 * DISK_SECTORS);
+	gpt_build(r.data, DISK_SECTORS, three, 3); /* written when the disk was half as big */
+	struct part_table t;
+	char why[160];
+	r.data[2 * 512 + 60] ^= 0x40; /* the primary's entries: its header still holds */
+	REQUIRE(part_scan(&t, &b, why, sizeof(why)));
+	CHECK_EQ(t.n, 3);
+	CHECK_CONTAINS(t.note, "entry array CRC");
+	/* with the primary's header itself damaged, nothing says where the backup went */
+	r.data[512 + 40] ^= 1;
+	CHECK(!part_scan(&t, &b, why, sizeof(why)));
+	CHECK_CONTAINS(why, "backup: no GPT signature");
+}
+
 TEST(gpt_refused_when_both_headers_are_damaged)
 {
 	struct ramdisk_img r;
