@@ -55,23 +55,22 @@ static bool wait_not_busy(struct ata_drive *d, u64 timeout_us, u8 *status)
 }
 
 /* After a command or a sector: BSY clear, then DRQ set (data ready) or an error. */
-static bool wait_data(struct ata_drive *d, u64 timeout_us, const char *what)
+static bool wait_data(struct ata_drive *d, bool write)
 {
 	u8 s;
 	settle(d);
-	if (!wait_not_busy(d, timeout_us, &s))
-		return fail(d, what[0] == 'r' ? "read: timed out (BSY)" : "write: timed out (BSY)",
-			    s);
+	if (!wait_not_busy(d, ATA_TIMEOUT_IO_US, &s))
+		return fail(d, write ? "write: timed out (BSY)" : "read: timed out (BSY)", s);
 	s = reg_in(d, ATA_REG_STATUS);
 	if (s & (ATA_SR_ERR | ATA_SR_DF))
 		return fail(d,
-			    what[0] == 'r' ? "read: the drive reported an error"
-					   : "write: the drive reported an error",
+			    write ? "write: the drive reported an error"
+				  : "read: the drive reported an error",
 			    s);
 	if (!(s & ATA_SR_DRQ))
 		return fail(d,
-			    what[0] == 'r' ? "read: no data (DRQ clear)"
-					   : "write: not ready for data (DRQ clear)",
+			    write ? "write: not ready for data (DRQ clear)"
+				  : "read: no data (DRQ clear)",
 			    s);
 	return true;
 }
@@ -250,7 +249,7 @@ bool ata_read(struct ata_drive *d, u64 lba, u32 n, void *buf)
 		if (!issue(d, lba, c, false))
 			return false;
 		for (u32 i = 0; i < c; i++, p += BLK_SECTOR_SIZE) {
-			if (!wait_data(d, ATA_TIMEOUT_IO_US, "read"))
+			if (!wait_data(d, false))
 				return false;
 			bool aligned = ((uintptr_t)p & 1) == 0;
 			d->ops->insw(d->ctx, (u16)(d->base + ATA_REG_DATA),
@@ -275,7 +274,7 @@ bool ata_write(struct ata_drive *d, u64 lba, u32 n, const void *buf)
 		if (!issue(d, lba, c, true))
 			return false;
 		for (u32 i = 0; i < c; i++, p += BLK_SECTOR_SIZE) {
-			if (!wait_data(d, ATA_TIMEOUT_IO_US, "write"))
+			if (!wait_data(d, true))
 				return false;
 			bool aligned = ((uintptr_t)p & 1) == 0;
 			if (!aligned)

@@ -17,6 +17,7 @@ struct fake_dev {
 	u64 backing;
 	u64 fail_lba;	/* a command touching this sector fails (~0: none) */
 	bool stuck_bsy; /* every command leaves BSY set for ever */
+	bool no_drq;	/* reads and writes end at once, without data (DRQ never set) */
 	bool bad_checksum;
 	u8 status, error;
 	unsigned commands, atapi_other_commands;
@@ -127,6 +128,10 @@ static inline void fake_command(struct fake_ata *f, u8 cmd)
 	if (lba + n > d->sectors || (d->fail_lba >= lba && d->fail_lba < lba + n)) {
 		fake_sel(f)->error = 0x10; /* IDNF */
 		fake_sel(f)->status = ATA_SR_DRDY | ATA_SR_ERR;
+		return;
+	}
+	if (d->no_drq) {
+		fake_sel(f)->status = ATA_SR_DRDY;
 		return;
 	}
 	f->cur_lba = lba;

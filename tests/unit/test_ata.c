@@ -162,6 +162,22 @@ TEST(ata_errors_are_io_errors_and_the_drive_goes_on)
 	CHECK_EQ(f->dev[1].commands, before);
 }
 
+TEST(ata_a_drive_without_data_is_an_io_error)
+{
+	struct fake_ata *f = bochs_like();
+	struct ata_drive d;
+	char why[80];
+	REQUIRE(ata_probe(&d, &fake_ata_ops, f, 0, true, why, sizeof(why)) == ATA_DISK);
+	u8 buf[512] = {0};
+	f->dev[1].no_drq = true;
+	CHECK(!ata_read(&d, 0, 1, buf));
+	CHECK_STR(d.last_error, "read: no data (DRQ clear)");
+	CHECK(!ata_write(&d, 0, 1, buf));
+	CHECK_STR(d.last_error, "write: not ready for data (DRQ clear)");
+	f->dev[1].no_drq = false;
+	CHECK(ata_write(&d, 0, 1, buf));
+}
+
 TEST(ata_stuck_busy_times_out)
 {
 	struct fake_ata *f = bochs_like();
