@@ -479,5 +479,21 @@ TEST(shell_disk_lists_partitions_and_their_owners)
 		  "    3  spool             990 KiB         2082       1980  free\n");
 	test_console_clear();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk x"}), -1);
+	test_console_clear();
+
+	/* the primary damaged: the backup is used, and `disk` says so */
+	img.data[512 + 40] ^= 1;
+	REQUIRE(machine_disk_attach(&machine_disk, &whole, "ata0-slave"));
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_CONTAINS(test_console(),
+		       "\n  primary GPT refused (header CRC mismatch): the backup used\n");
+	test_console_clear();
+	/* both damaged: the table is refused, with why */
+	img.data[4095 * 512 + 40] ^= 1;
+	CHECK(!machine_disk_attach(&machine_disk, &whole, "ata0-slave"));
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_STR(test_console(),
+		  "disk ata0-slave: 2 MiB, 4096 sectors, partition table refused: GPT: "
+		  "primary: header CRC mismatch; backup: header CRC mismatch\n");
 	machine_disk_reset(&machine_disk);
 }
