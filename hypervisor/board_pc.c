@@ -21,6 +21,11 @@ static const struct board_region pc_memory[] = {
 
 #define AT(field) offsetof(struct vm, field)
 
+static bool has_printer(const struct vm_config *cfg)
+{
+	return cfg->printer;
+}
+
 static const struct board_device pc_devices[] = {
     /* the LAPIC first: the models updated after it deliver into an up-to-date APIC */
     {&lapic_device, AT(plat.lapic), {{0}}, LAPIC_DEFAULT_BASE, 0x1000, false, NULL},
@@ -47,6 +52,8 @@ static const struct board_device pc_devices[] = {
      NULL},
     {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false, NULL},
     {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false, NULL},
+    /* its ports move the idle deadline that ends a job */
+    {&lpt_device, AT(lpt), {{LPT1_BASE, LPT_PORTS}}, 0, 0, true, has_printer},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

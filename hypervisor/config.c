@@ -166,6 +166,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		m->name[w] = 0;
 		kstrlcpy(m->args, v, sizeof(m->args));
 		vm->nmodules++;
+	} else if (!strcmp(key, "printer")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->printer = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -36,6 +36,7 @@ struct vm_config {
 	unsigned nmodules;
 	struct vm_module_cfg modules[CFG_MAX_MODULES];
 	u64 dirty_log_ms; /* a dirty-log round (migration pre-copy) every this much CPU time */
+	bool printer;	  /* an emulated LPT1 whose jobs go to the spool */
 };
 
 struct config {

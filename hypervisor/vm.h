@@ -10,6 +10,7 @@
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
+#include "../devices/lpt.h"
 #include "platform.h"
 #include "../vmx/vmx_defs.h"
 
@@ -179,6 +180,9 @@ struct vm {
 	/* ... kept by PML (vmx/pml.c): addresses taken from the buffers, those outside RAM */
 	bool pml_used;
 	u64 pml_logged, pml_ignored, pml_full_exits;
+	/* printer = on: LPT1, and the printer input (the spool's) its bytes go to */
+	struct lpt lpt;
+	struct printer_sink printer;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints
