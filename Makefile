@@ -56,6 +56,7 @@ INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
 
 .PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
+	integration-spool \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -118,6 +119,11 @@ $(BUILD)/isolation.iso: $(BUILD)/keel.elf guests/tests/isolation.cfg $(BUILD)/gu
 $(BUILD)/shell.iso: $(BUILD)/keel.elf guests/tests/shell.cfg $(BUILD)/guests/beat.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/shell.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/beat.elf
+
+# three VMs printing on their LPT1 at once, and one without a printer (make integration-spool)
+$(BUILD)/spool.iso: $(BUILD)/keel.elf guests/tests/spool.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/lpt.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -250,6 +256,16 @@ integration-pml: $(BUILD)/dirty.iso
 		--expect 'keel: vm canary-pml ran \d+ cycles in \d+ entries on EPT paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, [1-9]\d* PML-full exits, 0 ignored\)' \
 		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)' \
 		--expect 'keel: vm canary-switch ran \d+ cycles in \d+ entries on \w+ paging, [1-9]\d* live paging switches, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, \d+ PML-full exits, 0 ignored\)'
+
+# the spooled printers: the guests' verdicts (spool.counts), then what the machine's printer
+# printed, judged by tests/integration/check-spool (spool-print.counts, its self-test first)
+integration-spool: $(BUILD)/spool.iso
+	tests/integration/check-spool --self-test --counts $(BUILD)/results/spool-check-selftest.counts
+	tests/integration/run $< --name spool --timeout 900 --config guests/tests/spool.cfg \
+		--parport $(BUILD)/results/spool.parport; \
+	rc=$$?; tests/integration/check-spool --serial $(BUILD)/results/spool.serial.log \
+		--config guests/tests/spool.cfg --counts $(BUILD)/results/spool-print.counts \
+		$(BUILD)/results/spool.parport && exit $$rc
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

@@ -267,7 +267,10 @@ static struct spool_job *open_job(struct spool_vm *v)
 		refuse(v, "the spool table is full");
 		return NULL;
 	}
-	u32 want = (u32)(MIN((u64)sp->lim.job_max, sp->lim.vm_quota - used) / BLK_SECTOR_SIZE);
+	/* a small start: the extent grows as the job does (grow_job) */
+	u32 want =
+	    (u32)(MIN(MIN((u64)sp->lim.job_max, sp->lim.vm_quota - used), SPOOL_FIRST_EXTENT) /
+		  BLK_SECTOR_SIZE);
 	u32 start;
 	u32 got = want ? find_space(sp, want, &start) : 0;
 	if (!got) {
@@ -322,10 +325,55 @@ static void finish_job(struct spool_vm *v)
 		j->truncated ? ", truncated" : "");
 }
 
+/* Free sectors right after the job's extent, up to the next extent or the area's end. */
+static u32 room_after(const struct spool *sp, const struct spool_job *self)
+{
+	u32 end = self->start + self->nsect, limit = sp->data_sectors;
+	for (unsigned i = 0; i < SPOOL_MAX_JOBS; i++) {
+		const struct spool_job *j = &sp->jobs[i];
+		if (j != self && holds_space(j) && j->nsect && j->start >= end)
+			limit = MIN(limit, j->start);
+	}
+	return limit - end;
+}
+
+/* The open job filled its extent: it doubles (within the job limit and the VM's quota),
+ * in place when the sectors after it are free, else moved to a gap that holds it. */
+static bool grow_job(struct spool_vm *v, struct spool_job *j)
+{
+	struct spool *sp = v->sp;
+	u64 quota = sp->lim.vm_quota / BLK_SECTOR_SIZE, used = vm_usage(sp, vm_index(v), NULL);
+	u32 want = (u32)MIN(MIN((u64)j->nsect * 2, (u64)sp->lim.job_max / BLK_SECTOR_SIZE),
+			    j->nsect + (quota > used ? quota - used : 0));
+	if (want <= j->nsect)
+		return false;
+	u32 room = room_after(sp, j);
+	if (room) {
+		j->nsect += MIN(room, want - j->nsect);
+		return true;
+	}
+	u32 start, got = find_space(sp, want, &start);
+	if (got <= j->nsect)
+		return false;
+	/* every sector so far is on the backend (the tail is empty at a sector's end) */
+	for (u32 s = 0; s < j->nsect; s++) {
+		if (sp->broken ||
+		    blk_read(sp->disk, SPOOL_DATA_START + (u64)j->start + s, 1, v->tail) !=
+			BLK_OK ||
+		    blk_write(sp->disk, SPOOL_DATA_START + (u64)start + s, 1, v->tail) != BLK_OK) {
+			pr_err("spool: vm %s: job %u: moving its data failed\n", v->name, j->id);
+			return false;
+		}
+	}
+	j->start = start;
+	j->nsect = got;
+	return true;
+}
+
 static void job_byte(struct spool_vm *v, struct spool_job *j, u8 c)
 {
 	struct spool *sp = v->sp;
-	if (j->size == j->nsect * BLK_SECTOR_SIZE) {
+	if (j->size == j->nsect * BLK_SECTOR_SIZE && !grow_job(v, j)) {
 		if (!j->truncated) {
 			pr_warn("spool: vm %s: job %u truncated at %u bytes (%s)\n", v->name, j->id,
 				j->size,

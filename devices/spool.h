@@ -14,6 +14,9 @@
 #define SPOOL_NAME_LEN	24
 #define SPOOL_FORM_FEED 0x0c
 
+/* An open job's first extent; it grows as the job does. */
+#define SPOOL_FIRST_EXTENT (16 * 1024)
+
 /* Without a disk the jobs live in this much memory (lost when Keel restarts). */
 #define SPOOL_MEM_SECTORS 1024 /* 512 KiB */
 

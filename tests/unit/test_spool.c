@@ -481,6 +481,43 @@ TEST(spool_list_shows_the_two_level_table)
 		  "spool: in memory (not kept across a restart), printer running\n"
 		  "vm alpha: 1 jobs, 0 KiB of 1024 KiB, 0 printed, 0 refused, 0 truncated\n"
 		  "  job 1     queued           6 bytes  order 1\n"
-		  "vm beta: 1 jobs, 256 KiB of 1024 KiB, 0 printed, 0 refused, 0 truncated\n"
+		  "vm beta: 1 jobs, 16 KiB of 1024 KiB, 0 printed, 0 refused, 0 truncated\n"
 		  "  job 2     open             4 bytes\n");
+}
+
+TEST(spool_open_jobs_grow_and_move_without_losing_a_byte)
+{
+	/* three VMs send 100 KiB jobs at once, 300 bytes at a time: their extents start small,
+	 * collide and move, and every job still prints whole (memory: 512 KiB in all) */
+	struct paper *p = paper_new(400 * 1024);
+	struct spool *sp = spool_new(NULL, NULL, p);
+	const char *names[3] = {"x", "y", "z"};
+	struct printer_sink s[3];
+	static char data[3][100 * 1024 + 1];
+	for (unsigned v = 0; v < 3; v++) {
+		s[v] = spool_attach(sp, names[v]);
+		for (unsigned i = 0; i < sizeof(data[v]) - 1; i++)
+			data[v][i] = (char)('0' + (i / 7 + v * 13 + i % 11) % 64);
+	}
+	for (unsigned off = 0; off < sizeof(data[0]) - 1; off += 300)
+		for (unsigned v = 0; v < 3; v++)
+			printer_bytes(&s[v], (const u8 *)data[v] + off,
+				      MIN(300u, (unsigned)sizeof(data[v]) - 1 - off));
+	for (unsigned v = 0; v < 3; v++) {
+		printer_end_job(&s[v]);
+		const struct spool_job *j = spool_job_by_id(sp, v + 1);
+		REQUIRE(j);
+		CHECK_EQ(j->size, sizeof(data[v]) - 1);
+		CHECK(!j->truncated);
+	}
+	CHECK(!strstr(test_console(), "truncated"));
+	print_all(sp);
+	char *exp = test_alloc(400 * 1024);
+	size_t len = 0;
+	for (unsigned v = 0; v < 3; v++) {
+		len += banner(exp + len, 4096, names[v], v + 1, (u32)strlen(data[v]), false);
+		memcpy(exp + len, data[v], strlen(data[v]));
+		len += strlen(data[v]);
+	}
+	check_paper(p, exp, len);
 }
