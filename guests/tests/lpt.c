@@ -1,6 +1,8 @@
 /* lpt guest: prints jobs on LPT1 (0x378) with the PC strobe protocol, as a DOS or BIOS
  * printer driver would. Command line "<njobs>": job 1 ends with a form feed, job 2 by the
  * idle timeout (the guest sleeps past it), the last one when the VM ends (its port closes).
+ * "<njobs> <vm name> <lines>": job k has lines + 5k lines, so VMs of different lengths
+ * finish their jobs in an order of their own.
  * "absent": the VM has no printer, so LPT1 reads all ones and takes nothing. Each job's
  * text is a function of the VM's name and the job number, so that
  * tests/integration/check-spool can tell every job is whole, its own, and in its place. */
@@ -46,9 +48,8 @@ static void put_dec(unsigned v)
 }
 
 /* The text of job `job` of VM `name`: the checker builds the same (check-spool). */
-static void print_job(const char *name, unsigned job)
+static void print_job(const char *name, unsigned job, unsigned lines)
 {
-	unsigned lines = 8 + job * 5;
 	put_str("LPT-TEST vm=");
 	put_str(name);
 	put_str(" job=");
@@ -104,20 +105,29 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 		absent();
 		return;
 	}
-	unsigned njobs = 0;
+	unsigned njobs = 0, lines = 0;
 	while (*cmd >= '0' && *cmd <= '9')
 		njobs = njobs * 10 + (unsigned)(*cmd++ - '0');
-	/* the VM's name comes after the count: "3 p1" */
 	while (*cmd == ' ')
 		cmd++;
-	if (!njobs || !*cmd) {
-		fail("command line: want '<njobs> <vm name>', got '%s'", cmd);
+	/* the VM's name, then the line count */
+	static char name[32];
+	unsigned n = 0;
+	while (*cmd && *cmd != ' ' && n + 1 < sizeof(name))
+		name[n++] = *cmd++;
+	name[n] = 0;
+	while (*cmd == ' ')
+		cmd++;
+	while (*cmd >= '0' && *cmd <= '9')
+		lines = lines * 10 + (unsigned)(*cmd++ - '0');
+	if (!njobs || !n || !lines || *cmd) {
+		fail("command line: want '<njobs> <vm name> <lines>'");
 		return;
 	}
 	check_protocol();
 	for (unsigned job = 1; job <= njobs; job++) {
 		tprintf("LPT job %u start\n", job);
-		print_job(cmd, job);
+		print_job(name, job, lines + 5 * job);
 		if (job == 1) {
 			put('\f');
 		} else if (job < njobs) {
