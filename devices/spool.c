@@ -127,18 +127,20 @@ static bool holds_space(const struct spool_job *j)
 	return j->state >= JOB_OPEN && j->state <= JOB_PRINTING;
 }
 
-/* Writes the table; a failing backend is reported once and the spool goes on in memory
- * (the jobs already there keep printing from the tables). */
-static void commit(struct spool *sp)
+/* A write to the backend failed: said once; from then on new jobs are refused, and the
+ * whole jobs already there still print (reads may work). */
+static void backend_failed(struct spool *sp, const char *what)
 {
 	if (sp->broken)
 		return;
-	if (!spool_disk_commit(sp)) {
-		pr_err("spool: writing the job table to %s failed: jobs from now on are not "
-		       "kept across a restart\n",
-		       sp->disk->name);
-		sp->broken = true;
-	}
+	pr_err("spool: writing %s to %s failed: no new jobs are taken\n", what, sp->disk->name);
+	sp->broken = true;
+}
+
+static void commit(struct spool *sp)
+{
+	if (!sp->broken && !spool_disk_commit(sp))
+		backend_failed(sp, "the job table");
 }
 
 /* ---- the VM side ---- */
@@ -262,6 +264,10 @@ static struct spool_job *open_job(struct spool_vm *v)
 		refuse(v, "its jobs fill its quota");
 		return NULL;
 	}
+	if (sp->broken) {
+		refuse(v, "the spool's backend failed");
+		return NULL;
+	}
 	int e = new_entry(sp);
 	if (e < 0) {
 		refuse(v, "the spool table is full");
@@ -293,10 +299,11 @@ static struct spool_job *open_job(struct spool_vm *v)
 	return j;
 }
 
-static bool write_data(struct spool *sp, const struct spool_job *j, u32 sector, const u8 *buf)
+static void write_data(struct spool *sp, const struct spool_job *j, u32 sector, const u8 *buf)
 {
-	return !sp->broken &&
-	       blk_write(sp->disk, SPOOL_DATA_START + (u64)j->start + sector, 1, buf) == BLK_OK;
+	if (!sp->broken &&
+	    blk_write(sp->disk, SPOOL_DATA_START + (u64)j->start + sector, 1, buf) != BLK_OK)
+		backend_failed(sp, "a job's data");
 }
 
 /* The job ends whole: its last sector written, its extent cut to its size, queued. */
@@ -311,15 +318,21 @@ static void finish_job(struct spool_vm *v)
 	}
 	if (v->tail_len) {
 		memset(v->tail + v->tail_len, 0, BLK_SECTOR_SIZE - v->tail_len);
-		if (!write_data(sp, j, j->size / BLK_SECTOR_SIZE, v->tail))
-			pr_err("spool: vm %s: job %u: writing its data failed\n", v->name, j->id);
+		write_data(sp, j, j->size / BLK_SECTOR_SIZE, v->tail);
 		v->tail_len = 0;
+	}
+	if (sp->disk->ops->flush && blk_flush(sp->disk) != BLK_OK)
+		backend_failed(sp, "a job's data");
+	if (sp->broken) {
+		/* its bytes may not be on the backend: never print what was not kept */
+		pr_err("spool: vm %s: job %u lost: the spool's backend failed\n", v->name, j->id);
+		j->state = JOB_CANCELLED;
+		v->refused_jobs++;
+		return;
 	}
 	j->nsect = (j->size + BLK_SECTOR_SIZE - 1) / BLK_SECTOR_SIZE;
 	j->state = JOB_QUEUED;
 	j->order = sp->next_order++;
-	if (sp->disk->ops->flush)
-		blk_flush(sp->disk);
 	commit(sp);
 	pr_info("spool: vm %s: job %u queued (%u bytes%s)\n", v->name, j->id, j->size,
 		j->truncated ? ", truncated" : "");
@@ -389,8 +402,7 @@ static void job_byte(struct spool_vm *v, struct spool_job *j, u8 c)
 	j->crc = spool_crc32(j->crc, &c, 1);
 	j->size++;
 	if (v->tail_len == BLK_SECTOR_SIZE) {
-		if (!write_data(sp, j, j->size / BLK_SECTOR_SIZE - 1, v->tail))
-			pr_err("spool: vm %s: job %u: writing its data failed\n", v->name, j->id);
+		write_data(sp, j, j->size / BLK_SECTOR_SIZE - 1, v->tail);
 		v->tail_len = 0;
 	}
 }
@@ -619,7 +631,7 @@ void spool_list(const struct spool *sp)
 		!sp->printer ? "absent"
 		: sp->paused ? "paused"
 			     : "running",
-		sp->broken ? ", backend failed (jobs not kept)" : "");
+		sp->broken ? ", backend failed (no new jobs)" : "");
 	for (unsigned i = 0; i < SPOOL_MAX_VMS; i++) {
 		const struct spool_vm *v = &sp->vms[i];
 		if (!v->used)

@@ -81,7 +81,7 @@ enum spool_phase { PRINT_IDLE, PRINT_BANNER, PRINT_DATA, PRINT_CANCEL_NOTE };
 struct spool {
 	const struct blk_backend *disk; /* where jobs are kept: the partition or `mem` */
 	bool persistent;		/* a real partition: jobs survive a restart */
-	bool broken;			/* the backend failed a write: jobs stay in memory */
+	bool broken;			/* the backend failed a write: no new jobs */
 	struct spool_limits lim;
 	u32 data_sectors; /* sectors of the data area */
 	u64 seq;	  /* of the table copy written last; copy seq % 2 */

@@ -11,6 +11,7 @@ struct ramdisk {
 	u8 *data;
 	u64 sectors;
 	bool fail_writes;
+	u64 fail_data; /* writes at or above this sector fail too (0: none) */
 	unsigned writes;
 };
 
@@ -24,7 +25,7 @@ static inline bool ram_read(void *ctx, u64 lba, u32 n, void *buf)
 static inline bool ram_write(void *ctx, u64 lba, u32 n, const void *buf)
 {
 	struct ramdisk *r = ctx;
-	if (r->fail_writes)
+	if (r->fail_writes || (r->fail_data && lba >= r->fail_data))
 		return false;
 	r->writes++;
 	memcpy(r->data + lba * BLK_SECTOR_SIZE, buf, (size_t)n * BLK_SECTOR_SIZE);

@@ -451,15 +451,24 @@ TEST(spool_failing_backend_keeps_going)
 	struct blk_backend *disk = ramdisk_new(512);
 	struct paper *p = paper_new(4096);
 	struct spool *sp = spool_new(disk, NULL, p);
-	ramdisk_of(disk)->fail_writes = true;
 	struct printer_sink s = spool_attach(sp, "a");
-	send(&s, "lost\f");
-	CHECK_CONTAINS(test_console(), "writing the job table to spool0 failed");
+	send(&s, "kept\f");
+	ramdisk_of(disk)->fail_writes = true;
+	send(&s, "lost");
+	printer_end_job(&s);
+	CHECK_CONTAINS(test_console(), "spool: writing the job table to spool0 failed: no new jobs "
+				       "are taken");
+	CHECK_CONTAINS(test_console(), "spool: vm a: job 2 lost: the spool's backend failed");
 	CHECK(sp->broken);
-	/* the job's data never reached the disk: printing it reads what is there, never
-	 * outside the area, and the hypervisor goes on */
+	CHECK_EQ(spool_job_by_id(sp, 2)->state, JOB_CANCELLED);
+	send(&s, "refused\f");
+	CHECK_CONTAINS(test_console(), "spool: vm a: job refused: the spool's backend failed");
+	/* the job kept before the failure still prints; the hypervisor goes on */
 	print_all(sp);
-	CHECK_EQ(spool_job_by_id(sp, 1)->state, JOB_DONE);
+	char exp[1024];
+	size_t len = 0;
+	expect_job(exp, &len, "a", 1, "kept\f");
+	check_paper(p, exp, len);
 	/* a disk that was read-only from the start: memory */
 	struct blk_backend *ro = ramdisk_new(512);
 	ro->read_only = true;
@@ -467,6 +476,24 @@ TEST(spool_failing_backend_keeps_going)
 	struct spool *sp2 = spool_new(ro, NULL, NULL);
 	CHECK_CONTAINS(test_console(), "spool: partition spool0 is read-only: jobs kept in memory");
 	CHECK(!sp2->persistent);
+}
+
+TEST(spool_failing_data_write_loses_only_that_job)
+{
+	struct blk_backend *disk = ramdisk_new(512);
+	struct paper *p = paper_new(1 << 14);
+	struct spool *sp = spool_new(disk, NULL, p);
+	struct printer_sink s = spool_attach(sp, "a");
+	ramdisk_of(disk)->fail_data = SPOOL_DATA_START;
+	char big[1200];
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	send(&s, big);
+	printer_end_job(&s);
+	CHECK_CONTAINS(test_console(), "spool: writing a job's data to spool0 failed");
+	CHECK_EQ(spool_job_by_id(sp, 1)->state, JOB_CANCELLED);
+	print_all(sp);
+	CHECK_EQ(p->len, 0); /* nothing that was not kept is printed */
 }
 
 TEST(spool_list_shows_the_two_level_table)
