@@ -257,15 +257,21 @@ integration-pml: $(BUILD)/dirty.iso
 		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)' \
 		--expect 'keel: vm canary-switch ran \d+ cycles in \d+ entries on \w+ paging, [1-9]\d* live paging switches, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, \d+ PML-full exits, 0 ignored\)'
 
-# the spooled printers: the guests' verdicts (spool.counts), then what the machine's printer
-# printed, judged by tests/integration/check-spool (spool-print.counts, its self-test first)
+# the spooled printers: the guests' verdicts (spool-guests), then what the machine's printer
+# printed, judged by tests/integration/check-spool (spool-print, its self-test first); the
+# three add up in spool.counts (a part that left no counts is one failure)
+SPOOL_PARTS := spool-selftest spool-guests spool-print
 integration-spool: $(BUILD)/spool.iso
-	tests/integration/check-spool --self-test --counts $(BUILD)/results/spool-check-selftest.counts
-	tests/integration/run $< --name spool --timeout 900 --config guests/tests/spool.cfg \
-		--parport $(BUILD)/results/spool.parport; \
-	rc=$$?; tests/integration/check-spool --serial $(BUILD)/results/spool.serial.log \
+	@rm -f $(SPOOL_PARTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/spool.counts
+	-tests/integration/check-spool --self-test --counts $(BUILD)/results/spool-selftest.counts
+	-tests/integration/run $< --name spool-guests --timeout 900 --config guests/tests/spool.cfg \
+		--parport $(BUILD)/results/spool.parport
+	-tests/integration/check-spool --serial $(BUILD)/results/spool-guests.serial.log \
 		--config guests/tests/spool.cfg --counts $(BUILD)/results/spool-print.counts \
-		$(BUILD)/results/spool.parport && exit $$rc
+		$(BUILD)/results/spool.parport
+	@for f in $(SPOOL_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
+		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool.counts"; \
+			print "integration-spool: " p " passed, " f " failed"; exit (f > 0)}'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
