@@ -125,6 +125,11 @@ $(BUILD)/spool.iso: $(BUILD)/keel.elf guests/tests/spool.cfg $(BUILD)/guests/lpt
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/lpt.elf
 
+# two VMs that print when a key reaches them, for the spool's shell commands
+$(BUILD)/spool-shell.iso: $(BUILD)/keel.elf guests/tests/spool-shell.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool-shell.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/lpt.elf
+
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
 
@@ -260,8 +265,8 @@ integration-pml: $(BUILD)/dirty.iso
 # the spooled printers: the guests' verdicts (spool-guests), then what the machine's printer
 # printed, judged by tests/integration/check-spool (spool-print, its self-test first); the
 # three add up in spool.counts (a part that left no counts is one failure)
-SPOOL_PARTS := spool-selftest spool-guests spool-print
-integration-spool: $(BUILD)/spool.iso
+SPOOL_PARTS := spool-selftest spool-guests spool-print spool-shell
+integration-spool: $(BUILD)/spool.iso $(BUILD)/spool-shell.iso
 	@rm -f $(SPOOL_PARTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/spool.counts
 	-tests/integration/check-spool --self-test --counts $(BUILD)/results/spool-selftest.counts
 	-tests/integration/run $< --name spool-guests --timeout 900 --config guests/tests/spool.cfg \
@@ -269,6 +274,8 @@ integration-spool: $(BUILD)/spool.iso
 	-tests/integration/check-spool --serial $(BUILD)/results/spool-guests.serial.log \
 		--config guests/tests/spool.cfg --counts $(BUILD)/results/spool-print.counts \
 		$(BUILD)/results/spool.parport
+	-tests/integration/shell-spool $(BUILD)/spool-shell.iso --name spool-shell --timeout 600 \
+		--config guests/tests/spool-shell.cfg
 	@for f in $(SPOOL_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
 		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool.counts"; \
 			print "integration-spool: " p " passed, " f " failed"; exit (f > 0)}'

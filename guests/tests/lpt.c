@@ -2,7 +2,9 @@
  * printer driver would. Command line "<njobs>": job 1 ends with a form feed, job 2 by the
  * idle timeout (the guest sleeps past it), the last one when the VM ends (its port closes).
  * "<njobs> <vm name> <lines>": job k has lines + 5k lines, so VMs of different lengths
- * finish their jobs in an order of their own.
+ * finish their jobs in an order of their own. With " keys" after it, every job ends with a
+ * form feed, and the guest waits for 'p' on its COM1 before printing and 'q' before
+ * ending (tests/integration/shell-spool types them from Keel's shell).
  * "absent": the VM has no printer, so LPT1 reads all ones and takes nothing. Each job's
  * text is a function of the VM's name and the job number, so that
  * tests/integration/check-spool can tell every job is whole, its own, and in its place. */
@@ -75,6 +77,20 @@ static void print_job(const char *name, unsigned job, unsigned lines)
 	put('\n');
 }
 
+/* Waits, asleep between looks, until `key` arrives on COM1 (typed from Keel's shell);
+ * other bytes (an Enter) are passed over. */
+static void wait_key(char key, const char *why)
+{
+	tprintf("LPT waiting for a key: %s\n", why);
+	for (;;) {
+		while (!(inb(COM1_PORT + 5) & 1))
+			keel_sleep(SLEEP_VECTOR, 2000000);
+		if (inb(COM1_PORT) == (uint8_t)key)
+			break;
+	}
+	tprintf("LPT key: %s\n", why);
+}
+
 static void check_protocol(void)
 {
 	check_eq("LPT1 status idle: ready, no ack, selected, no error", inb(LPT_STATUS) & 0xf8,
@@ -120,15 +136,18 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 		cmd++;
 	while (*cmd >= '0' && *cmd <= '9')
 		lines = lines * 10 + (unsigned)(*cmd++ - '0');
-	if (!njobs || !n || !lines || *cmd) {
-		fail("command line: want '<njobs> <vm name> <lines>'");
+	int keys = !tg_strcmp(cmd, " keys");
+	if (!njobs || !n || !lines || (*cmd && !keys)) {
+		fail("command line: want '<njobs> <vm name> <lines> [keys]'");
 		return;
 	}
 	check_protocol();
+	if (keys)
+		wait_key('p', "print");
 	for (unsigned job = 1; job <= njobs; job++) {
 		tprintf("LPT job %u start\n", job);
 		print_job(name, job, lines + 5 * job);
-		if (job == 1) {
+		if (job == 1 || keys) {
 			put('\f');
 		} else if (job < njobs) {
 			tprintf("LPT job %u sent, idle\n", job);
@@ -138,4 +157,6 @@ void test_main(uint32_t magic, struct multiboot_info *mbi)
 	}
 	check(sent > 0, "%u bytes taken by LPT1 in %u jobs (the last one ends when the VM does)",
 	      sent, njobs);
+	if (keys)
+		wait_key('q', "end");
 }
