@@ -386,7 +386,7 @@ static bool grow_job(struct spool_vm *v, struct spool_job *j)
 static void job_byte(struct spool_vm *v, struct spool_job *j, u8 c)
 {
 	struct spool *sp = v->sp;
-	if (j->size == j->nsect * BLK_SECTOR_SIZE && !grow_job(v, j)) {
+	if (j->size == j->nsect * BLK_SECTOR_SIZE && (j->truncated || !grow_job(v, j))) {
 		if (!j->truncated) {
 			pr_warn("spool: vm %s: job %u truncated at %u bytes (%s)\n", v->name, j->id,
 				j->size,
