@@ -29,6 +29,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
 PURE_SRCS += devices/blk_ram.c
+# the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
+PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -39,6 +41,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 HW_SRCS += vmx/pml.c
 HW_SRCS += hypervisor/vm_disk.c
 HW_SRCS += devices/machine_disk_hw.c
+HW_SRCS += devices/parport_hw.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
@@ -60,7 +63,7 @@ INTEGRATION_COUNTS += disk-first disk-second
 INTEGRATION_COUNTS += virtio
 
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
-	disk-image integration-disk $(FUZZERS:%=fuzz-%) \
+	disk-image integration-disk integration-spool $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -123,6 +126,16 @@ $(BUILD)/isolation.iso: $(BUILD)/keel.elf guests/tests/isolation.cfg $(BUILD)/gu
 $(BUILD)/shell.iso: $(BUILD)/keel.elf guests/tests/shell.cfg $(BUILD)/guests/beat.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/shell.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/beat.elf
+
+# three VMs printing on their LPT1 at once, and one without a printer (make integration-spool)
+$(BUILD)/spool.iso: $(BUILD)/keel.elf guests/tests/spool.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/lpt.elf
+
+# two VMs that print when a key reaches them, for the spool's shell commands
+$(BUILD)/spool-shell.iso: $(BUILD)/keel.elf guests/tests/spool-shell.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool-shell.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/lpt.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -317,6 +330,23 @@ integration-disk-second: $(BUILD)/disk.iso integration-disk-first
 		--expect 'keel: disk self-test: stamp 2 written, flushed and read back'
 
 integration-disk: integration-disk-first integration-disk-second
+# the spooled printers: the guests' verdicts (spool-guests), then what the machine's printer
+# printed, judged by tests/integration/check-spool (spool-print, its self-test first); the
+# three add up in spool.counts (a part that left no counts is one failure)
+SPOOL_PARTS := spool-selftest spool-guests spool-print spool-shell
+integration-spool: $(BUILD)/spool.iso $(BUILD)/spool-shell.iso
+	@rm -f $(SPOOL_PARTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/spool.counts
+	-tests/integration/check-spool --self-test --counts $(BUILD)/results/spool-selftest.counts
+	-tests/integration/run $< --name spool-guests --timeout 900 --config guests/tests/spool.cfg \
+		--parport $(BUILD)/results/spool.parport
+	-tests/integration/check-spool --serial $(BUILD)/results/spool-guests.serial.log \
+		--config guests/tests/spool.cfg --counts $(BUILD)/results/spool-print.counts \
+		$(BUILD)/results/spool.parport
+	-tests/integration/shell-spool $(BUILD)/spool-shell.iso --name spool-shell --timeout 600 \
+		--config guests/tests/spool-shell.cfg
+	@for f in $(SPOOL_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
+		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool.counts"; \
+			print "integration-spool: " p " passed, " f " failed"; exit (f > 0)}'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

@@ -22,6 +22,11 @@ static const struct board_region pc_memory[] = {
 
 #define AT(field) offsetof(struct vm, field)
 
+static bool has_printer(const struct vm_config *cfg)
+{
+	return cfg->printer;
+}
+
 static const struct board_device pc_devices[] = {
     /* the LAPIC first: the models updated after it deliver into an up-to-date APIC */
     {&lapic_device, AT(plat.lapic), {{0}}, LAPIC_DEFAULT_BASE, 0x1000, false, NULL},
@@ -51,6 +56,8 @@ static const struct board_device pc_devices[] = {
     /* virtio functions: on the PCI bus (hypervisor/vm_virtio.c plugs them), no ports here */
     {&virtio_blk_device, AT(plat.vblk), {{0}}, 0, 0, false, vm_has_virtio_disk},
     {&virtio_console_device, AT(plat.vcon), {{0}}, 0, 0, false, vm_has_console_ports},
+    /* its ports move the idle deadline that ends a job */
+    {&lpt_device, AT(lpt), {{LPT1_BASE, LPT_PORTS}}, 0, 0, true, has_printer},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -211,6 +211,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 2, &c))
 			vm->disk_model = (enum cfg_disk_model)c;
+	} else if (!strcmp(key, "printer")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->printer = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -14,6 +14,8 @@
 #include "vm_create.h"
 #include "../devices/machine_disk_hw.h"
 #include "../vmx/vmx.h"
+#include "../devices/parport_hw.h"
+#include "../devices/spool.h"
 
 #define SLICE_MS 10
 
@@ -27,6 +29,15 @@ static bool test_hypercalls;
 static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot self-test */
 static u64 boot_tsc;
 static struct shell shell;
+
+/* The print spool and the machine's printer, set up when a VM has printer = on. */
+static struct spool spool;
+static bool spool_on;
+static struct parport parport;
+static const struct spool_printer printer_port = {parport_put_cb, &parport};
+static struct platform_printers printers;
+/* bytes sent to the printer per scheduler pass: a long job never holds up the VMs */
+#define PRINT_BUDGET 512
 
 static void report_config_error(const char *msg)
 {
@@ -76,6 +87,48 @@ static void parse_cmdline(void)
 		disk_selftest[0] = 0;
 }
 
+static struct printer_sink spool_attach_vm(void *ctx, const char *name)
+{
+	return spool_attach(ctx, name);
+}
+
+/* The spool partition of the machine's disk is not found yet (the disk driver comes
+ * separately): until it is, jobs are kept in memory. */
+static const struct blk_backend *spool_partition(void)
+{
+	return NULL;
+}
+
+static void setup_spool(void)
+{
+	bool have_port = parport_init(&parport, &parport_hw_ops, PARPORT_LPT1);
+	if (!have_port)
+		pr_warn("spool: no parallel port at 0x%x: jobs are kept but not printed\n",
+			PARPORT_LPT1);
+	spool_init(&spool, spool_partition(), NULL, have_port ? &printer_port : NULL);
+	printers = (struct platform_printers){spool_attach_vm, &spool, spool.lim.idle_ns};
+	platform_set_printers(&printers);
+	shell.spool = &spool;
+	spool_on = true;
+}
+
+/* The VM ended or was reset: its printer's open job is whole. */
+static void printer_closed(const struct vm *vm)
+{
+	if (spool_on && vm->cfg && vm->cfg->printer)
+		spool_vm_closed(&spool, vm->name);
+}
+
+/* Before Keel shuts down: every whole job goes to the printer (bounded if it hangs). */
+static void drain_spool(void)
+{
+	unsigned stalled = 0;
+	while (spool_on && spool_busy(&spool) && stalled < 1000)
+		stalled = spool_print(&spool, 4096) ? 0 : stalled + 1;
+	if (spool_on && spool_busy(&spool))
+		pr_warn("spool: the printer stopped taking bytes: jobs left in the spool\n");
+}
+
 static void create_vms(void)
 {
 	const struct boot_module *m = boot_find_module(&boot, "keel.cfg");
@@ -86,6 +139,9 @@ static void create_vms(void)
 	config_parse(&config, phys_to_virt(m->start), m->end - m->start, "keel.cfg",
 		     report_config_error);
 	sched_init(&sched, tsc_hz / 1000 * SLICE_MS);
+	for (unsigned i = 0; i < config.nvms; i++)
+		if (config.vms[i].valid && config.vms[i].printer && !spool_on)
+			setup_spool();
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		if (!c->valid) {
@@ -138,6 +194,7 @@ static void vm_finished(struct vm *vm)
 			      : crashed	 ? vm->cfg->on_crash
 					 : vm->cfg->on_poweroff;
 	vm_report(vm);
+	printer_closed(vm);
 	if (act == ACTION_RESTART) {
 		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
 			kprintf(
@@ -196,6 +253,7 @@ static const char *shell_kill(void *ctx, struct vm *vm)
 	(void)ctx;
 	vm_stop(vm, "killed from the shell");
 	vm_report(vm);
+	printer_closed(vm);
 	vm_release(vm);
 	shell_vm_ended(&shell, vm);
 	return NULL;
@@ -209,6 +267,7 @@ static const char *shell_reset(void *ctx, struct vm *vm)
 		vm_stop(vm, "reset from the shell");
 		vm_report(vm);
 	}
+	printer_closed(vm);
 	vm->crash_restarts = 0;
 	return vm_restart(vm, &boot, &err) ? NULL : err;
 }
@@ -266,6 +325,8 @@ static __noreturn void run_vms(void)
 	kprintf("keel: shell on this console: press Enter for the prompt, `help` lists commands\n");
 	for (;;) {
 		poll_console();
+		if (spool_on)
+			spool_print(&spool, PRINT_BUDGET);
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -277,6 +338,7 @@ static __noreturn void run_vms(void)
 			idle = false;
 		} else if (!idle) {
 			idle = true;
+			drain_spool();
 			report_finished();
 			if (shutdown_when_idle)
 				platform_shutdown();

@@ -14,6 +14,13 @@ static struct vm *vm_of(void *ctx)
 	return ctx;
 }
 
+static const struct platform_printers *printers;
+
+void platform_set_printers(const struct platform_printers *pp)
+{
+	printers = pp;
+}
+
 u64 platform_tsc_to_ns(const struct platform *p, u64 tsc)
 {
 	return dev_tsc_to_ns(p->tsc_hz, tsc);
@@ -237,6 +244,11 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
+	vm->printer = (struct printer_sink){0};
+	if (printers && vm->cfg && vm->cfg->printer)
+		vm->printer = printers->attach(printers->ctx, vm->name);
+	struct irq_line irq7 = {platform_isa_irq, vm, ISA_IRQ_LPT1};
+	lpt_init(&vm->lpt, &vm->printer, &irq7, &p->clock, printers ? printers->idle_ns : 0);
 	const char *err = attach_devices(vm, p->board);
 	return err ? err : vm_virtio_plug(vm);
 }

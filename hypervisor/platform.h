@@ -69,6 +69,17 @@ struct platform {
 #define ISA_IRQ_COM1 4
 #define ISA_IRQ_RTC  8
 #define ISA_IRQ_SCI  9
+#define ISA_IRQ_LPT1 7
+
+/* Where the VMs' printers print (the spool), set once at boot: attach gives VM `name`'s
+ * printer input; idle_ns ends a job after that much VM time without a byte (0: the LPT's
+ * default). Without it a VM's printer prints to nothing. */
+struct platform_printers {
+	struct printer_sink (*attach)(void *ctx, const char *name);
+	void *ctx;
+	u64 idle_ns;
+};
+void platform_set_printers(const struct platform_printers *pp);
 
 /* Builds the devices of board `b` and registers them on its I/O and MMIO buses.
  * `guest_tsc_now` is the guest TSC at creation, `wall_secs` the RTC's start time (seconds

@@ -4,6 +4,7 @@
 #include "console.h"
 #include "lib.h"
 #include "../devices/machine_disk.h"
+#include "../devices/spool.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -484,6 +485,96 @@ static int cmd_disk(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ---- spool ---- */
+
+/* The spool, or NULL after saying there is none. */
+static struct spool *spool_arg(struct shell *sh)
+{
+	if (!sh->spool)
+		kprintf("no spool: no VM has printer = on in its config\n");
+	return sh->spool;
+}
+
+static int cmd_spool_list(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	spool_list(sp);
+	return 0;
+}
+
+/* hold, release and cancel: one job by its id */
+static int spool_job_cmd(struct shell *sh, char **argv,
+			 const char *(*act)(struct spool *sp, u32 id), const char *done)
+{
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	u64 id;
+	if (!kparse_u64(argv[1], &id) || !id || id > 0xffffffffULL) {
+		kprintf("'%s' is not a job number (spool list shows them)", argv[1]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	const char *err = act(sp, (u32)id);
+	if (err) {
+		kprintf("job %llu: cannot %s it: %s\n", (unsigned long long)id, argv[0], err);
+		return -1;
+	}
+	kprintf("job %llu %s\n", (unsigned long long)id, done);
+	return 0;
+}
+
+static int cmd_spool_hold(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_hold, "held");
+}
+
+static int cmd_spool_release(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_release, "released");
+}
+
+static int cmd_spool_cancel(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_cancel, "cancelled");
+}
+
+static int cmd_spool_printer(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	bool pause = !strcmp(argv[1], "pause");
+	if (!pause && strcmp(argv[1], "resume")) {
+		kprintf("printer: '%s' is neither pause nor resume", argv[1]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	spool_pause(sp, pause);
+	kprintf("printer %s\n", pause ? "paused: jobs stay queued" : "resumed");
+	return 0;
+}
+
+static const struct shell_cmd spool_cmds[] = {
+    {"list", "", "the spool table: each VM with a printer, and its jobs", 0, 0, cmd_spool_list,
+     NULL, 0},
+    {"hold", "<job>", "keep a queued job from printing", 1, 1, cmd_spool_hold, NULL, 0},
+    {"release", "<job>", "let a held job print, in its place in the spool order", 1, 1,
+     cmd_spool_release, NULL, 0},
+    {"cancel", "<job>", "drop a job (one printing stops, its page ejected)", 1, 1, cmd_spool_cancel,
+     NULL, 0},
+    {"printer", "pause|resume", "stop or restart sending jobs to the printer", 1, 1,
+     cmd_spool_printer, NULL, 0},
+};
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -499,6 +590,8 @@ const struct shell_cmd shell_cmds[] = {
      NULL, 0},
     {"disk", "", "the machine's disk: its partitions and the VMs holding them", 0, 0, cmd_disk,
      NULL, 0},
+    {"spool", "", "the print spool of the VMs' printers", 0, 0, NULL, spool_cmds,
+     ARRAY_SIZE(spool_cmds)},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 

@@ -11,6 +11,7 @@
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
 #include "../devices/blk_ram.h"
+#include "../devices/lpt.h"
 #include "platform.h"
 #include "../vmx/vmx_defs.h"
 
@@ -184,6 +185,9 @@ struct vm {
 	struct blk_backend *disk;
 	struct blk_backend disk_backend;
 	struct blk_ram ramdisk; /* disk = ram:<MiB> */
+	/* printer = on: LPT1, and the printer input (the spool's) its bytes go to */
+	struct lpt lpt;
+	struct printer_sink printer;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

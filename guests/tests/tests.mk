@@ -7,7 +7,7 @@ PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode \
-	fair isolation reboot beat
+	fair isolation reboot beat lpt
 TEST_GUESTS += singlestep
 # the CPU-state promises of issue 19: XSETBV, VMX instructions, MSR #GPs, interrupt blocking,
 # event re-delivery (compared with native) and x87/SSE/AVX isolation between VMs; they run

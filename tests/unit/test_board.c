@@ -116,6 +116,8 @@ TEST(platform_puts_every_board_range_on_the_buses)
 	struct vm *vm = new_vm();
 	for (unsigned i = 0; i < board_pc.ndev; i++) {
 		const struct board_device *d = &board_pc.dev[i];
+		if (d->present)
+			continue; /* a VM without a config has only the devices every VM has */
 		for (unsigned j = 0; j < BOARD_DEV_PORTS; j++)
 			for (unsigned k = 0; k < d->ports[j].len; k++) {
 				const struct bus_range *r =
@@ -256,6 +258,26 @@ TEST(board_timer_ports_of_a_vm)
 }
 
 /* ---- optional board devices: present only where the VM's config asks ---- */
+
+TEST(board_pc_printer_is_lpt1_when_the_config_asks)
+{
+	for (int want = 0; want < 2; want++) {
+		struct vm *vm = test_alloc(sizeof(*vm));
+		struct vm_config cfg = {.valid = true, .memory_mib = 64, .printer = want};
+		kstrlcpy(vm->name, "p", sizeof(vm->name));
+		vm->cfg = &cfg;
+		vm->mem_bytes = 64 << 20;
+		vm->nvcpus = 1;
+		vm->vcpu[0].vm = vm;
+		REQUIRE(platform_init(vm, &board_pc, 1000000000ULL, 0, 1767225600ULL) == NULL);
+		CHECK_EQ(bus_range_count(vm->io.ranges), 13u + (unsigned)want);
+		CHECK_EQ(platform_port_has_timer(vm, 0x37a), (bool)want);
+		CHECK_EQ(vm->plat.ntimed, 4u + (unsigned)want);
+		struct io_access a = {0x379, 1, false, 0};
+		CHECK_EQ(io_bus_access(&vm->io, &a), (bool)want);
+		CHECK_EQ(a.value, want ? 0xd8u : 0xffu);
+	}
+}
 
 static bool wants_port_80(const struct vm_config *cfg)
 {
