@@ -27,6 +27,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
+# dedicated devices: the table, ownership, the interrupt path to the owner (pure)
+PURE_SRCS += hypervisor/dedicated.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -157,7 +159,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
-FUZZ_config_SRCS := hypervisor/config.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_config_SRCS := hypervisor/config.c hypervisor/dedicated.c hypervisor/lib.c hypervisor/printf.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)

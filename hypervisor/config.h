@@ -36,6 +36,7 @@ struct vm_config {
 	unsigned nmodules;
 	struct vm_module_cfg modules[CFG_MAX_MODULES];
 	u64 dirty_log_ms; /* a dirty-log round (migration pre-copy) every this much CPU time */
+	u32 dedicate;	  /* real devices given to this VM: bit i is ded_devices[i] (dedicated.h) */
 };
 
 struct config {

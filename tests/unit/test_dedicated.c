@@ -1,0 +1,340 @@
+/* Tests of dedicated devices (hypervisor/dedicated.c): the config key, ownership (one VM per
+ * device and per interrupt line, all or nothing, released when the owner ends), and the
+ * interrupt path: the machine's pin masked on arrival, an edge on the owner's virtual line
+ * before its entry, the pin unmasked only once the guest has taken and EOI'd it. The
+ * machine (IOAPIC, device ports) and the guest's interrupt controllers are fakes. */
+#include "test.h"
+#include "../../hypervisor/config.h"
+#include "../../hypervisor/dedicated.h"
+#include "../../hypervisor/lib.h"
+
+/* ---- the config key ---- */
+
+static char cfg_msg[256];
+static unsigned cfg_nmsgs;
+
+static void cfg_report(const char *msg)
+{
+	kstrlcpy(cfg_msg, msg, sizeof(cfg_msg));
+	cfg_nmsgs++;
+}
+
+static struct config *parse_cfg(const char *text)
+{
+	struct config *cfg = test_alloc(sizeof(*cfg));
+	cfg_nmsgs = 0;
+	cfg_msg[0] = 0;
+	size_t len = strlen(text);
+	config_parse(cfg, test_dup(text, len), len, "keel.cfg", cfg_report);
+	return cfg;
+}
+
+TEST(dedicated_config_names_devices)
+{
+	struct config *c = parse_cfg("[vm]\nname = a\nkernel = k\ndedicate = com2\n");
+	CHECK_EQ(cfg_nmsgs, 0);
+	REQUIRE(c->nvms == 1);
+	CHECK(c->vms[0].valid);
+	CHECK_EQ(c->vms[0].dedicate, BIT(ded_lookup("com2")));
+	c = parse_cfg("[vm]\nname = a\nkernel = k\ndedicate = com3, lpt2 ,com4\n");
+	CHECK_EQ(cfg_nmsgs, 0);
+	CHECK_EQ(c->vms[0].dedicate,
+		 BIT(ded_lookup("com3")) | BIT(ded_lookup("lpt2")) | BIT(ded_lookup("com4")));
+	c = parse_cfg("[vm]\nname = a\nkernel = k\n");
+	CHECK_EQ(c->vms[0].dedicate, 0);
+}
+
+TEST(dedicated_config_refuses_com1_unknown_and_empty_names_with_the_line)
+{
+	struct config *c = parse_cfg("[vm]\nname = a\nkernel = k\n\ndedicate = com1\n");
+	CHECK_EQ(cfg_nmsgs, 1);
+	CHECK(!c->vms[0].valid);
+	CHECK_STR(cfg_msg,
+		  "keel.cfg:5: field 'dedicate': com1 is Keel's console and cannot be dedicated");
+	c = parse_cfg("[vm]\nname = a\nkernel = k\ndedicate = com2,com9\n");
+	CHECK_EQ(cfg_nmsgs, 1);
+	CHECK(!c->vms[0].valid);
+	CHECK_STR(cfg_msg, "keel.cfg:4: field 'dedicate': unknown device 'com9' (dedicatable: "
+			   "com2, com3, com4, lpt2)");
+	const char *bad[] = {"",      ",",	    "com2,",
+			     ",com2", "com2,,com3", "COM2",
+			     "eth0",  "lpt1",	    "com22222222222222222222222222"};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[128];
+		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\ndedicate = %s\n",
+			  bad[i]);
+		c = parse_cfg(text);
+		CHECK_EQ(cfg_nmsgs, 1);
+		CHECK(!c->vms[0].valid);
+		CHECK_CONTAINS(cfg_msg, "keel.cfg:4: field 'dedicate': ");
+	}
+}
+
+TEST(dedicated_table_has_the_pc_ports_and_never_com1)
+{
+	CHECK_EQ(ded_lookup("com1"), -1);
+	static const struct {
+		const char *name;
+		u16 base;
+		u8 irq;
+	} want[] = {{"com2", 0x2f8, 3}, {"com3", 0x3e8, 4}, {"com4", 0x2e8, 3}, {"lpt2", 0x278, 5}};
+	for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
+		int k = ded_lookup(want[i].name);
+		REQUIRE(k >= 0);
+		CHECK_EQ(ded_devices[k].base, want[i].base);
+		CHECK_EQ(ded_devices[k].irq, want[i].irq);
+	}
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		const struct ded_device *d = &ded_devices[i];
+		/* nothing overlaps COM1's 0x3f8-0x3ff */
+		CHECK(d->base + d->len <= 0x3f8 || d->base >= 0x400);
+		CHECK(d->irq < DED_ISA_IRQS);
+	}
+}
+
+/* ---- a fake machine and fake guests ---- */
+
+struct fake_hw {
+	bool routed[DED_ISA_IRQS];
+	bool masked[DED_ISA_IRQS];
+	unsigned quiesced[DED_MAX_DEVICES];
+	unsigned mask_calls;
+};
+
+static void hw_route(void *ctx, unsigned irq, bool on)
+{
+	struct fake_hw *h = ctx;
+	h->routed[irq] = on;
+}
+
+static void hw_mask(void *ctx, unsigned irq, bool masked)
+{
+	struct fake_hw *h = ctx;
+	REQUIRE(h->routed[irq] || masked); /* never unmasked without a route */
+	h->masked[irq] = masked;
+	h->mask_calls++;
+}
+
+static void hw_quiesce(void *ctx, const struct ded_device *d)
+{
+	struct fake_hw *h = ctx;
+	h->quiesced[d - ded_devices]++;
+}
+
+/* A guest's interrupt controllers, reduced to what the path needs: each virtual line's
+ * level, the edges it saw, and whether the interrupt is still pending or in service. */
+struct fake_guest {
+	struct ded_guest g;
+	bool level[DED_ISA_IRQS];
+	unsigned edges[DED_ISA_IRQS];
+	bool busy[DED_ISA_IRQS]; /* latched by an edge, cleared by the guest's EOI */
+	unsigned kicks;
+};
+
+static void g_set_line(void *ctx, unsigned irq, bool level)
+{
+	struct fake_guest *f = ctx;
+	if (level && !f->level[irq]) {
+		f->edges[irq]++;
+		f->busy[irq] = true;
+	}
+	f->level[irq] = level;
+}
+
+static bool g_line_busy(void *ctx, unsigned irq)
+{
+	struct fake_guest *f = ctx;
+	return f->busy[irq];
+}
+
+static void g_kick(void *ctx)
+{
+	struct fake_guest *f = ctx;
+	f->kicks++;
+}
+
+static void fake_guest_init(struct fake_guest *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	f->g.name = name;
+	f->g.set_line = g_set_line;
+	f->g.line_busy = g_line_busy;
+	f->g.kick = g_kick;
+	f->g.ctx = f;
+}
+
+static void setup(struct dedicated *d, struct fake_hw *h)
+{
+	memset(h, 0, sizeof(*h));
+	for (unsigned i = 0; i < DED_ISA_IRQS; i++)
+		h->masked[i] = true;
+	struct ded_hw_ops ops = {hw_route, hw_mask, hw_quiesce, h};
+	ded_init(d, &ops);
+}
+
+static u32 dev(const char *name)
+{
+	int i = ded_lookup(name);
+	REQUIRE(i >= 0);
+	return BIT(i);
+}
+
+TEST(dedicated_second_vm_is_refused_and_takes_nothing)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a, b;
+	char msg[128];
+	setup(&d, &h);
+	fake_guest_init(&a, "linux1");
+	fake_guest_init(&b, "linux2");
+	CHECK(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
+	CHECK(h.routed[3] && !h.masked[3]);
+	CHECK_EQ(h.quiesced[ded_lookup("com2")], 1);
+	/* lpt2 is free, com2 is not: b gets neither */
+	const char *err = ded_claim(&d, &b.g, dev("lpt2") | dev("com2"), msg, sizeof(msg));
+	REQUIRE(err);
+	CHECK_STR(err, "com2 is dedicated to vm linux1");
+	CHECK_EQ(b.g.devices, 0);
+	CHECK(!h.routed[5]);
+	CHECK(!d.owner[ded_lookup("lpt2")]);
+	CHECK(!b.g.reg);
+	/* com4 shares IRQ 3 with a's com2: refused, the line has one owner */
+	err = ded_claim(&d, &b.g, dev("com4"), msg, sizeof(msg));
+	REQUIRE(err);
+	CHECK_STR(err, "com4 shares IRQ 3 with a device dedicated to vm linux1");
+	/* ... but the owner of com2 may have com4 too */
+	CHECK(!ded_claim(&d, &a.g, dev("com4"), msg, sizeof(msg)));
+	CHECK_EQ(a.g.devices, dev("com2") | dev("com4"));
+	CHECK_EQ(a.g.lines, BIT(3));
+	CHECK(!ded_claim(&d, &b.g, dev("lpt2"), msg, sizeof(msg)));
+	CHECK_EQ(b.g.lines, BIT(5));
+}
+
+TEST(dedicated_release_frees_the_device_for_the_next_vm)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a, b;
+	char msg[128];
+	setup(&d, &h);
+	fake_guest_init(&a, "a");
+	fake_guest_init(&b, "b");
+	REQUIRE(!ded_claim(&d, &a.g, dev("com2") | dev("com4"), msg, sizeof(msg)));
+	ded_irq(&d, 3);
+	ded_release(&a.g);
+	CHECK(h.masked[3] && !h.routed[3]);
+	CHECK_EQ(h.quiesced[ded_lookup("com2")], 2); /* at the claim, and at the release */
+	CHECK_EQ(h.quiesced[ded_lookup("com4")], 2);
+	CHECK_EQ(a.g.devices | a.g.lines | a.g.queued | a.g.in_flight, 0);
+	CHECK(!a.g.reg);
+	/* an interrupt after the owner ended goes nowhere and stays masked */
+	ded_irq(&d, 3);
+	CHECK_EQ(d.line[3].unowned, 1);
+	CHECK(h.masked[3]);
+	CHECK(!ded_claim(&d, &b.g, dev("com2"), msg, sizeof(msg)));
+	CHECK(h.routed[3] && !h.masked[3]);
+	/* the same VM restarted takes it again once it is free */
+	ded_release(&b.g);
+	ded_release(&b.g); /* twice is harmless */
+	CHECK(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
+	CHECK(d.owner[ded_lookup("com2")] == &a.g);
+}
+
+TEST(dedicated_interrupt_is_masked_until_the_guest_eois_it)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a;
+	char msg[128];
+	setup(&d, &h);
+	fake_guest_init(&a, "a");
+	REQUIRE(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
+	CHECK(!ded_has_work(&a.g));
+
+	/* arrival: the pin is masked, the owner kicked, nothing on its line yet (not running) */
+	ded_irq(&d, 3);
+	CHECK(h.masked[3]);
+	CHECK_EQ(a.kicks, 1);
+	CHECK_EQ(a.edges[3], 0);
+	CHECK(ded_has_work(&a.g));
+
+	/* its next entry: one edge on virtual line 3, the line low again afterwards */
+	ded_update(&a.g);
+	CHECK_EQ(a.edges[3], 1);
+	CHECK(!a.level[3]);
+	CHECK_EQ(a.g.injected[3], 1);
+	CHECK(h.masked[3]);
+
+	/* entries while the guest has it pending or in service: still masked, no new edge */
+	for (int i = 0; i < 5; i++)
+		ded_update(&a.g);
+	CHECK(h.masked[3]);
+	CHECK_EQ(a.edges[3], 1);
+
+	/* the guest EOIs: the next entry unmasks the pin, and nothing more is raised */
+	a.busy[3] = false;
+	ded_update(&a.g);
+	CHECK(!h.masked[3]);
+	CHECK(!ded_has_work(&a.g));
+	CHECK_EQ(a.edges[3], 1);
+	CHECK_EQ(ded_injected_total(&a.g), 1);
+
+	/* the device still asserted: the unmasked pin interrupts again, a second edge */
+	ded_irq(&d, 3);
+	ded_update(&a.g);
+	CHECK_EQ(a.edges[3], 2);
+	CHECK_EQ(d.line[3].arrived, 2);
+	CHECK_EQ(d.line[3].unowned, 0);
+}
+
+TEST(dedicated_interrupts_of_two_owners_stay_apart)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a, b;
+	char msg[128];
+	setup(&d, &h);
+	fake_guest_init(&a, "a");
+	fake_guest_init(&b, "b");
+	REQUIRE(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
+	REQUIRE(!ded_claim(&d, &b.g, dev("lpt2"), msg, sizeof(msg)));
+	ded_irq(&d, 5);
+	CHECK_EQ(a.kicks, 0);
+	CHECK_EQ(b.kicks, 1);
+	ded_update(&a.g);
+	ded_update(&b.g);
+	CHECK_EQ(a.edges[3] + a.edges[5], 0);
+	CHECK_EQ(b.edges[5], 1);
+	/* b's interrupt in flight does not hold a's line */
+	ded_irq(&d, 3);
+	ded_update(&a.g);
+	CHECK_EQ(a.edges[3], 1);
+	a.busy[3] = false;
+	ded_update(&a.g);
+	CHECK(!h.masked[3]);
+	CHECK(h.masked[5]);
+	/* lines nobody owns are never unmasked, even by a stray interrupt */
+	ded_irq(&d, 7);
+	ded_irq(&d, 99);
+	CHECK(h.masked[7]);
+	CHECK_EQ(d.line[7].unowned, 1);
+}
+
+TEST(dedicated_guest_that_never_eois_costs_one_interrupt)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a;
+	char msg[128];
+	setup(&d, &h);
+	fake_guest_init(&a, "a");
+	REQUIRE(!ded_claim(&d, &a.g, dev("com3"), msg, sizeof(msg)));
+	ded_irq(&d, 4);
+	for (int i = 0; i < 1000; i++)
+		ded_update(
+		    &a.g); /* a device that keeps asserting cannot storm: the pin stays masked */
+	CHECK(h.masked[4]);
+	CHECK_EQ(a.edges[4], 1);
+	CHECK_EQ(d.line[4].arrived, 1);
+}
