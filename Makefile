@@ -37,6 +37,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
 HW_SRCS += vmx/pml.c
+HW_SRCS += hypervisor/dedicated_hw.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
@@ -53,6 +54,8 @@ FUZZERS := emulate config
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
+# a dedicated device: the real COM2 given to one VM (guests/tests/dedicated.cfg)
+INTEGRATION_COUNTS += dedicated
 
 .PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -252,6 +255,24 @@ integration-pml: $(BUILD)/dirty.iso
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
+
+# The machine's COM2 (Bochs writes it to a file) dedicated to one VM, which sends a line
+# through it by THR-empty interrupts; a bystander VM reads all ones there and its writes reach
+# nothing (the file holds the line exactly); a second claimant and COM1 are refused.
+DEDICATED_LINE := keel-dedicated: the owner of COM2 wrote this line through IRQ 3
+$(BUILD)/dedicated.iso: $(BUILD)/keel.elf guests/tests/dedicated.cfg $(BUILD)/guests/dedicated.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/dedicated.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/dedicated.elf
+
+integration-dedicated: $(BUILD)/dedicated.iso
+	@rm -f $(BUILD)/results/dedicated.com2
+	@rc=0; tests/integration/run $< --name dedicated --timeout 400 --config guests/tests/dedicated.cfg \
+		--com2 $(BUILD)/results/dedicated.com2 \
+		--expect "keel\.cfg:\d+: field 'dedicate': com1 is Keel's console and cannot be dedicated" \
+		--expect 'keel:   dedicated com2 \(ports 2f8-2ff, IRQ 3\): [1-9]\d* interrupts injected' \
+		|| rc=$$?; \
+	tests/integration/com-file --counts $(BUILD)/results/dedicated.counts \
+		$(BUILD)/results/dedicated.com2 "$(DEDICATED_LINE)" || rc=1; exit $$rc
 
 test:
 	@scripts/deps test

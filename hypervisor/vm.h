@@ -11,6 +11,7 @@
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
 #include "platform.h"
+#include "dedicated.h"
 #include "../vmx/vmx_defs.h"
 
 #define MAX_VMS CFG_MAX_VMS
@@ -179,6 +180,8 @@ struct vm {
 	/* ... kept by PML (vmx/pml.c): addresses taken from the buffers, those outside RAM */
 	bool pml_used;
 	u64 pml_logged, pml_ignored, pml_full_exits;
+	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
+	struct ded_guest ded;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

@@ -3,6 +3,7 @@
  * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
 #include "console.h"
+#include "dedicated_hw.h"
 #include "keel.h"
 #include "lib.h"
 #include "../devices/acpi_tables.h"
@@ -43,6 +44,7 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 
 void vm_release(struct vm *vm)
 {
+	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
 	paging_free(vm);
@@ -52,6 +54,21 @@ void vm_release(struct vm *vm)
 		frames_free(&machine_frames, vm->io_bitmap_b, FRAME_HV);
 		frames_free(&machine_frames, virt_to_phys(vm->msr_bitmap), FRAME_HV);
 		vm->io_bitmap = vm->msr_bitmap = NULL;
+	}
+}
+
+/* The ports of the VM's dedicated devices reach the real ones without an exit. */
+static void open_dedicated_ports(struct vm *vm)
+{
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		if (!(vm->ded.devices & BIT(i)))
+			continue;
+		const struct ded_device *d = &ded_devices[i];
+		for (u32 port = d->base; port < (u32)d->base + d->len; port++) {
+			u8 *bm = port < 0x8000 ? vm->io_bitmap : phys_to_virt(vm->io_bitmap_b);
+			u32 bit = port & 0x7fff;
+			bm[bit / 8] &= (u8) ~(1u << (bit % 8));
+		}
 	}
 }
 
@@ -188,8 +205,14 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	/* the RTC starts at a fixed date until Keel has a wall clock: 2026-01-01 */
 	if ((*err = platform_init(vm, board, tsc_hz, 0, 1767225600ULL)))
 		goto fail;
+	/* one message at a time: VMs are built one after another */
+	static char ded_msg[96];
+	if (cfg->dedicate &&
+	    (*err = ded_claim(ded_machine(), &vm->ded, cfg->dedicate, ded_msg, sizeof(ded_msg))))
+		goto fail;
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
+	open_dedicated_ports(vm);
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,
