@@ -338,3 +338,117 @@ TEST(dedicated_guest_that_never_eois_costs_one_interrupt)
 	CHECK_EQ(a.edges[4], 1);
 	CHECK_EQ(d.line[4].arrived, 1);
 }
+
+/* ---- the path through a real platform: the VM's PIC, IOAPIC and LAPIC models ---- */
+
+#include "../../hypervisor/platform.h"
+#include "../../hypervisor/vm.h"
+
+static struct vm *platform_vm(void)
+{
+	struct vm *vm = test_alloc(sizeof(*vm));
+	kstrlcpy(vm->name, "owner", sizeof(vm->name));
+	vm->mem_bytes = 64 << 20;
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	REQUIRE(platform_init(vm, &board_pc, 1000000000ULL, 0, 1767225600ULL) == NULL);
+	return vm;
+}
+
+static void pout(struct vm *vm, u16 port, u32 v)
+{
+	struct io_access a = {port, 1, true, v};
+	CHECK(io_bus_access(&vm->io, &a));
+}
+
+static void pmmio_write(struct vm *vm, u64 gpa, u32 v)
+{
+	struct mmio_access a = {0, 4, true, v};
+	CHECK(mmio_bus_access(&vm->plat.mmio, gpa, &a));
+}
+
+/* What the run loop does before an entry: the platform brought up to date, then the vector
+ * it would inject (acknowledged, as once injected), or -1. */
+static int enter(struct vm *vm)
+{
+	platform_update(vm, 0);
+	int v = platform_pending_vector(vm);
+	if (v >= 0)
+		platform_acknowledge(vm, v);
+	return v;
+}
+
+TEST(dedicated_path_through_the_vms_pic)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	char msg[128];
+	setup(&d, &h);
+	struct vm *vm = platform_vm();
+	REQUIRE(!ded_claim(&d, &vm->ded, dev("com2"), msg, sizeof(msg)));
+	pout(vm, 0x20, 0x11); /* ICW1..4: vectors 0x20-0x27, only IRQ 3 unmasked */
+	pout(vm, 0x21, 0x20);
+	pout(vm, 0x21, 0x04);
+	pout(vm, 0x21, 0x01);
+	pout(vm, 0x21, 0xf7);
+	CHECK_EQ(enter(vm), -1);
+	ded_irq(&d, 3);
+	CHECK(h.masked[3]);
+	CHECK_EQ(enter(vm), 0x23); /* queued, raised before the entry, delivered */
+	CHECK_EQ(vm->ded.injected[3], 1);
+	CHECK_EQ(enter(vm), -1); /* in service: nothing more, the pin still masked */
+	CHECK(h.masked[3]);
+	pout(vm, 0x20, 0x20); /* the guest's EOI */
+	CHECK_EQ(enter(vm), -1);
+	CHECK(!h.masked[3]);
+	CHECK(!ded_has_work(&vm->ded));
+	/* the guest masks IRQ 3 at its PIC: an interrupt waits there, the pin stays masked */
+	pout(vm, 0x21, 0xff);
+	ded_irq(&d, 3);
+	CHECK_EQ(enter(vm), -1);
+	CHECK_EQ(enter(vm), -1);
+	CHECK(h.masked[3]);
+	pout(vm, 0x21, 0xf7); /* unmasked: delivered now, the pin unmasked after its EOI */
+	CHECK_EQ(enter(vm), 0x23);
+	pout(vm, 0x20, 0x20);
+	CHECK_EQ(enter(vm), -1);
+	CHECK(!h.masked[3]);
+	/* a level-triggered PIC input cannot hold an edge: one interrupt, then masked for good */
+	pout(vm, 0x4d0, 0x08);
+	ded_irq(&d, 3);
+	for (int i = 0; i < 10; i++)
+		enter(vm);
+	CHECK(h.masked[3]);
+	ded_release(&vm->ded);
+}
+
+TEST(dedicated_path_through_the_vms_ioapic_and_lapic)
+{
+	struct dedicated d;
+	struct fake_hw h;
+	char msg[128];
+	setup(&d, &h);
+	struct vm *vm = platform_vm();
+	REQUIRE(!ded_claim(&d, &vm->ded, dev("com3"), msg, sizeof(msg)));
+	pmmio_write(vm, 0xfee000f0, 0x1ff);   /* LAPIC software-enabled */
+	pmmio_write(vm, 0xfee00350, 0x10000); /* LINT0 masked: the IOAPIC route only */
+	pmmio_write(vm, 0xfec00000, 0x10 + 2 * 4);
+	pmmio_write(vm, 0xfec00010, 0x34); /* pin 4: vector 0x34, edge, unmasked */
+	ded_irq(&d, 4);
+	CHECK_EQ(enter(vm), 0x34);
+	CHECK(h.masked[4]);
+	CHECK_EQ(enter(vm), -1);
+	CHECK(h.masked[4]);		/* in service at the LAPIC */
+	pmmio_write(vm, 0xfee000b0, 0); /* EOI */
+	CHECK_EQ(enter(vm), -1);
+	CHECK(!h.masked[4]);
+	/* the VM's own COM1 holds line 4 up: a dedicated edge on it leaves it up */
+	vm->plat.com1_level = true;
+	platform_isa_irq(vm, 4, true);
+	CHECK_EQ(enter(vm), 0x34);
+	pmmio_write(vm, 0xfee000b0, 0);
+	ded_irq(&d, 4);
+	enter(vm);
+	CHECK(vm->plat.ioapic.line & BIT(4));
+	ded_release(&vm->ded);
+}
