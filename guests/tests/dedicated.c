@@ -1,7 +1,8 @@
 /* dedicated guest: the machine's real COM2, given to one VM (dedicate = com2).
  * cmdline "owner": programs the UART (9600 8N1, OUT2, THR-empty interrupt), sends a known line
  * one byte per THR-empty interrupt (IRQ 3 through its virtual PIC: Keel takes the real IRQ
- * and queues it to this VM), and checks its registers were never touched by anyone else.
+ * and queues it to this VM), and checks its registers were never touched by anyone else;
+ * then a second line with the vCPU halted between interrupts.
  * The integration check finds the line in the file Bochs writes COM2 to.
  * cmdline "other": a VM without the device reads 0x2f8-0x2ff (nothing: all ones) and keeps
  * writing to them while the owner sends (the writes must reach nothing). */
@@ -20,7 +21,9 @@
 #define TIMEOUT 400000000ULL /* TSC ticks: emulated seconds, one tick per instruction */
 
 static const char line[] = "keel-dedicated: the owner of COM2 wrote this line through IRQ 3\n";
-static volatile unsigned sent, thre_irqs, other_irqs, done;
+static const char line2[] = "keel-dedicated: and this one halted between its interrupts\n";
+static const char *volatile text = line;
+static volatile unsigned len, sent, thre_irqs, other_irqs, done, watchdog;
 
 /* The master PIC at vectors 0x20-0x27, every input masked but IRQ 3 (Keel's reset state
  * is ICW2 0x08, all masked). */
@@ -44,8 +47,8 @@ static void com2_irq(uint8_t vector)
 	uint8_t iir = inb(IIR);
 	if ((iir & 0x0f) == 0x02) { /* THR empty (reading IIR cleared it) */
 		thre_irqs++;
-		if (sent < sizeof(line) - 1) {
-			outb(THR, (uint8_t)line[sent++]);
+		if (sent < len) {
+			outb(THR, (uint8_t)text[sent++]);
 		} else {
 			outb(IER, 0x00);
 			done = 1;
@@ -54,6 +57,36 @@ static void com2_irq(uint8_t vector)
 		other_irqs++; /* none pending (the line was serviced already) or another cause */
 	}
 	outb(0x20, 0x20); /* non-specific EOI */
+}
+
+static void watchdog_irq(uint8_t vector)
+{
+	(void)vector;
+	watchdog = 1;
+}
+
+/* The same with the vCPU halted between interrupts: each one wakes it through Keel's
+ * scheduler (a hypercall timer ends the wait if none comes). */
+static void send_halted(void)
+{
+	text = line2;
+	len = sizeof(line2) - 1;
+	sent = thre_irqs = other_irqs = done = 0;
+	irq_set_handler(0x40, watchdog_irq);
+	vmcall(KEEL_HC_TIMER_ONESHOT, 0x40, (uint32_t)TIMEOUT, (uint32_t)(TIMEOUT >> 32));
+	unsigned halts = 0;
+	outb(IER, 0x02);
+	while (!done && !watchdog) {
+		sti_hlt();
+		cli();
+		halts++;
+	}
+	while (!(inb(LSR) & 0x40) && !watchdog)
+		cpu_relax();
+	check(done && !watchdog, "a second line went out while the vCPU waited in HLT (%u of %u)",
+	      sent, len);
+	check(thre_irqs == len + 1 && halts >= len / 2,
+	      "%u THR-empty interrupts woke it from %u HLTs for %u bytes", thre_irqs, halts, len);
 }
 
 static void owner(void)
@@ -72,6 +105,7 @@ static void owner(void)
 
 	pic_setup();
 	irq_set_handler(VECTOR, com2_irq);
+	len = sizeof(line) - 1;
 	sti();
 	outb(IER, 0x02); /* THR-empty interrupt: raised at once, the THR being empty */
 	uint64_t start = rdtsc();
@@ -89,6 +123,7 @@ static void owner(void)
 	check_eq("COM2 MCR still DTR|RTS|OUT2 (no loopback from the other VM)", inb(MCR), 0x0b);
 	check_eq("COM2 scratch register still the owner's", inb(SCR), 0x5a);
 	check_eq("COM2 IER as the owner left it", inb(IER), 0x00);
+	send_halted();
 }
 
 static void other(void)
