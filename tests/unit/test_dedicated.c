@@ -452,3 +452,22 @@ TEST(dedicated_path_through_the_vms_ioapic_and_lapic)
 	CHECK(vm->plat.ioapic.line & BIT(4));
 	ded_release(&vm->ded);
 }
+
+/* ---- what the shell shows ---- */
+
+#include "shell_fake.h"
+
+TEST(dedicated_devices_in_vm_info_and_exits)
+{
+	struct rig *r = rig_new();
+	struct vm *t1 = r->f.vms[0];
+	t1->ded.devices = dev("com2");
+	t1->ded.injected[3] = 7;
+	CHECK_CONTAINS(run(r, "vm info tick1"),
+		       "  dedicated    com2: ports 2f8-2ff, IRQ 3 (7 interrupts injected)\n");
+	t1->ded.in_flight = BIT(3);
+	CHECK_CONTAINS(run(r, "vm info tick1"), "(7 interrupts injected, one in the guest now)\n");
+	CHECK_CONTAINS(run(r, "exits tick1"),
+		       "keel:   dedicated com2 (ports 2f8-2ff, IRQ 3): 7 interrupts injected\n");
+	CHECK(!strstr(run(r, "vm info tick2"), "dedicated"));
+}
