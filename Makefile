@@ -260,7 +260,8 @@ integration-shell: $(BUILD)/shell.iso
 # through it by THR-empty interrupts; a bystander VM reads all ones there and its writes reach
 # nothing (the file holds the line exactly); a second claimant and COM1 are refused.
 DEDICATED_LINES := "keel-dedicated: the owner of COM2 wrote this line through IRQ 3" \
-	"keel-dedicated: and this one halted between its interrupts"
+	"keel-dedicated: and this one halted between its interrupts" \
+	"keel-dedicated: the owner again, after its reset"
 $(BUILD)/dedicated.iso: $(BUILD)/keel.elf guests/tests/dedicated.cfg $(BUILD)/guests/dedicated.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/dedicated.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/dedicated.elf

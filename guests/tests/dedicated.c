@@ -2,7 +2,8 @@
  * cmdline "owner": programs the UART (9600 8N1, OUT2, THR-empty interrupt), sends a known line
  * one byte per THR-empty interrupt (IRQ 3 through its virtual PIC: Keel takes the real IRQ
  * and queues it to this VM), and checks its registers were never touched by anyone else;
- * then a second line with the vCPU halted between interrupts.
+ * then a second line with the vCPU halted between interrupts; then it resets itself, and
+ * the run after the reset (a CMOS byte says so) must own COM2 again and sends a third.
  * The integration check finds the line in the file Bochs writes COM2 to.
  * cmdline "other": a VM without the device reads 0x2f8-0x2ff (nothing: all ones) and keeps
  * writing to them while the owner sends (the writes must reach nothing). */
@@ -89,23 +90,30 @@ static void send_halted(void)
 	      "%u THR-empty interrupts woke it from %u HLTs for %u bytes", thre_irqs, halts, len);
 }
 
-static void owner(void)
+/* 9600 8N1, no FIFO (one interrupt per byte), OUT2 on, interrupts off. */
+static void uart_setup(void)
 {
 	outb(IER, 0x00);
 	outb(LCR, 0x80); /* DLAB */
 	outb(THR, 12);	 /* divisor 12: 9600 baud, slow enough to span several time slices */
 	outb(IER, 0x00);
 	outb(LCR, 0x03); /* 8N1 */
-	outb(IIR, 0x00); /* no FIFO: one interrupt per byte */
+	outb(IIR, 0x00); /* no FIFO */
 	outb(MCR, 0x0b); /* DTR, RTS, OUT2 (the interrupt gate of a PC's serial port) */
 	outb(SCR, 0x5a);
 	check_eq("COM2 scratch register keeps what the owner wrote (the real device)", inb(SCR),
 		 0x5a);
 	check_eq("COM2 LSR: transmitter empty (THRE|TEMT)", inb(LSR) & 0x60, 0x60);
-
 	pic_setup();
 	irq_set_handler(VECTOR, com2_irq);
-	len = sizeof(line) - 1;
+}
+
+/* Sends s by THR-empty interrupts, spinning with interrupts on meanwhile. */
+static void send_spinning(const char *s, unsigned n)
+{
+	text = s;
+	len = n;
+	sent = thre_irqs = other_irqs = done = 0;
 	sti();
 	outb(IER, 0x02); /* THR-empty interrupt: raised at once, the THR being empty */
 	uint64_t start = rdtsc();
@@ -115,15 +123,54 @@ static void owner(void)
 	while (!(inb(LSR) & 0x40) && rdtsc() - start < TIMEOUT)
 		cpu_relax(); /* the last byte has left */
 	check(done, "the whole line went out, one byte per THR-empty interrupt (%u of %u sent)",
-	      sent, (unsigned)sizeof(line) - 1);
-	check(thre_irqs >= sizeof(line) && thre_irqs <= sizeof(line) + 4,
-	      "%u THR-empty interrupts through Keel for %u bytes (%u without a cause)", thre_irqs,
-	      (unsigned)sizeof(line) - 1, other_irqs);
+	      sent, n);
+	check(thre_irqs == n + 1, "%u THR-empty interrupts through Keel for %u bytes (%u without "
+				  "a cause)",
+	      thre_irqs, n, other_irqs);
+}
+
+/* A CMOS RAM byte (kept across the VM's reset) marks the run after the reset. */
+#define CMOS_MARK 0x50
+#define RESET_MARK 0xa5
+
+static uint8_t cmos_read(uint8_t i)
+{
+	outb(0x70, i);
+	return inb(0x71);
+}
+
+static void cmos_write(uint8_t i, uint8_t v)
+{
+	outb(0x70, i);
+	outb(0x71, v);
+}
+
+static const char line3[] = "keel-dedicated: the owner again, after its reset\n";
+
+static void owner(void)
+{
+	if (cmos_read(CMOS_MARK) == RESET_MARK) {
+		/* Keel released COM2 when this VM ended and took it again for its new run */
+		cmos_write(CMOS_MARK, 0);
+		check(inb(IER) == 0 && inb(MCR) == 0,
+		      "Keel silenced COM2 between its owners (IER 0x%02x, MCR 0x%02x: OUT2 off)", inb(IER),
+		      inb(MCR));
+		uart_setup();
+		send_spinning(line3, sizeof(line3) - 1);
+		return;
+	}
+	uart_setup();
+	send_spinning(line, sizeof(line) - 1);
 	check_eq("COM2 LCR still 8N1: the other VM's DLAB writes never arrived", inb(LCR), 0x03);
 	check_eq("COM2 MCR still DTR|RTS|OUT2 (no loopback from the other VM)", inb(MCR), 0x0b);
 	check_eq("COM2 scratch register still the owner's", inb(SCR), 0x5a);
 	check_eq("COM2 IER as the owner left it", inb(IER), 0x00);
 	send_halted();
+	/* a reset ends this run: the VM is built again and must own COM2 again */
+	cmos_write(CMOS_MARK, RESET_MARK);
+	tprintf("resetting: the next run must find COM2 its own again\n");
+	outb(0xcf9, 0x06);
+	fail("still running after a reset through 0xcf9");
 }
 
 static void other(void)
