@@ -57,6 +57,26 @@ void vm_release(struct vm *vm)
 	}
 }
 
+/* A device the VM emulates on a dedicated device's ports would be bypassed by the open
+ * I/O bitmap: NULL, or which device and ports clash (in msg). */
+static const char *dedicated_ports_clash(struct vm *vm, u32 mask, char *msg, size_t size)
+{
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		if (!(mask & BIT(i)))
+			continue;
+		const struct ded_device *d = &ded_devices[i];
+		for (u32 port = d->base; port < (u32)d->base + d->len; port++) {
+			const struct bus_range *r = bus_range_find(vm->io.ranges, (u16)port);
+			if (r) {
+				ksnprintf(msg, size, "%s's port %x is this VM's emulated %s",
+					  d->name, port, r->name);
+				return msg;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* The ports of the VM's dedicated devices reach the real ones without an exit. */
 static void open_dedicated_ports(struct vm *vm)
 {
@@ -208,7 +228,8 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	/* one message at a time: VMs are built one after another */
 	static char ded_msg[96];
 	if (cfg->dedicate &&
-	    (*err = ded_claim(ded_machine(), &vm->ded, cfg->dedicate, ded_msg, sizeof(ded_msg))))
+	    ((*err = dedicated_ports_clash(vm, cfg->dedicate, ded_msg, sizeof(ded_msg))) ||
+	     (*err = ded_claim(ded_machine(), &vm->ded, cfg->dedicate, ded_msg, sizeof(ded_msg)))))
 		goto fail;
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
