@@ -23,7 +23,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/state.c devices/acpi_tables.c devices/acpi_dsdt.c devices/aml.c devices/acpi_pm.c \
 	devices/lapic.c devices/lapic_regs.c devices/lapic_state.c devices/lapic_timer.c devices/ioapic.c \
 	devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c devices/pvpanic.c \
-	devices/pci_host.c devices/pci_func.c \
+	devices/pci_host.c devices/pci_func.c devices/ata.c devices/partition.c devices/machine_disk.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
@@ -39,6 +39,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
 HW_SRCS += vmx/pml.c
 HW_SRCS += hypervisor/vm_disk.c
+HW_SRCS += devices/machine_disk_hw.c
 HW_SRCS += hypervisor/dedicated_hw.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
@@ -52,14 +53,17 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config
+FUZZERS := emulate config partition
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
+# the machine's disk: Keel's ATA driver and partitions, a stamp that survives into a 2nd boot
+INTEGRATION_COUNTS += disk-first disk-second
 # a dedicated device: the real COM2 given to one VM (guests/tests/dedicated.cfg)
 INTEGRATION_COUNTS += dedicated
 
-.PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz $(FUZZERS:%=fuzz-%) \
+.PHONY: all run run-multiboot bench-micro test unit layers integration deps clean format iso test-iso fuzz \
+	disk-image integration-disk $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -165,6 +169,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DKEEL_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_emulate_SRCS := hypervisor/emu_decode.c hypervisor/emulate.c
 FUZZ_config_SRCS := hypervisor/config.c hypervisor/dedicated.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
@@ -172,6 +177,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 
 $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
+$(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -186,6 +192,9 @@ fuzz-emulate: $(BUILD)/fuzz/fuzz_emulate
 
 fuzz-config: $(BUILD)/fuzz/fuzz_config
 	$(call run_fuzzer,config)
+
+fuzz-partition: $(BUILD)/fuzz/fuzz_partition
+	$(call run_fuzzer,partition)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -254,6 +263,39 @@ integration-pml: $(BUILD)/dirty.iso
 		--expect 'keel: vm canary-pml ran \d+ cycles in \d+ entries on EPT paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, [1-9]\d* PML-full exits, 0 ignored\)' \
 		--expect 'keel: vm canary-wp ran \d+ cycles in \d+ entries on shadow paging, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(write protection\)' \
 		--expect 'keel: vm canary-switch ran \d+ cycles in \d+ entries on \w+ paging, [1-9]\d* live paging switches, [1-9]\d* dirty-log rounds \([1-9]\d* pages\) \(PML: [1-9]\d* pages logged, \d+ PML-full exits, 0 ignored\)'
+
+# The machine's disk (scripts/mkdisk): a flat GPT image, partitions vm1-vm4, spool, scratch,
+# swap, checkpoint. `scripts/run --disk build/disk.img` attaches it as ata0-slave; writes persist.
+DISK_IMAGE := $(BUILD)/disk.img
+disk-image: $(DISK_IMAGE)
+$(DISK_IMAGE): scripts/mkdisk
+	@scripts/deps build
+	@mkdir -p $(@D)
+	scripts/mkdisk $@
+
+# Keel's ATA driver end to end (guests/tests/disk.cfg): boot 1 on a fresh image finds the
+# partitions, writes a stamp to `scratch` and times raw reads and writes; boot 2, a new Bochs on
+# the same image, must read that stamp back.
+$(BUILD)/disk.iso: $(BUILD)/keel.elf guests/tests/disk.cfg $(BUILD)/guests/vmcall.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/disk.cfg \
+		-a "on_idle=shutdown disk_selftest=scratch" $(BUILD)/guests/vmcall.elf
+
+integration-disk-first: $(BUILD)/disk.iso scripts/mkdisk
+	@scripts/deps build
+	@mkdir -p $(BUILD)
+	scripts/mkdisk $(BUILD)/disk-test.img
+	tests/integration/run $< --name disk-first --timeout 300 --disk $(BUILD)/disk-test.img \
+		--config guests/tests/disk.cfg --expect-file guests/tests/disk.expect \
+		--expect 'keel: disk self-test: partition scratch held no stamp' \
+		--expect 'keel: disk self-test: stamp 1 written, flushed and read back'
+
+integration-disk-second: $(BUILD)/disk.iso integration-disk-first
+	tests/integration/run $< --name disk-second --timeout 300 --disk $(BUILD)/disk-test.img \
+		--config guests/tests/disk.cfg --expect-file guests/tests/disk.expect \
+		--expect 'keel: disk self-test: partition scratch held stamp 1 from an earlier boot' \
+		--expect 'keel: disk self-test: stamp 2 written, flushed and read back'
+
+integration-disk: integration-disk-first integration-disk-second
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

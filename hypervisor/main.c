@@ -13,6 +13,7 @@
 #include "uart_hw.h"
 #include "dedicated_hw.h"
 #include "vm_create.h"
+#include "../devices/machine_disk_hw.h"
 #include "../vmx/vmx.h"
 
 #define SLICE_MS 10
@@ -24,6 +25,7 @@ static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
+static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot self-test */
 static u64 boot_tsc;
 static struct shell shell;
 
@@ -71,6 +73,8 @@ static void parse_cmdline(void)
 	test_hypercalls = cmdline_get(boot.cmdline, "test_hypercalls", NULL, 0);
 	if (test_hypercalls)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
+	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
+		disk_selftest[0] = 0;
 }
 
 static void create_vms(void)
@@ -303,6 +307,9 @@ void kmain(u32 magic, u32 mbi)
 	time_init();
 	ded_hw_init();
 	boot_tsc = time_now();
+	machine_disk_boot();
+	if (disk_selftest[0])
+		machine_disk_selftest(disk_selftest, 4);
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);

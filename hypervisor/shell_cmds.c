@@ -3,6 +3,7 @@
 #include "shell.h"
 #include "console.h"
 #include "lib.h"
+#include "../devices/machine_disk.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -452,6 +453,46 @@ static int cmd_loglevel(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ---- disk: the machine's disk, its partitions and who holds them ---- */
+
+static int cmd_disk(struct shell *sh, int argc, char **argv)
+{
+	(void)sh;
+	(void)argc;
+	(void)argv;
+	const struct machine_disk *md = &machine_disk;
+	if (!md->present) {
+		kprintf("no machine disk (%s)\n",
+			md->absent_why[0] ? md->absent_why : "none probed");
+		return 0;
+	}
+	char size[24];
+	machine_disk_size(md->whole.sectors, size, sizeof(size));
+	kprintf("disk %s: %s, %llu sectors%s, ", md->where, size,
+		(unsigned long long)md->whole.sectors, md->whole.read_only ? ", read-only" : "");
+	if (!md->table_ok) {
+		kprintf("partition table refused: %s\n", md->table_why);
+		return 0;
+	}
+	kprintf("%s, %u partitions\n", part_scheme_name(md->table.scheme), md->table.n);
+	if (md->table.note[0])
+		kprintf("  %s\n", md->table.note);
+	if (!md->table.n)
+		return 0;
+	kprintf("  %3s  %-16s %8s %12s %10s  %s\n", "#", "name", "size", "first LBA", "sectors",
+		"owner");
+	for (unsigned i = 0; i < md->table.n; i++) {
+		const struct part_info *p = &md->parts[i].info;
+		char owners[96];
+		machine_disk_size(p->sectors, size, sizeof(size));
+		machine_disk_owners(md, i, owners, sizeof(owners));
+		kprintf("  %3u  %-16s %8s %12llu %10llu  %s\n", p->number,
+			p->name[0] ? p->name : "-", size, (unsigned long long)p->start,
+			(unsigned long long)p->sectors, owners[0] ? owners : "free");
+	}
+	return 0;
+}
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -464,6 +505,8 @@ const struct shell_cmd shell_cmds[] = {
      NULL, 0},
     {"log", "[lines]", "recent console output (default 40 lines)", 0, 1, cmd_log, NULL, 0},
     {"loglevel", "[err|warn|info|debug]", "show or set the console log level", 0, 1, cmd_loglevel,
+     NULL, 0},
+    {"disk", "", "the machine's disk: its partitions and the VMs holding them", 0, 0, cmd_disk,
      NULL, 0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
