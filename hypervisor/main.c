@@ -11,6 +11,7 @@
 #include "time.h"
 #include "trap.h"
 #include "uart_hw.h"
+#include "dedicated_hw.h"
 #include "vm_create.h"
 #include "../devices/machine_disk_hw.h"
 #include "../vmx/vmx.h"
@@ -366,6 +367,7 @@ void kmain(u32 magic, u32 mbi)
 		boot.nmodules);
 	setup_memory();
 	time_init();
+	ded_hw_init();
 	boot_tsc = time_now();
 	machine_disk_boot();
 	if (disk_selftest[0])

@@ -138,7 +138,39 @@ static void uart_tx(void *ctx, u8 c)
 
 static void uart_irq(void *ctx, bool level)
 {
+	vm_of(ctx)->plat.com1_level = level;
 	platform_isa_irq(ctx, ISA_IRQ_COM1, level);
+}
+
+/* A dedicated device's edge on its ISA line; the VM's own COM1 keeps line 4 up if it
+ * drives it (the line is wired-OR, as COM1 and COM3 share IRQ 4 on a PC). */
+static void ded_set_line(void *ctx, unsigned irq, bool level)
+{
+	struct vm *vm = ctx;
+	platform_isa_irq(vm, irq, level || (irq == ISA_IRQ_COM1 && vm->plat.com1_level));
+}
+
+bool platform_isa_irq_busy(struct vm *vm, unsigned irq)
+{
+	struct platform *p = &vm->plat;
+	if (irq >= 16)
+		return false;
+	u64 rte = p->ioapic.redir[irq == 0 ? 2 : irq];
+	if (!(rte & IOAPIC_RTE_MASKED)) {
+		u8 v = (u8)rte;
+		u32 bit = 1u << (v & 31);
+		return (rte & IOAPIC_RTE_REMOTEIRR) || (p->lapic.irr[v >> 5] & bit) ||
+		       (p->lapic.isr[v >> 5] & bit);
+	}
+	const struct pic8259_chip *c = &p->pic.chip[irq >> 3];
+	u8 b = (u8)(1u << (irq & 7));
+	/* an edge on a level input is gone at once: keep the line masked, never storm */
+	return ((c->irr | c->isr | c->elcr) & b) != 0;
+}
+
+static bool ded_line_busy(void *ctx, unsigned irq)
+{
+	return platform_isa_irq_busy(ctx, irq);
 }
 
 static void debug_exit(void *ctx, u32 status)
@@ -243,6 +275,10 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	memcpy(pbus.intx_gsi, b->pci_intx_gsi, sizeof(pbus.intx_gsi));
 	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
+	vm->ded.name = vm->name;
+	vm->ded.set_line = ded_set_line;
+	vm->ded.line_busy = ded_line_busy;
+	vm->ded.ctx = vm;
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
 	vm->printer = (struct printer_sink){0};
 	if (printers && vm->cfg && vm->cfg->printer)
@@ -286,6 +322,9 @@ void platform_sync(struct vm *vm, u64 now)
 void platform_update(struct vm *vm, u64 now)
 {
 	struct platform *p = &vm->plat;
+	/* a dedicated device's interrupt queued, or one the guest may have EOI'd since */
+	if (ded_has_work(&vm->ded))
+		ded_update(&vm->ded);
 	if (present(p) && (p->stale || now >= p->next_event))
 		platform_sync(vm, now);
 }

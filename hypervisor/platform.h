@@ -62,6 +62,7 @@ struct platform {
 	struct virtio_blk vblk;
 	struct virtio_console vcon;
 	u64 printer_bytes; /* bytes of the printer port's current job */
+	bool com1_level; /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -89,6 +90,12 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 
 /* An ISA device's line (the UART's, the SCI). */
 void platform_isa_irq(void *vm, unsigned irq, bool level);
+
+/* Whether the guest still has ISA line irq's interrupt pending or in service at the
+ * controller it is routed through (the IOAPIC pin if unmasked, else the PIC), or no usable
+ * route for an edge (a level-triggered PIC input): a dedicated device's line stays masked
+ * at the machine until this is false. */
+bool platform_isa_irq_busy(struct vm *vm, unsigned irq);
 
 /* Brings every device's timers up to guest TSC `now`, but only when one is due or a device
  * was touched since the last look (the run loop calls this around every entry). */

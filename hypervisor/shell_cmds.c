@@ -184,6 +184,15 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		kprintf("  console      output %s; %u input byte(s) waiting in its UART\n",
 			vm->console ? "shown" : "hidden (console = off)", vm->uart.rx_count);
 	}
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		const struct ded_device *d = &ded_devices[i];
+		if (vm->ded.devices & BIT(i))
+			kprintf(
+			    "  dedicated    %s: ports %x-%x, IRQ %u (%llu interrupts injected%s)\n",
+			    d->name, d->base, d->base + d->len - 1, d->irq,
+			    (unsigned long long)vm->ded.injected[d->irq],
+			    vm->ded.in_flight & BIT(d->irq) ? ", one in the guest now" : "");
+	}
 	if (vm->state == VM_EXITED)
 		kprintf("  exit status  %u\n", vm->exit_status);
 	else if (vm->state == VM_STOPPED)

@@ -13,6 +13,7 @@
 #include "../devices/blk_ram.h"
 #include "../devices/lpt.h"
 #include "platform.h"
+#include "dedicated.h"
 #include "../vmx/vmx_defs.h"
 
 #define MAX_VMS CFG_MAX_VMS
@@ -188,6 +189,8 @@ struct vm {
 	/* printer = on: LPT1, and the printer input (the spool's) its bytes go to */
 	struct lpt lpt;
 	struct printer_sink printer;
+	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
+	struct ded_guest ded;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

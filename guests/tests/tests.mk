@@ -22,6 +22,10 @@ BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests of the device classes, each on an ISO of its own whose config gives the device
 DEVICE_GUESTS := virtio_blk
 DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
+# guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 32 boot
+# modules): the owner and a bystander of a dedicated COM2 (make integration-dedicated)
+OWN_ISO_GUESTS := dedicated
+OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
 TEST_GUEST_CFG := guests/tests/tests.cfg
@@ -44,7 +48,7 @@ TG_LIB_C := $(wildcard $(TG_DIR)/lib/*.c)
 TG_LIB_S := $(wildcard $(TG_DIR)/lib/*.S)
 TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
 TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o) \
-	$(DEVICE_GUESTS:%=$(TG_OUT)/%.o)
+	$(DEVICE_GUESTS:%=$(TG_OUT)/%.o) $(OWN_ISO_GUESTS:%=$(TG_OUT)/%.o)
 TG_PAGING_COMMON := $(TG_OUT)/paging_common.o
 TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_PAGING_COMMON) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
 # the realmode guest's 16-bit code and trampoline
@@ -65,7 +69,7 @@ $(TG_S_OBJS): $(TG_OUT)/%.o: $(TG_DIR)/%.S $(TG_DIR)/tests.mk
 	@echo "  AS      $<"
 	@$(TG_CC) $(TG_ASFLAGS) -c $< -o $@
 
-$(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS) $(DEVICE_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
+$(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS) $(DEVICE_GUEST_ELFS) $(OWN_ISO_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
 	@echo "  LD      $@"
 	@$(TG_LD) $(TG_LDFLAGS) -o $@ $(filter %.o,$^)
 
