@@ -268,7 +268,9 @@ integration-virtio: $(BUILD)/virtio-guest.iso
 
 check-virtio: $(BUILD)/check-virtio.iso
 	tests/integration/run $< --name check-virtio --timeout 1200 --mem 768 \
+		--parport $(BUILD)/results/check-virtio.parport \
 		--config guests/linux/virtio.cfg --expect-file guests/linux/virtio.expect
+	grep -q 'KEEL PRINTER JOB 1' $(BUILD)/results/check-virtio.parport
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \

@@ -13,6 +13,7 @@
 #include "uart_hw.h"
 #include "dedicated_hw.h"
 #include "vm_create.h"
+#include "../devices/machine_disk.h"
 #include "../devices/machine_disk_hw.h"
 #include "../vmx/vmx.h"
 #include "../devices/parport_hw.h"
@@ -95,9 +96,19 @@ static struct printer_sink spool_attach_vm(void *ctx, const char *name)
 
 /* The spool partition of the machine's disk is not found yet (the disk driver comes
  * separately): until it is, jobs are kept in memory. */
+/* The machine disk's partition named `spool`, held by the spool alone; NULL (jobs kept in
+ * memory) when the machine has no such partition. */
 static const struct blk_backend *spool_partition(void)
 {
-	return NULL;
+	static struct blk_backend part;
+	char why[96];
+	if (!machine_disk.present || machine_disk_find(&machine_disk, "spool") < 0)
+		return NULL;
+	if (!machine_disk_claim(&machine_disk, "spool", false, "spool", &part, why, sizeof(why))) {
+		pr_warn("spool: partition spool not usable: %s\n", why);
+		return NULL;
+	}
+	return &part;
 }
 
 static void setup_spool(void)

@@ -1,6 +1,6 @@
 /* Plugging a VM's virtio functions: virtio-blk over vm->disk, and virtio-console whose
- * port 0 (the hvc console) prints on the VM's console and whose printer port reports each
- * job's open and close until the spool takes its bytes. */
+ * port 0 (the hvc console) prints on the VM's console and whose printer port sends each
+ * job to the spool (the VM's printer input, as LPT1 does). */
 #include "vm_virtio.h"
 #include "config.h"
 #include "console.h"
@@ -15,8 +15,7 @@ bool vm_has_virtio_disk(const struct vm_config *cfg)
 
 bool vm_has_console_ports(const struct vm_config *cfg)
 {
-	(void)cfg;
-	return false;
+	return cfg->printer;
 }
 
 static void console_out(void *ctx, const u8 *buf, size_t n)
@@ -25,11 +24,12 @@ static void console_out(void *ctx, const u8 *buf, size_t n)
 		vm_console_putc(ctx, buf[i]);
 }
 
+/* The printer port feeds the same spool input as LPT1: a close ends the job. */
 static void printer_out(void *ctx, const u8 *buf, size_t n)
 {
 	struct vm *vm = ctx;
-	(void)buf;
 	vm->plat.printer_bytes += n;
+	printer_bytes(&vm->printer, buf, n);
 }
 
 static void printer_opened(void *ctx, bool open)
@@ -41,6 +41,7 @@ static void printer_opened(void *ctx, bool open)
 	} else {
 		kprintf("keel: vm %s printer port closed: %llu bytes\n", vm->name,
 			(unsigned long long)vm->plat.printer_bytes);
+		printer_end_job(&vm->printer);
 	}
 }
 
