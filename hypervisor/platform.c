@@ -8,6 +8,8 @@
 
 #define LAPIC_BUS_HZ 100000000ULL /* the APIC timer's bus clock, when the TSC allows */
 
+_Static_assert(PLATFORM_MAX_DEVICES <= 32, "struct platform's owed: one bit per device");
+
 static struct vm *vm_of(void *ctx)
 {
 	return ctx;
@@ -171,7 +173,8 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 	for (unsigned i = 0; i < p->ndev; i++) {
 		const struct board_device *bd = p->dev[i].bd;
 		if (bd->ops->update || bd->ops->next_event)
-			p->timed[p->ntimed++] = (u8)i;
+			p->timed[p->ntimed++] = (struct platform_timed){
+			    bd->ops->update, bd->ops->next_event, p->dev[i].dev, UINT64_MAX};
 		for (unsigned j = 0; bd->timer && j < BOARD_DEV_PORTS; j++)
 			if (bd->ports[j].len) {
 				p->timer_ports[p->ntimer_ports].base = bd->ports[j].base;
@@ -186,7 +189,7 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 {
 	struct platform *p = &vm->plat;
 	p->tsc_hz = tsc_hz ? tsc_hz : 1000000000ULL;
-	p->stale = true;
+	p->touched = ~0u;
 	p->board = b;
 	p->clock = (struct dev_clock){clock_ns, vm};
 	u64 now_ns = platform_tsc_to_ns(p, guest_tsc_now);
@@ -261,19 +264,28 @@ void platform_sync(struct vm *vm, u64 now)
 	if (!present(p))
 		return;
 	struct dev_time t = dev_now(p, now);
-	for (unsigned k = 0; k < p->ntimed; k++) {
-		const struct platform_dev *d = &p->dev[p->timed[k]];
-		if (d->bd->ops->update)
-			d->bd->ops->update(d->dev, &t);
-	}
-	p->stale = true; /* a timer that fired is re-armed: look again */
+	for (unsigned k = 0; k < p->ntimed; k++)
+		if (p->timed[k].update)
+			p->timed[k].update(p->timed[k].dev, &t);
+	p->owed = ~0u; /* a timer that fired is re-armed: look again */
 }
 
 void platform_update(struct vm *vm, u64 now)
 {
 	struct platform *p = &vm->plat;
-	if (present(p) && (p->stale || now >= p->next_event))
-		platform_sync(vm, now);
+	if (!present(p) || (!p->touched && !p->owed && now < p->next_event))
+		return;
+	struct dev_time t = dev_now(p, now);
+	u32 todo = p->touched | p->owed;
+	for (unsigned k = 0; k < p->ntimed; k++) {
+		struct platform_timed *d = &p->timed[k];
+		if (!(todo & BIT(k)) && d->next_event && d->due > now)
+			continue;
+		if (d->update)
+			d->update(d->dev, &t);
+		p->owed |= (u32)BIT(k);
+	}
+	p->touched = 0;
 }
 
 u64 platform_next_event(struct vm *vm, u64 now)
@@ -281,18 +293,43 @@ u64 platform_next_event(struct vm *vm, u64 now)
 	struct platform *p = &vm->plat;
 	if (!present(p))
 		return UINT64_MAX;
-	if (!p->stale)
+	u32 ask = p->touched | p->owed;
+	if (!ask)
 		return p->next_event;
 	struct dev_time dt = dev_now(p, now);
 	u64 t = UINT64_MAX;
 	for (unsigned k = 0; k < p->ntimed; k++) {
-		const struct platform_dev *d = &p->dev[p->timed[k]];
-		if (d->bd->ops->next_event)
-			t = MIN(t, d->bd->ops->next_event(d->dev, &dt));
+		struct platform_timed *d = &p->timed[k];
+		if (!d->next_event)
+			continue;
+		if (ask & BIT(k))
+			d->due = d->next_event(d->dev, &dt);
+		t = MIN(t, d->due);
 	}
 	p->next_event = t;
-	p->stale = false;
+	p->owed = 0; /* touched devices stay so until an update brings them to now */
 	return t;
+}
+
+void platform_touch_dev(struct platform *p, const void *dev)
+{
+	for (unsigned k = 0; k < p->ntimed; k++)
+		if (p->timed[k].dev == dev)
+			p->touched |= (u32)BIT(k);
+}
+
+bool platform_mmio(struct vm *vm, u64 gpa, struct mmio_access *a, u64 now)
+{
+	struct platform *p = &vm->plat;
+	const struct bus_range *r = bus_range_find(p->mmio.ranges, gpa);
+	if (r && present(p)) {
+		platform_touch_dev(p, r->dev);
+		platform_update(vm, now); /* what is due, and the device itself */
+	}
+	bool claimed = mmio_bus_access(&p->mmio, gpa, a);
+	if (r)
+		platform_touch_dev(p, r->dev);
+	return claimed;
 }
 
 int platform_pending_vector(struct vm *vm)
@@ -357,7 +394,7 @@ bool platform_load(struct vm *vm, struct state_reader *r)
 	for (unsigned i = 0; i < p->ndev; i++)
 		if (p->dev[i].bd->ops->load && !p->dev[i].bd->ops->load(p->dev[i].dev, r))
 			return false;
-	p->stale = true; /* loaded timers have deadlines of their own */
+	p->touched = ~0u; /* loaded timers have deadlines of their own */
 	return true;
 }
 
@@ -367,5 +404,5 @@ void platform_reset(struct vm *vm)
 	for (unsigned i = 0; i < p->ndev; i++)
 		if (p->dev[i].bd->ops->reset)
 			p->dev[i].bd->ops->reset(p->dev[i].dev);
-	p->stale = true;
+	p->touched = ~0u;
 }
