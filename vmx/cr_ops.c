@@ -38,10 +38,12 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 	if (cr == 0) {
 		vmcs_write(VMCS_CR0_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR0, w->hw);
+		vcpu_crs_changed(v);
 		vcpu_set_efer(v, w->efer); /* shadow paging: also the CPU's CR0/CR4/CR3 */
 	} else {
 		vmcs_write(VMCS_CR4_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR4, w->hw);
+		vcpu_crs_changed(v);
 		if (v->vm->paging == VM_PAGING_SHADOW && !paging_sync(v))
 			return;
 	}
