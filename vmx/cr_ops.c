@@ -57,6 +57,9 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 
 enum exit_action cr_access(struct vcpu *v, const struct cr_access *q)
 {
+	/* MOV to CR3 (shadow paging: most of these exits) needs neither the policy nor CS */
+	if (q->op == CR_MOV_TO && q->cr == 3)
+		return paging_cr3_write(v, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)));
 	struct cr_policy p = policy();
 	struct cr_state s = guest_crs(v);
 	struct cr_write w;
@@ -74,8 +77,6 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *q)
 			vcpu_skip_insn(v);
 			break;
 		}
-		if (q->cr == 3) /* exits only under shadow paging */
-			return paging_cr3_write(v, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)));
 		if (q->cr == 0)
 			cr0_write(&p, &s, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)), &w);
 		else if (q->cr == 4)
