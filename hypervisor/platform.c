@@ -270,11 +270,10 @@ void platform_sync(struct vm *vm, u64 now)
 	p->owed = ~0u; /* a timer that fired is re-armed: look again */
 }
 
-void platform_update(struct vm *vm, u64 now)
+/* The slow halves of platform_update() and platform_next_event(), out of line: the run loop
+ * calls both around every entry, and nearly always they have nothing to do. */
+static __attribute__((noinline)) void update_devices(struct platform *p, u64 now)
 {
-	struct platform *p = &vm->plat;
-	if (!present(p) || (!p->touched && !p->owed && now < p->next_event))
-		return;
 	struct dev_time t = dev_now(p, now);
 	u32 todo = p->touched | p->owed;
 	for (unsigned k = 0; k < p->ntimed; k++) {
@@ -288,14 +287,16 @@ void platform_update(struct vm *vm, u64 now)
 	p->touched = 0;
 }
 
-u64 platform_next_event(struct vm *vm, u64 now)
+void platform_update(struct vm *vm, u64 now)
 {
 	struct platform *p = &vm->plat;
-	if (!present(p))
-		return UINT64_MAX;
+	if (present(p) && (p->touched || p->owed || now >= p->next_event))
+		update_devices(p, now);
+}
+
+static __attribute__((noinline)) u64 ask_deadlines(struct platform *p, u64 now)
+{
 	u32 ask = p->touched | p->owed;
-	if (!ask)
-		return p->next_event;
 	struct dev_time dt = dev_now(p, now);
 	u64 t = UINT64_MAX;
 	for (unsigned k = 0; k < p->ntimed; k++) {
@@ -309,6 +310,16 @@ u64 platform_next_event(struct vm *vm, u64 now)
 	p->next_event = t;
 	p->owed = 0; /* touched devices stay so until an update brings them to now */
 	return t;
+}
+
+u64 platform_next_event(struct vm *vm, u64 now)
+{
+	struct platform *p = &vm->plat;
+	if (!present(p))
+		return UINT64_MAX;
+	if (!p->touched && !p->owed)
+		return p->next_event;
+	return ask_deadlines(p, now);
 }
 
 void platform_touch_dev(struct platform *p, const void *dev)
