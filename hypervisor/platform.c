@@ -140,6 +140,19 @@ static void debug_exit(void *ctx, u32 status)
 	vm_exit_with_status(ctx, status);
 }
 
+static void no_update(void *dev, const struct dev_time *now)
+{
+	(void)dev;
+	(void)now;
+}
+
+static u64 no_event(void *dev, const struct dev_time *now)
+{
+	(void)dev;
+	(void)now;
+	return UINT64_MAX;
+}
+
 /* Puts each board device the VM has (present for its config) on the VM's buses at the
  * ranges the board gives it; the platform's list holds those devices only, in board order. */
 static const char *attach_devices(struct vm *vm, const struct board *b)
@@ -170,11 +183,19 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 			return "a device's MMIO window could not be registered";
 	}
 	p->ntimed = p->ntimer_ports = 0;
+	p->always = 0;
 	for (unsigned i = 0; i < p->ndev; i++) {
 		const struct board_device *bd = p->dev[i].bd;
-		if (bd->ops->update || bd->ops->next_event)
+		if (bd->ops->update || bd->ops->next_event) {
+			/* the per-exit loops call without testing: a missing side is a no-op,
+			 * and a model without deadlines is updated whenever any model is */
+			if (!bd->ops->next_event)
+				p->always |= (u32)BIT(p->ntimed);
 			p->timed[p->ntimed++] = (struct platform_timed){
-			    bd->ops->update, bd->ops->next_event, p->dev[i].dev, UINT64_MAX};
+			    bd->ops->update ? bd->ops->update : no_update,
+			    bd->ops->next_event ? bd->ops->next_event : no_event, p->dev[i].dev,
+			    UINT64_MAX};
+		}
 		for (unsigned j = 0; bd->timer && j < BOARD_DEV_PORTS; j++)
 			if (bd->ports[j].len) {
 				p->timer_ports[p->ntimer_ports].base = bd->ports[j].base;
@@ -265,8 +286,7 @@ void platform_sync(struct vm *vm, u64 now)
 		return;
 	struct dev_time t = dev_now(p, now);
 	for (unsigned k = 0; k < p->ntimed; k++)
-		if (p->timed[k].update)
-			p->timed[k].update(p->timed[k].dev, &t);
+		p->timed[k].update(p->timed[k].dev, &t);
 	p->owed = ~0u; /* a timer that fired is re-armed: look again */
 }
 
@@ -274,17 +294,18 @@ void platform_sync(struct vm *vm, u64 now)
  * calls both around every entry, and nearly always they have nothing to do. */
 static __attribute__((noinline)) void update_devices(struct platform *p, u64 now)
 {
-	struct dev_time t = dev_now(p, now);
-	u32 todo = p->touched | p->owed;
-	for (unsigned k = 0; k < p->ntimed; k++) {
-		struct platform_timed *d = &p->timed[k];
-		if (!(todo & BIT(k)) && d->next_event && d->due > now)
-			continue;
-		if (d->update)
+	const struct dev_time t = dev_now(p, now);
+	u32 todo = p->touched | p->owed | p->always, done = 0;
+	unsigned n = p->ntimed;
+	p->touched = 0; /* one made by an update below waits for the next look */
+	for (unsigned k = 0; k < n; k++) {
+		const struct platform_timed *d = &p->timed[k];
+		if ((todo & BIT(k)) || d->due <= now) {
 			d->update(d->dev, &t);
-		p->owed |= (u32)BIT(k);
+			done |= (u32)BIT(k);
+		}
 	}
-	p->touched = 0;
+	p->owed |= done;
 }
 
 void platform_update(struct vm *vm, u64 now)
@@ -296,19 +317,18 @@ void platform_update(struct vm *vm, u64 now)
 
 static __attribute__((noinline)) u64 ask_deadlines(struct platform *p, u64 now)
 {
+	const struct dev_time dt = dev_now(p, now);
 	u32 ask = p->touched | p->owed;
-	struct dev_time dt = dev_now(p, now);
+	unsigned n = p->ntimed;
 	u64 t = UINT64_MAX;
-	for (unsigned k = 0; k < p->ntimed; k++) {
+	p->owed = 0; /* touched devices stay so until an update brings them to now */
+	for (unsigned k = 0; k < n; k++) {
 		struct platform_timed *d = &p->timed[k];
-		if (!d->next_event)
-			continue;
 		if (ask & BIT(k))
 			d->due = d->next_event(d->dev, &dt);
 		t = MIN(t, d->due);
 	}
 	p->next_event = t;
-	p->owed = 0; /* touched devices stay so until an update brings them to now */
 	return t;
 }
 

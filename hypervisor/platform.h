@@ -60,6 +60,7 @@ struct platform {
 	/* one bit per timed device: accessed since its last update (bring it to now, ask its
 	 * deadline again), and updated since the last look (ask its deadline again) */
 	u32 touched, owed;
+	u32 always; /* those without a next_event: updated whenever any model is */
 	struct {
 		u16 base, len;
 	} timer_ports[PLATFORM_MAX_DEVICES * BOARD_DEV_PORTS];

@@ -286,12 +286,14 @@ static void ft_mmio(void *dev, struct mmio_access *a)
 
 static const struct device_ops fake_timer_ops = {
     .name = "fake-timer", .mmio = ft_mmio, .update = ft_update, .next_event = ft_next_event};
+/* a model that polls (an update, no deadlines) */
+static const struct device_ops fake_poll_ops = {.name = "fake-poll", .update = ft_update};
 
 #define FT_A_BASE 0xfed00000ULL
 
 TEST(platform_updates_only_due_and_touched_devices)
 {
-	/* two instances inside struct vm (its console line buffer is plain bytes) */
+	/* three instances inside struct vm (its console line buffer is plain bytes) */
 	const size_t off = offsetof(struct vm, con_line);
 	const struct board_device devs[] = {
 	    {&fake_timer_ops, off, {{0}}, FT_A_BASE, 0x1000, false, NULL},
@@ -302,6 +304,7 @@ TEST(platform_updates_only_due_and_touched_devices)
 	     0x1000,
 	     false,
 	     NULL},
+	    {&fake_poll_ops, off + 2 * sizeof(struct fake_timer), {{0}}, 0, 0, false, NULL},
 	};
 	struct board b = board_pc;
 	b.dev = devs;
@@ -311,7 +314,8 @@ TEST(platform_updates_only_due_and_touched_devices)
 	vm->nvcpus = 1;
 	vm->vcpu[0].vm = vm;
 	REQUIRE(platform_init(vm, &b, 1000000000ULL, 0, 1767225600ULL) == NULL);
-	struct fake_timer *fa = (void *)((u8 *)vm + off), *fb = fa + 1;
+	_Static_assert(3 * sizeof(struct fake_timer) <= sizeof(vm->con_line), "room for three");
+	struct fake_timer *fa = (void *)((u8 *)vm + off), *fb = fa + 1, *fp = fa + 2;
 	fa->due = 1000;
 	fb->due = 5000;
 
@@ -323,11 +327,14 @@ TEST(platform_updates_only_due_and_touched_devices)
 	platform_update(vm, 500);
 	CHECK_EQ(platform_next_event(vm, 500), 1000);
 	CHECK(fa->updates == 1 && fb->updates == 1 && fa->asks == 1 && fb->asks == 1);
+	CHECK_EQ(fp->updates, 1);
 	/* A falls due: A alone is updated and asked again; B's deadline stands */
 	fa->due = 3000;
 	platform_update(vm, 1000);
 	CHECK_EQ(platform_next_event(vm, 1000), 3000);
 	CHECK(fa->updates == 2 && fb->updates == 1 && fa->asks == 2 && fb->asks == 1);
+	/* the polling model, without deadlines of its own, comes along whenever any does */
+	CHECK_EQ(fp->updates, 2);
 	/* an MMIO access to B: B is brought to now first (it may read its timer), A is not */
 	struct mmio_access a = {0, 8, false, 0};
 	CHECK(platform_mmio(vm, FT_A_BASE + 0x1000, &a, 1200));
