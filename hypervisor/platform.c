@@ -342,24 +342,32 @@ u64 platform_next_event(struct vm *vm, u64 now)
 	return ask_deadlines(p, now);
 }
 
-void platform_touch_dev(struct platform *p, const void *dev)
+bool platform_touch_dev(struct platform *p, const void *dev)
 {
 	for (unsigned k = 0; k < p->ntimed; k++)
-		if (p->timed[k].dev == dev)
+		if (p->timed[k].dev == dev) {
 			p->touched |= (u32)BIT(k);
+			return true;
+		}
+	return false;
 }
 
 bool platform_mmio(struct vm *vm, u64 gpa, struct mmio_access *a, u64 now)
 {
 	struct platform *p = &vm->plat;
 	const struct bus_range *r = bus_range_find(p->mmio.ranges, gpa);
-	if (r && present(p)) {
-		platform_touch_dev(p, r->dev);
+	/* a window whose owner is not a timed model of the board (the IOAPIC, a PCI BAR) may
+	 * still reach one behind it: every model is brought to now and looked at again */
+	bool one = r && platform_touch_dev(p, r->dev);
+	if (r && !one)
+		platform_touch(p);
+	if (r && present(p))
 		platform_update(vm, now); /* what is due, and the device itself */
-	}
 	bool claimed = mmio_bus_access(&p->mmio, gpa, a);
-	if (r)
+	if (one)
 		platform_touch_dev(p, r->dev);
+	else if (r)
+		platform_touch(p);
 	return claimed;
 }
 

@@ -93,11 +93,13 @@ static inline void platform_touch(struct platform *p)
 {
 	p->touched = ~0u;
 }
-/* Device `dev` (a model of the board) was accessed: its deadline may have moved. */
-void platform_touch_dev(struct platform *p, const void *dev);
+/* Device `dev` (a model of the board) was accessed: its deadline may have moved. False if
+ * it is not one of the platform's timed models (nothing marked). */
+bool platform_touch_dev(struct platform *p, const void *dev);
 /* An MMIO access of the vCPU at guest TSC `now`: what is due first, the device brought to
- * now (it may read its timer), the access, and the device marked touched. False: no device
- * took it (a read then holds all ones). */
+ * now (it may read its timer), the access, and the device marked touched; a window of any
+ * other owner (the IOAPIC, a PCI BAR) touches every model, as a timer port does. False: no
+ * device took it (a read then holds all ones). */
 bool platform_mmio(struct vm *vm, u64 gpa, struct mmio_access *a, u64 now);
 
 /* Whether a port belongs to one of the VM's devices that keeps a timer (its board says

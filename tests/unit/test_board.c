@@ -288,12 +288,14 @@ static const struct device_ops fake_timer_ops = {
     .name = "fake-timer", .mmio = ft_mmio, .update = ft_update, .next_event = ft_next_event};
 /* a model that polls (an update, no deadlines) */
 static const struct device_ops fake_poll_ops = {.name = "fake-poll", .update = ft_update};
+/* a window without timers of its own (as the IOAPIC's, a PCI BAR's) */
+static const struct device_ops fake_window_ops = {.name = "fake-window", .mmio = ft_mmio};
 
 #define FT_A_BASE 0xfed00000ULL
 
 TEST(platform_updates_only_due_and_touched_devices)
 {
-	/* three instances inside struct vm (its console line buffer is plain bytes) */
+	/* four instances inside struct vm (its console line buffer is plain bytes) */
 	const size_t off = offsetof(struct vm, con_line);
 	const struct board_device devs[] = {
 	    {&fake_timer_ops, off, {{0}}, FT_A_BASE, 0x1000, false, NULL},
@@ -305,6 +307,13 @@ TEST(platform_updates_only_due_and_touched_devices)
 	     false,
 	     NULL},
 	    {&fake_poll_ops, off + 2 * sizeof(struct fake_timer), {{0}}, 0, 0, false, NULL},
+	    {&fake_window_ops,
+	     off + 3 * sizeof(struct fake_timer),
+	     {{0}},
+	     FT_A_BASE + 0x3000,
+	     0x1000,
+	     false,
+	     NULL},
 	};
 	struct board b = board_pc;
 	b.dev = devs;
@@ -314,7 +323,7 @@ TEST(platform_updates_only_due_and_touched_devices)
 	vm->nvcpus = 1;
 	vm->vcpu[0].vm = vm;
 	REQUIRE(platform_init(vm, &b, 1000000000ULL, 0, 1767225600ULL) == NULL);
-	_Static_assert(3 * sizeof(struct fake_timer) <= sizeof(vm->con_line), "room for three");
+	_Static_assert(4 * sizeof(struct fake_timer) <= sizeof(vm->con_line), "room for four");
 	struct fake_timer *fa = (void *)((u8 *)vm + off), *fb = fa + 1, *fp = fa + 2;
 	fa->due = 1000;
 	fb->due = 5000;
@@ -362,6 +371,12 @@ TEST(platform_updates_only_due_and_touched_devices)
 	CHECK_EQ(a.value, 0xffffffffULL);
 	CHECK_EQ(platform_next_event(vm, 1600), 2000);
 	CHECK(fa->updates == 4 && fb->updates == 4 && fa->asks == 4 && fb->asks == 3);
+	/* a window of another owner: every model to now before, and looked at again after */
+	CHECK(platform_mmio(vm, FT_A_BASE + 0x3000, &a, 1700));
+	CHECK(fa->updates == 5 && fb->updates == 5);
+	platform_update(vm, 1800);
+	CHECK_EQ(platform_next_event(vm, 1800), 2000);
+	CHECK(fa->updates == 6 && fb->updates == 6 && fa->asks == 5 && fb->asks == 4);
 }
 
 /* ---- optional board devices: present only where the VM's config asks ---- */
