@@ -68,6 +68,9 @@ struct vcpu {
 
 	u64 cache[REG_CACHED];
 	u32 cache_valid, cache_dirty;
+	/* read once per exit too (vmx/vcpu_state.c): the guest-visible CR0 and CR4, IA-32e */
+	u64 cr0_cache, cr4_cache;
+	bool ia32e_cache;
 
 	/* the exit being handled */
 	u32 exit_reason;
