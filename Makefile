@@ -66,6 +66,8 @@ INTEGRATION_COUNTS += disk-first disk-second
 INTEGRATION_COUNTS += virtio
 # a dedicated device: the real COM2 given to one VM (guests/tests/dedicated.cfg)
 INTEGRATION_COUNTS += dedicated
+# the spooled printers: three VMs printing at once, the spool commands in the shell
+INTEGRATION_COUNTS += spool
 
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
 	disk-image integration-disk integration-spool $(FUZZERS:%=fuzz-%) \
@@ -147,8 +149,9 @@ test-iso: $(BUILD)/test.iso
 
 run:
 	@scripts/deps run
-	@$(MAKE) --no-print-directory $(BUILD)/keel.iso
-	scripts/run --interactive $(BUILD)/keel.iso
+	@$(MAKE) --no-print-directory $(BUILD)/keel.iso $(DISK_IMAGE)
+	scripts/run --interactive --disk $(DISK_IMAGE) --parport $(BUILD)/run/printer.out \
+		$(BUILD)/keel.iso
 
 run-multiboot:
 	@scripts/deps run
