@@ -27,6 +27,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
+PURE_SRCS += devices/ide.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
