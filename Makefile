@@ -27,6 +27,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c
+PURE_SRCS += devices/blk_ram.c
 PURE_SRCS += devices/ide.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
@@ -36,6 +37,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
 HW_SRCS += vmx/pml.c
+HW_SRCS += hypervisor/vm_disk.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \

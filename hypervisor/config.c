@@ -77,6 +77,44 @@ static bool set_choice(struct parser *p, const char *field, const char *v, const
 	return false;
 }
 
+/* disk = <partition name or number | ram:<MiB>>[,ro] */
+static void set_disk(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->vm;
+	char spec[CFG_NAME_LEN];
+	const char *comma = strchr(v, ',');
+	size_t len = comma ? (size_t)(comma - v) : strlen(v);
+	bool ro = false;
+	if (comma) {
+		if (strcmp(comma + 1, "ro") && strcmp(comma + 1, "rw")) {
+			error(p, key, "the only options after ',' are ro and rw");
+			return;
+		}
+		ro = !strcmp(comma + 1, "ro");
+	}
+	if (!len || len >= sizeof(spec)) {
+		error(p, key,
+		      "needs a partition name or number, or ram:<MiB> (at most 23 characters)");
+		return;
+	}
+	memcpy(spec, v, len);
+	spec[len] = 0;
+	u64 mib = 0;
+	if (!strncmp(spec, "ram:", 4)) {
+		if (!kparse_u64(spec + 4, &mib) || mib < 1 || mib > CFG_RAM_DISK_MAX_MIB) {
+			error(p, key, "ram:<MiB> wants 1 to 1024 MiB");
+			return;
+		}
+	} else if (!valid_name(spec)) {
+		error(p, key,
+		      "a partition is named by letters, digits, '-', '_' or '.', or numbered");
+		return;
+	}
+	kstrlcpy(vm->disk, spec, sizeof(vm->disk));
+	vm->disk_ram_mib = mib;
+	vm->disk_ro = ro;
+}
+
 static void set_field(struct parser *p, const char *key, const char *v)
 {
 	struct vm_config *vm = p->vm;
@@ -166,6 +204,13 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		m->name[w] = 0;
 		kstrlcpy(m->args, v, sizeof(m->args));
 		vm->nmodules++;
+	} else if (!strcmp(key, "disk")) {
+		set_disk(p, key, v);
+	} else if (!strcmp(key, "disk_model")) {
+		static const char *const names[] = {"virtio", "ide"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->disk_model = (enum cfg_disk_model)c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -13,6 +13,10 @@
 
 enum cfg_paging { PAGING_AUTO, PAGING_EPT, PAGING_SHADOW };
 enum cfg_action { ACTION_DESTROY, ACTION_RESTART, ACTION_PRESERVE };
+enum cfg_disk_model { DISK_VIRTIO, DISK_IDE };
+
+/* disk = ram:<MiB>: a scratch disk in machine memory, at most this big */
+#define CFG_RAM_DISK_MAX_MIB 1024
 
 struct vm_module_cfg {
 	char name[CFG_STR_LEN]; /* the multiboot2 module to load */
@@ -36,6 +40,11 @@ struct vm_config {
 	unsigned nmodules;
 	struct vm_module_cfg modules[CFG_MAX_MODULES];
 	u64 dirty_log_ms; /* a dirty-log round (migration pre-copy) every this much CPU time */
+	/* disk = <partition name or number | ram:<MiB>>[,ro]: "" for none */
+	char disk[CFG_NAME_LEN];
+	u64 disk_ram_mib; /* ram:<MiB>, else 0 (a partition of the machine's disk) */
+	bool disk_ro;
+	enum cfg_disk_model disk_model; /* virtio (default) or an emulated IDE disk */
 };
 
 struct config {

@@ -10,6 +10,7 @@
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
+#include "../devices/blk_ram.h"
 #include "platform.h"
 #include "../vmx/vmx_defs.h"
 
@@ -179,6 +180,10 @@ struct vm {
 	/* ... kept by PML (vmx/pml.c): addresses taken from the buffers, those outside RAM */
 	bool pml_used;
 	u64 pml_logged, pml_ignored, pml_full_exits;
+	/* its disk (config `disk =`), NULL for none; hypervisor/vm_disk.c attaches it */
+	struct blk_backend *disk;
+	struct blk_backend disk_backend;
+	struct blk_ram ramdisk; /* disk = ram:<MiB> */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

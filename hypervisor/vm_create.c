@@ -2,6 +2,7 @@
  * guest kernel and modules through the multiboot loader, and its vCPU's VMCS. Any
  * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
+#include "vm_disk.h"
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
@@ -47,6 +48,7 @@ void vm_release(struct vm *vm)
 		vmx_vcpu_free(&vm->vcpu[i]);
 	paging_free(vm);
 	p2m_destroy(&vm->p2m);
+	vm_disk_release(vm);
 	if (vm->io_bitmap) {
 		frames_free(&machine_frames, virt_to_phys(vm->io_bitmap), FRAME_HV);
 		frames_free(&machine_frames, vm->io_bitmap_b, FRAME_HV);
@@ -185,15 +187,20 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 		goto fail;
 	/* the guest's TSC starts near zero, as after a reset */
 	vm->tsc_offset = (u64)0 - time_now();
+	if ((*err = vm_disk_attach(vm, cfg)))
+		goto fail;
 	/* the RTC starts at a fixed date until Keel has a wall clock: 2026-01-01 */
 	if ((*err = platform_init(vm, board, tsc_hz, 0, 1767225600ULL)))
 		goto fail;
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	vm->state = VM_READY;
-	kprintf("keel: vm %s started: %llu MiB, kernel %s%s\n", vm->name,
+	kprintf("keel: vm %s started: %llu MiB, kernel %s%s%s%s%s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,
-		vm->console ? "" : ", console off");
+		vm->console ? "" : ", console off", vm->disk ? ", disk " : "",
+		vm->disk ? cfg->disk : "",
+		vm->disk ? (cfg->disk_model == DISK_IDE ? " (ide)" : " (virtio)") : "",
+		vm->disk && vm->disk->read_only ? " read-only" : "");
 	return vm;
 fail:
 	vm_release(vm);

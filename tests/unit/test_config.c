@@ -442,3 +442,45 @@ TEST(config_dirty_log)
 	CHECK_CONTAINS(msgs[0], "keel.cfg:8: field 'dirty_log': must be a number of milliseconds");
 	CHECK_EQ(c->vms[2].dirty_log_ms, 0);
 }
+
+TEST(config_disk_partition_ram_and_model)
+{
+	struct config *cfg = parse("[vm]\nname = a\nkernel = k\ndisk = vm1\n"
+				   "[vm]\nname = b\nkernel = k\ndisk = 3,ro\ndisk_model = ide\n"
+				   "[vm]\nname = c\nkernel = k\ndisk = ram:16,rw\n"
+				   "[vm]\nname = d\nkernel = k\n");
+	CHECK_EQ(nmsgs, 0);
+	CHECK_EQ(cfg->nvms, 4);
+	CHECK(!strcmp(cfg->vms[0].disk, "vm1"));
+	CHECK(!cfg->vms[0].disk_ro);
+	CHECK_EQ(cfg->vms[0].disk_model, DISK_VIRTIO);
+	CHECK_EQ(cfg->vms[0].disk_ram_mib, 0);
+	CHECK(!strcmp(cfg->vms[1].disk, "3"));
+	CHECK(cfg->vms[1].disk_ro);
+	CHECK_EQ(cfg->vms[1].disk_model, DISK_IDE);
+	CHECK(!strcmp(cfg->vms[2].disk, "ram:16"));
+	CHECK_EQ(cfg->vms[2].disk_ram_mib, 16);
+	CHECK(!cfg->vms[2].disk_ro);
+	CHECK_EQ(cfg->vms[3].disk[0], 0);
+}
+
+TEST(config_bad_disks_name_line_and_field)
+{
+	static const char *const bad[] = {
+	    "disk = \n",	   "disk = ,ro\n",
+	    "disk = vm1,rx\n",	   "disk = vm 1\n",
+	    "disk = ram:0\n",	   "disk = ram:1025\n",
+	    "disk = ram:x\n",	   "disk = ../etc\n",
+	    "disk_model = scsi\n", "disk = a23456789012345678901234\n",
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[256];
+		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\n%s", bad[i]);
+		struct config *cfg = parse(text);
+		CHECK_EQ(nmsgs, 1);
+		CHECK(nmsgs == 1 && !strncmp(msgs[0], "keel.cfg:4: field 'disk", 23));
+		if (nmsgs == 1 && strncmp(msgs[0], "keel.cfg:4: field 'disk", 23))
+			test_fail(__FILE__, __LINE__, "case %u: got \"%s\"", i, msgs[0]);
+		CHECK(!cfg->vms[0].valid);
+	}
+}
