@@ -21,6 +21,12 @@ static const struct board_region pc_memory[] = {
 
 #define AT(field) offsetof(struct vm, field)
 
+/* The emulated IDE disk: a VM whose disk's model is ide. */
+static bool wants_ide(const struct vm_config *cfg)
+{
+	return cfg->disk[0] && cfg->disk_model == DISK_IDE;
+}
+
 static const struct board_device pc_devices[] = {
     /* the LAPIC first: the models updated after it deliver into an up-to-date APIC */
     {&lapic_device, AT(plat.lapic), {{0}}, LAPIC_DEFAULT_BASE, 0x1000, false, NULL},
@@ -47,6 +53,8 @@ static const struct board_device pc_devices[] = {
      NULL},
     {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false, NULL},
     {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false, NULL},
+    /* the primary IDE channel's command block and control register; 0x3f7 is the floppy's */
+    {&ide_device, AT(ide), {{IDE_PRIMARY_BASE, 8}, {IDE_PRIMARY_CTRL, 1}}, 0, 0, false, wants_ide},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -236,6 +236,8 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
+	struct irq_line irq14 = {platform_isa_irq, vm, ISA_IRQ_IDE};
+	ide_init(&vm->ide, vm->disk, &irq14);
 	return attach_devices(vm, p->board);
 }
 

@@ -63,6 +63,7 @@ struct platform {
 #define ISA_IRQ_COM1 4
 #define ISA_IRQ_RTC  8
 #define ISA_IRQ_SCI  9
+#define ISA_IRQ_IDE  14 /* the primary IDE channel */
 
 /* Builds the devices of board `b` and registers them on its I/O and MMIO buses.
  * `guest_tsc_now` is the guest TSC at creation, `wall_secs` the RTC's start time (seconds

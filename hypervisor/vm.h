@@ -10,6 +10,7 @@
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
+#include "../devices/ide.h"
 #include "../devices/blk_ram.h"
 #include "platform.h"
 #include "../vmx/vmx_defs.h"
@@ -184,6 +185,7 @@ struct vm {
 	struct blk_backend *disk;
 	struct blk_backend disk_backend;
 	struct blk_ram ramdisk; /* disk = ram:<MiB> */
+	struct ide ide;		/* the emulated IDE disk on vm->disk (disk_model = ide) */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

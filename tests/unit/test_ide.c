@@ -767,3 +767,54 @@ TEST(ide_random_port_traffic_stays_inside)
 	}
 	CHECK(r->ide.commands > 1000);
 }
+
+/* ---- on the PC board: present for disk_model = ide, wired to ISA IRQ 14 ---- */
+
+#include "../../hypervisor/vm.h"
+
+TEST(ide_is_on_the_board_only_for_an_ide_disk_and_raises_irq_14)
+{
+	for (int model = 0; model < 3; model++) {
+		struct rig *r = new_rig(false);
+		struct vm *vm = test_alloc(sizeof(*vm));
+		struct vm_config cfg = {.valid = true, .memory_mib = 64};
+		/* 0: no disk; 1: a virtio disk; 2: an IDE disk */
+		if (model) {
+			kstrlcpy(cfg.disk, "ram:2", sizeof(cfg.disk));
+			cfg.disk_ram_mib = 2;
+			cfg.disk_model = model == 2 ? DISK_IDE : DISK_VIRTIO;
+			vm->disk = &r->be;
+		}
+		vm->cfg = &cfg;
+		vm->mem_bytes = 64 << 20;
+		vm->nvcpus = 1;
+		vm->vcpu[0].vm = vm;
+		REQUIRE(platform_init(vm, &board_pc, 1000000000ULL, 0, 1767225600ULL) == NULL);
+		struct io_access a = {IDE_PRIMARY_BASE + 7, 1, false, 0};
+		CHECK_EQ(io_bus_access(&vm->io, &a), model == 2);
+		CHECK_EQ(a.value & 0xff, model == 2 ? 0x50 : 0xff);
+		a = (struct io_access){IDE_PRIMARY_CTRL, 1, false, 0};
+		CHECK_EQ(io_bus_access(&vm->io, &a), model == 2);
+		/* 0x3f7 stays the floppy controller's (unclaimed here) */
+		a = (struct io_access){0x3f7, 1, false, 0};
+		CHECK(!io_bus_access(&vm->io, &a));
+		if (model != 2)
+			continue;
+		/* IDENTIFY: the interrupt reaches the slave PIC's input 6 (ISA IRQ 14) */
+		vm->plat.pic.chip[1].imr = 0;
+		a = (struct io_access){IDE_PRIMARY_BASE + 7, 1, true, 0xec};
+		CHECK(io_bus_access(&vm->io, &a));
+		CHECK(vm->plat.pic.chip[1].irr & (1u << 6));
+		/* and it is in the platform's saved state, transfer and all */
+		static u8 st[65536];
+		struct state_writer w = {st, sizeof(st), 0, false};
+		platform_save(vm, &w);
+		CHECK(!w.overflow);
+		struct state_reader rd = {st, w.len, 0, false};
+		CHECK(platform_load(vm, &rd));
+		CHECK_EQ(vm->ide.phase, IDE_DATA_IN);
+		a = (struct io_access){IDE_PRIMARY_BASE, 2, false, 0};
+		CHECK(io_bus_access(&vm->io, &a));
+		CHECK_EQ(a.value, 0x0040);
+	}
+}
