@@ -325,6 +325,33 @@ static void data_access(struct ide *d, struct io_access *a)
 		block_read_done(d);
 }
 
+/* REP INSW/OUTSW (or any width) on the data port: the whole elements left in the block at
+ * once, then the block ends as it would word by word. 0 for any other port, outside a
+ * transfer in that direction, or for a last element split across the block's end: those
+ * go one by one through ide_access. */
+static u32 ide_string(void *dev, u16 port, u8 size, bool write, u8 *buf, u32 count)
+{
+	struct ide *d = dev;
+	if (port != IDE_PRIMARY_BASE || !d->disk ||
+	    d->phase != (write ? IDE_DATA_OUT : IDE_DATA_IN))
+		return 0;
+	u32 n = MIN(count, (d->len - d->pos) / size);
+	if (!n)
+		return 0;
+	if (write)
+		memcpy(d->buf + d->pos, buf, (size_t)n * size);
+	else
+		memcpy(buf, d->buf + d->pos, (size_t)n * size);
+	d->pos += n * size;
+	if (d->pos == d->len) {
+		if (write)
+			block_written(d);
+		else
+			block_read_done(d);
+	}
+	return n;
+}
+
 /* ---- IDENTIFY DEVICE ---- */
 
 static void put_word(u8 *p, unsigned w, u16 v)
@@ -803,4 +830,5 @@ const struct device_ops ide_device = {
     .port = ide_access,
     .save = dev_save,
     .load = dev_load,
+    .port_string = ide_string,
 };

@@ -160,6 +160,8 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 			    (!ops->port || !io_bus_register(&vm->io, &pd->node[j], r->base, r->len,
 							    ops->name, ops->port, pd->dev)))
 				return "a device's port range could not be registered";
+			if (r->len && ops->port_string)
+				io_bus_set_string(&pd->node[j], ops->port_string);
 		}
 		if (bd->mmio_len &&
 		    (!ops->mmio ||

@@ -127,6 +127,12 @@ static u64 string_io_run(struct vcpu *v, const struct io_qual *q, const struct s
 	if (!q->in) {
 		st = vcpu_read_virt(v, lin, buf, n * q->size, 0, &w);
 		while (st == GWALK_OK && done < n && !vm_is_done(v->vm)) {
+			u32 k = io_bus_string(&v->vm->io, q->port, q->size, true,
+					      buf + done * q->size, (u32)(n - done));
+			if (k) { /* the device took a run at once (an IDE data block) */
+				done += k;
+				continue;
+			}
 			struct io_access a = {q->port, q->size, true, 0};
 			memcpy(&a.value, buf + done * q->size, q->size);
 			io_bus_access(&v->vm->io, &a);
@@ -135,6 +141,12 @@ static u64 string_io_run(struct vcpu *v, const struct io_qual *q, const struct s
 	} else {
 		st = vcpu_translate(v, lin, GACC_WRITE, &w);
 		while (st == GWALK_OK && done < n && !vm_is_done(v->vm)) {
+			u32 k = io_bus_string(&v->vm->io, q->port, q->size, false,
+					      buf + done * q->size, (u32)(n - done));
+			if (k) {
+				done += k;
+				continue;
+			}
 			struct io_access a = {q->port, q->size, false, 0};
 			io_bus_access(&v->vm->io, &a);
 			memcpy(buf + done * q->size, &a.value, q->size);

@@ -818,3 +818,77 @@ TEST(ide_is_on_the_board_only_for_an_ide_disk_and_raises_irq_14)
 		CHECK_EQ(a.value, 0x0040);
 	}
 }
+
+/* ---- REP INS/OUTS in bulk: the same bytes as word by word ---- */
+
+TEST(ide_string_runs_move_whole_blocks_like_single_words)
+{
+	struct rig *r = new_rig(false);
+	struct ide *d = &r->ide;
+	static u8 out[40 * 512], in[40 * 512];
+	for (unsigned i = 0; i < sizeof(out); i++)
+		out[i] = (u8)(i * 5 + 3);
+	/* WRITE MULTIPLE of 40 (blocks of 16): runs of 100 words, split across blocks */
+	tf28(d, 500, 40, 0xc5);
+	unsigned off = 0;
+	while (off < sizeof(out)) {
+		u32 want = MIN(100u, (u32)(sizeof(out) - off) / 2);
+		u32 k = ide_device.port_string(d, IDE_PRIMARY_BASE, 2, true, out + off, want);
+		REQUIRE(k > 0 && k <= want);
+		off += k * 2;
+	}
+	CHECK_EQ(status(d), 0x50);
+	CHECK_EQ(r->rd.writes, 3u);
+	CHECK(memcmp(sector(r, 500), out, sizeof(out)) == 0);
+	/* read back in dword runs; a run never crosses a block's end */
+	tf28(d, 500, 40, 0xc4);
+	off = 0;
+	while (off < sizeof(in)) {
+		u32 k = ide_device.port_string(d, IDE_PRIMARY_BASE, 4, false, in + off, 1000);
+		REQUIRE(k > 0);
+		CHECK(k * 4 <= 16 * 512);
+		off += k * 4;
+	}
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+	CHECK_EQ(status(d), 0x50);
+	/* declined: no transfer, the wrong direction, another port, a split last element */
+	CHECK_EQ(ide_device.port_string(d, IDE_PRIMARY_BASE, 2, false, in, 4), 0u);
+	tf28(d, 0, 1, 0x20);
+	CHECK_EQ(ide_device.port_string(d, IDE_PRIMARY_BASE, 2, true, in, 4), 0u);
+	CHECK_EQ(ide_device.port_string(d, IDE_PRIMARY_BASE + 2, 1, false, in, 4), 0u);
+	for (unsigned i = 0; i < 255; i++)
+		inp(d, P(0), 2);
+	CHECK_EQ(ide_device.port_string(d, IDE_PRIMARY_BASE, 4, false, in, 4), 0u);
+	CHECK_EQ(ide_device.port_string(d, IDE_PRIMARY_BASE, 2, false, in, 4), 1u);
+	CHECK_EQ(status(d), 0x50);
+}
+
+static u32 count_string(void *dev, u16 port, u8 size, bool write, u8 *buf, u32 count)
+{
+	(void)port;
+	(void)write;
+	(void)size;
+	(void)buf;
+	*(u32 *)dev += count;
+	return count > 3 ? 3 : 0;
+}
+
+TEST(io_bus_string_goes_to_the_ports_string_handler_only)
+{
+	struct io_bus bus = {0};
+	struct bus_range n[2] = {0};
+	u32 calls = 0;
+	REQUIRE(io_bus_register(&bus, &n[0], 0x1f0, 8, "ide", ide_access, &calls));
+	REQUIRE(io_bus_register(&bus, &n[1], 0x3f6, 1, "ctl", ide_access, &calls));
+	u8 buf[16];
+	/* no string handler: the caller goes element by element */
+	CHECK_EQ(io_bus_string(&bus, 0x1f0, 2, false, buf, 8), 0u);
+	io_bus_set_string(&n[0], count_string);
+	CHECK_EQ(io_bus_string(&bus, 0x1f0, 2, false, buf, 8), 3u);
+	CHECK_EQ(io_bus_string(&bus, 0x1f0, 2, false, buf, 2), 0u);
+	CHECK_EQ(calls, 10u);
+	CHECK_EQ(io_bus_string(&bus, 0x3f6, 1, false, buf, 8), 0u);
+	CHECK_EQ(io_bus_string(&bus, 0x2e0, 1, false, buf, 8), 0u);
+	CHECK_EQ(io_bus_string(&bus, 0x1f0, 3, false, buf, 8), 0u);
+	CHECK_EQ(calls, 10u);
+}
