@@ -88,7 +88,7 @@ disk_checks() {
 		fail "$d has $sectors sectors, want $((mib * 2048))"
 	fi
 	if [ "$model" = ide ]; then
-		m=$(cat /sys/block/$dev/device/model 2>/dev/null)
+		m=$(sed 's/ *$//' /sys/block/$dev/device/model 2>/dev/null)
 		path=$(readlink -f /sys/block/$dev)
 		case "$m:$path" in
 		"Keel IDE disk"*:*pata_legacy*) pass "$d is Keel's IDE disk ('$m') on pata_legacy" ;;
