@@ -401,6 +401,8 @@ void pci_func_unmap(struct pci_func *f)
 u32 pci_func_cfg_read(struct pci_func *f, unsigned off, unsigned size)
 {
 	u32 v = 0;
+	if (f->ops.cfg_access && off < PCI_CFG_SIZE)
+		f->ops.cfg_access(f->ops.ctx, off, size, false);
 	for (unsigned i = 0; i < size && off + i < PCI_CFG_SIZE; i++)
 		v |= (u32)f->cfg[off + i] << (8 * i);
 	return v;
@@ -419,6 +421,8 @@ void pci_func_cfg_write(struct pci_func *f, unsigned off, unsigned size, u32 val
 	}
 	if (touches(off, size, PCI_COMMAND, 2) || touches(off, size, PCI_BAR0, 4 * PCI_BARS))
 		pci_func_remap(f);
+	if (f->ops.cfg_access && off < PCI_CFG_SIZE)
+		f->ops.cfg_access(f->ops.ctx, off, size, true);
 	intx_update(f);
 	flush_pending(f);
 }

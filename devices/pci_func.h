@@ -72,6 +72,9 @@ struct pci_func_ops {
 	 * PBA, which the function itself answers */
 	void (*bar_access)(void *ctx, unsigned bar, struct mmio_access *a);
 	void *ctx;
+	/* configuration bytes [off, off + size) are about to be read, or were written (NULL:
+	 * the function's configuration space is plain data) */
+	void (*cfg_access)(void *ctx, unsigned off, unsigned size, bool write);
 };
 
 struct pci_func {

@@ -2,6 +2,7 @@
  * as docs/guest-abi.md describes them to guests. Nothing else names these addresses. */
 #include "board.h"
 #include "vm.h"
+#include "vm_virtio.h"
 #include "../devices/acpi_tables.h"
 #include "../guests/loader/linux.h"
 
@@ -25,6 +26,11 @@ static const struct board_region pc_memory[] = {
 static bool wants_ide(const struct vm_config *cfg)
 {
 	return cfg->disk[0] && cfg->disk_model == DISK_IDE;
+}
+
+static bool has_printer(const struct vm_config *cfg)
+{
+	return cfg->printer;
 }
 
 static const struct board_device pc_devices[] = {
@@ -53,6 +59,11 @@ static const struct board_device pc_devices[] = {
      NULL},
     {&uart_device, AT(uart), {{UART_COM1_BASE, 8}}, 0, 0, false, NULL},
     {&debug_exit_device, AT(dbg_exit), {{DEBUG_EXIT_PORT, 1}}, 0, 0, false, NULL},
+    /* virtio functions: on the PCI bus (hypervisor/vm_virtio.c plugs them), no ports here */
+    {&virtio_blk_device, AT(plat.vblk), {{0}}, 0, 0, false, vm_has_virtio_disk},
+    {&virtio_console_device, AT(plat.vcon), {{0}}, 0, 0, false, vm_has_console_ports},
+    /* its ports move the idle deadline that ends a job */
+    {&lpt_device, AT(lpt), {{LPT1_BASE, LPT_PORTS}}, 0, 0, true, has_printer},
     /* the primary IDE channel's command block and control register; 0x3f7 is the floppy's */
     {&ide_device, AT(ide), {{IDE_PRIMARY_BASE, 8}, {IDE_PRIMARY_CTRL, 1}}, 0, 0, false, wants_ide},
 };

@@ -1,6 +1,7 @@
 /* keel.cfg parser: line-based "key = value" in [vm] sections, '#' comments. Untrusted
  * input: bounded lengths, no number overflow, every problem reported with its line. */
 #include "config.h"
+#include "dedicated.h"
 #include "lib.h"
 
 #define MIN_MEMORY_MIB 2
@@ -211,6 +212,18 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 2, &c))
 			vm->disk_model = (enum cfg_disk_model)c;
+	} else if (!strcmp(key, "printer")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->printer = c;
+	} else if (!strcmp(key, "dedicate")) {
+		char msg[96];
+		u32 mask;
+		if (ded_parse(v, &mask, msg, sizeof(msg)))
+			error(p, key, msg);
+		else
+			vm->dedicate = mask;
 	} else {
 		error(p, key, "unknown field");
 	}

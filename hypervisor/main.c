@@ -11,8 +11,13 @@
 #include "time.h"
 #include "trap.h"
 #include "uart_hw.h"
+#include "dedicated_hw.h"
 #include "vm_create.h"
+#include "../devices/machine_disk.h"
+#include "../devices/machine_disk_hw.h"
 #include "../vmx/vmx.h"
+#include "../devices/parport_hw.h"
+#include "../devices/spool.h"
 
 #define SLICE_MS 10
 
@@ -23,8 +28,18 @@ static struct config config;
 static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
+static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot self-test */
 static u64 boot_tsc;
 static struct shell shell;
+
+/* The print spool and the machine's printer, set up when a VM has printer = on. */
+static struct spool spool;
+static bool spool_on;
+static struct parport parport;
+static const struct spool_printer printer_port = {parport_put_cb, &parport};
+static struct platform_printers printers;
+/* bytes sent to the printer per scheduler pass: a long job never holds up the VMs */
+#define PRINT_BUDGET 512
 
 static void report_config_error(const char *msg)
 {
@@ -70,6 +85,60 @@ static void parse_cmdline(void)
 	test_hypercalls = cmdline_get(boot.cmdline, "test_hypercalls", NULL, 0);
 	if (test_hypercalls)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
+	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
+		disk_selftest[0] = 0;
+}
+
+static struct printer_sink spool_attach_vm(void *ctx, const char *name)
+{
+	return spool_attach(ctx, name);
+}
+
+/* The spool partition of the machine's disk is not found yet (the disk driver comes
+ * separately): until it is, jobs are kept in memory. */
+/* The machine disk's partition named `spool`, held by the spool alone; NULL (jobs kept in
+ * memory) when the machine has no such partition. */
+static const struct blk_backend *spool_partition(void)
+{
+	static struct blk_backend part;
+	char why[96];
+	if (!machine_disk.present || machine_disk_find(&machine_disk, "spool") < 0)
+		return NULL;
+	if (!machine_disk_claim(&machine_disk, "spool", false, "spool", &part, why, sizeof(why))) {
+		pr_warn("spool: partition spool not usable: %s\n", why);
+		return NULL;
+	}
+	return &part;
+}
+
+static void setup_spool(void)
+{
+	bool have_port = parport_init(&parport, &parport_hw_ops, PARPORT_LPT1);
+	if (!have_port)
+		pr_warn("spool: no parallel port at 0x%x: jobs are kept but not printed\n",
+			PARPORT_LPT1);
+	spool_init(&spool, spool_partition(), NULL, have_port ? &printer_port : NULL);
+	printers = (struct platform_printers){spool_attach_vm, &spool, spool.lim.idle_ns};
+	platform_set_printers(&printers);
+	shell.spool = &spool;
+	spool_on = true;
+}
+
+/* The VM ended or was reset: its printer's open job is whole. */
+static void printer_closed(const struct vm *vm)
+{
+	if (spool_on && vm->cfg && vm->cfg->printer)
+		spool_vm_closed(&spool, vm->name);
+}
+
+/* Before Keel shuts down: every whole job goes to the printer (bounded if it hangs). */
+static void drain_spool(void)
+{
+	unsigned stalled = 0;
+	while (spool_on && spool_busy(&spool) && stalled < 1000)
+		stalled = spool_print(&spool, 4096) ? 0 : stalled + 1;
+	if (spool_on && spool_busy(&spool))
+		pr_warn("spool: the printer stopped taking bytes: jobs left in the spool\n");
 }
 
 static void create_vms(void)
@@ -82,6 +151,9 @@ static void create_vms(void)
 	config_parse(&config, phys_to_virt(m->start), m->end - m->start, "keel.cfg",
 		     report_config_error);
 	sched_init(&sched, tsc_hz / 1000 * SLICE_MS);
+	for (unsigned i = 0; i < config.nvms; i++)
+		if (config.vms[i].valid && config.vms[i].printer && !spool_on)
+			setup_spool();
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		if (!c->valid) {
@@ -134,6 +206,7 @@ static void vm_finished(struct vm *vm)
 			      : crashed	 ? vm->cfg->on_crash
 					 : vm->cfg->on_poweroff;
 	vm_report(vm);
+	printer_closed(vm);
 	if (act == ACTION_RESTART) {
 		if (crashed && vm->crash_restarts == MAX_CRASH_RESTARTS) {
 			kprintf(
@@ -192,6 +265,7 @@ static const char *shell_kill(void *ctx, struct vm *vm)
 	(void)ctx;
 	vm_stop(vm, "killed from the shell");
 	vm_report(vm);
+	printer_closed(vm);
 	vm_release(vm);
 	shell_vm_ended(&shell, vm);
 	return NULL;
@@ -205,6 +279,7 @@ static const char *shell_reset(void *ctx, struct vm *vm)
 		vm_stop(vm, "reset from the shell");
 		vm_report(vm);
 	}
+	printer_closed(vm);
 	vm->crash_restarts = 0;
 	return vm_restart(vm, &boot, &err) ? NULL : err;
 }
@@ -262,6 +337,8 @@ static __noreturn void run_vms(void)
 	kprintf("keel: shell on this console: press Enter for the prompt, `help` lists commands\n");
 	for (;;) {
 		poll_console();
+		if (spool_on)
+			spool_print(&spool, PRINT_BUDGET);
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -273,6 +350,7 @@ static __noreturn void run_vms(void)
 			idle = false;
 		} else if (!idle) {
 			idle = true;
+			drain_spool();
 			report_finished();
 			if (shutdown_when_idle)
 				platform_shutdown();
@@ -300,7 +378,11 @@ void kmain(u32 magic, u32 mbi)
 		boot.nmodules);
 	setup_memory();
 	time_init();
+	ded_hw_init();
 	boot_tsc = time_now();
+	machine_disk_boot();
+	if (disk_selftest[0])
+		machine_disk_selftest(disk_selftest, 4);
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);

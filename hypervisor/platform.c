@@ -4,13 +4,23 @@
 #include "vm.h"
 #include "lib.h"
 #include "keel.h"
+#include "vm_virtio.h"
 #include "../devices/io_bus.h"
 
 #define LAPIC_BUS_HZ 100000000ULL /* the APIC timer's bus clock, when the TSC allows */
 
+_Static_assert(PLATFORM_MAX_DEVICES <= 32, "struct platform's owed: one bit per device");
+
 static struct vm *vm_of(void *ctx)
 {
 	return ctx;
+}
+
+static const struct platform_printers *printers;
+
+void platform_set_printers(const struct platform_printers *pp)
+{
+	printers = pp;
 }
 
 u64 platform_tsc_to_ns(const struct platform *p, u64 tsc)
@@ -130,12 +140,57 @@ static void uart_tx(void *ctx, u8 c)
 
 static void uart_irq(void *ctx, bool level)
 {
+	vm_of(ctx)->plat.com1_level = level;
 	platform_isa_irq(ctx, ISA_IRQ_COM1, level);
+}
+
+/* A dedicated device's edge on its ISA line; the VM's own COM1 keeps line 4 up if it
+ * drives it (the line is wired-OR, as COM1 and COM3 share IRQ 4 on a PC). */
+static void ded_set_line(void *ctx, unsigned irq, bool level)
+{
+	struct vm *vm = ctx;
+	platform_isa_irq(vm, irq, level || (irq == ISA_IRQ_COM1 && vm->plat.com1_level));
+}
+
+bool platform_isa_irq_busy(struct vm *vm, unsigned irq)
+{
+	struct platform *p = &vm->plat;
+	if (irq >= 16)
+		return false;
+	u64 rte = p->ioapic.redir[irq == 0 ? 2 : irq];
+	if (!(rte & IOAPIC_RTE_MASKED)) {
+		u8 v = (u8)rte;
+		u32 bit = 1u << (v & 31);
+		return (rte & IOAPIC_RTE_REMOTEIRR) || (p->lapic.irr[v >> 5] & bit) ||
+		       (p->lapic.isr[v >> 5] & bit);
+	}
+	const struct pic8259_chip *c = &p->pic.chip[irq >> 3];
+	u8 b = (u8)(1u << (irq & 7));
+	/* an edge on a level input is gone at once: keep the line masked, never storm */
+	return ((c->irr | c->isr | c->elcr) & b) != 0;
+}
+
+static bool ded_line_busy(void *ctx, unsigned irq)
+{
+	return platform_isa_irq_busy(ctx, irq);
 }
 
 static void debug_exit(void *ctx, u32 status)
 {
 	vm_exit_with_status(ctx, status);
+}
+
+static void no_update(void *dev, const struct dev_time *now)
+{
+	(void)dev;
+	(void)now;
+}
+
+static u64 no_event(void *dev, const struct dev_time *now)
+{
+	(void)dev;
+	(void)now;
+	return UINT64_MAX;
 }
 
 /* Puts each board device the VM has (present for its config) on the VM's buses at the
@@ -170,10 +225,19 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 			return "a device's MMIO window could not be registered";
 	}
 	p->ntimed = p->ntimer_ports = 0;
+	p->always = 0;
 	for (unsigned i = 0; i < p->ndev; i++) {
 		const struct board_device *bd = p->dev[i].bd;
-		if (bd->ops->update || bd->ops->next_event)
-			p->timed[p->ntimed++] = (u8)i;
+		if (bd->ops->update || bd->ops->next_event) {
+			/* the per-exit loops call without testing: a missing side is a no-op,
+			 * and a model without deadlines is updated whenever any model is */
+			if (!bd->ops->next_event)
+				p->always |= (u32)BIT(p->ntimed);
+			p->timed[p->ntimed++] = (struct platform_timed){
+			    bd->ops->update ? bd->ops->update : no_update,
+			    bd->ops->next_event ? bd->ops->next_event : no_event, p->dev[i].dev,
+			    UINT64_MAX};
+		}
 		for (unsigned j = 0; bd->timer && j < BOARD_DEV_PORTS; j++)
 			if (bd->ports[j].len) {
 				p->timer_ports[p->ntimer_ports].base = bd->ports[j].base;
@@ -188,7 +252,7 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 {
 	struct platform *p = &vm->plat;
 	p->tsc_hz = tsc_hz ? tsc_hz : 1000000000ULL;
-	p->stale = true;
+	p->touched = ~0u;
 	p->board = b;
 	p->clock = (struct dev_clock){clock_ns, vm};
 	u64 now_ns = platform_tsc_to_ns(p, guest_tsc_now);
@@ -237,10 +301,20 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 	memcpy(pbus.intx_gsi, b->pci_intx_gsi, sizeof(pbus.intx_gsi));
 	pci_host_connect(&p->pci, &pbus);
 	uart_init(&vm->uart, uart_tx, uart_irq, vm);
+	vm->ded.name = vm->name;
+	vm->ded.set_line = ded_set_line;
+	vm->ded.line_busy = ded_line_busy;
+	vm->ded.ctx = vm;
 	vm->dbg_exit = (struct debug_exit){debug_exit, vm};
+	vm->printer = (struct printer_sink){0};
+	if (printers && vm->cfg && vm->cfg->printer)
+		vm->printer = printers->attach(printers->ctx, vm->name);
+	struct irq_line irq7 = {platform_isa_irq, vm, ISA_IRQ_LPT1};
+	lpt_init(&vm->lpt, &vm->printer, &irq7, &p->clock, printers ? printers->idle_ns : 0);
 	struct irq_line irq14 = {platform_isa_irq, vm, ISA_IRQ_IDE};
 	ide_init(&vm->ide, vm->disk, &irq14);
-	return attach_devices(vm, p->board);
+	const char *err = attach_devices(vm, p->board);
+	return err ? err : vm_virtio_plug(vm);
 }
 
 bool platform_port_has_timer(const struct vm *vm, u16 port)
@@ -265,19 +339,54 @@ void platform_sync(struct vm *vm, u64 now)
 	if (!present(p))
 		return;
 	struct dev_time t = dev_now(p, now);
-	for (unsigned k = 0; k < p->ntimed; k++) {
-		const struct platform_dev *d = &p->dev[p->timed[k]];
-		if (d->bd->ops->update)
-			d->bd->ops->update(d->dev, &t);
+	for (unsigned k = 0; k < p->ntimed; k++)
+		p->timed[k].update(p->timed[k].dev, &t);
+	p->owed = ~0u; /* a timer that fired is re-armed: look again */
+}
+
+/* The slow halves of platform_update() and platform_next_event(), out of line: the run loop
+ * calls both around every entry, and nearly always they have nothing to do. */
+static __attribute__((noinline)) void update_devices(struct platform *p, u64 now)
+{
+	const struct dev_time t = dev_now(p, now);
+	u32 todo = p->touched | p->owed | p->always, done = 0;
+	unsigned n = p->ntimed;
+	p->touched = 0; /* one made by an update below waits for the next look */
+	for (unsigned k = 0; k < n; k++) {
+		const struct platform_timed *d = &p->timed[k];
+		if ((todo & BIT(k)) || d->due <= now) {
+			d->update(d->dev, &t);
+			done |= (u32)BIT(k);
+		}
 	}
-	p->stale = true; /* a timer that fired is re-armed: look again */
+	p->owed |= done;
 }
 
 void platform_update(struct vm *vm, u64 now)
 {
 	struct platform *p = &vm->plat;
-	if (present(p) && (p->stale || now >= p->next_event))
-		platform_sync(vm, now);
+	/* a dedicated device's interrupt queued, or one the guest may have EOI'd since */
+	if (ded_has_work(&vm->ded))
+		ded_update(&vm->ded);
+	if (present(p) && (p->touched || p->owed || now >= p->next_event))
+		update_devices(p, now);
+}
+
+static __attribute__((noinline)) u64 ask_deadlines(struct platform *p, u64 now)
+{
+	const struct dev_time dt = dev_now(p, now);
+	u32 ask = p->touched | p->owed;
+	unsigned n = p->ntimed;
+	u64 t = UINT64_MAX;
+	p->owed = 0; /* touched devices stay so until an update brings them to now */
+	for (unsigned k = 0; k < n; k++) {
+		struct platform_timed *d = &p->timed[k];
+		if (ask & BIT(k))
+			d->due = d->next_event(d->dev, &dt);
+		t = MIN(t, d->due);
+	}
+	p->next_event = t;
+	return t;
 }
 
 u64 platform_next_event(struct vm *vm, u64 now)
@@ -285,18 +394,38 @@ u64 platform_next_event(struct vm *vm, u64 now)
 	struct platform *p = &vm->plat;
 	if (!present(p))
 		return UINT64_MAX;
-	if (!p->stale)
+	if (!p->touched && !p->owed)
 		return p->next_event;
-	struct dev_time dt = dev_now(p, now);
-	u64 t = UINT64_MAX;
-	for (unsigned k = 0; k < p->ntimed; k++) {
-		const struct platform_dev *d = &p->dev[p->timed[k]];
-		if (d->bd->ops->next_event)
-			t = MIN(t, d->bd->ops->next_event(d->dev, &dt));
-	}
-	p->next_event = t;
-	p->stale = false;
-	return t;
+	return ask_deadlines(p, now);
+}
+
+bool platform_touch_dev(struct platform *p, const void *dev)
+{
+	for (unsigned k = 0; k < p->ntimed; k++)
+		if (p->timed[k].dev == dev) {
+			p->touched |= (u32)BIT(k);
+			return true;
+		}
+	return false;
+}
+
+bool platform_mmio(struct vm *vm, u64 gpa, struct mmio_access *a, u64 now)
+{
+	struct platform *p = &vm->plat;
+	const struct bus_range *r = bus_range_find(p->mmio.ranges, gpa);
+	/* a window whose owner is not a timed model of the board (the IOAPIC, a PCI BAR) may
+	 * still reach one behind it: every model is brought to now and looked at again */
+	bool one = r && platform_touch_dev(p, r->dev);
+	if (r && !one)
+		platform_touch(p);
+	if (r && present(p))
+		platform_update(vm, now); /* what is due, and the device itself */
+	bool claimed = mmio_bus_access(&p->mmio, gpa, a);
+	if (one)
+		platform_touch_dev(p, r->dev);
+	else if (r)
+		platform_touch(p);
+	return claimed;
 }
 
 int platform_pending_vector(struct vm *vm)
@@ -361,7 +490,7 @@ bool platform_load(struct vm *vm, struct state_reader *r)
 	for (unsigned i = 0; i < p->ndev; i++)
 		if (p->dev[i].bd->ops->load && !p->dev[i].bd->ops->load(p->dev[i].dev, r))
 			return false;
-	p->stale = true; /* loaded timers have deadlines of their own */
+	p->touched = ~0u; /* loaded timers have deadlines of their own */
 	return true;
 }
 
@@ -371,5 +500,5 @@ void platform_reset(struct vm *vm)
 	for (unsigned i = 0; i < p->ndev; i++)
 		if (p->dev[i].bd->ops->reset)
 			p->dev[i].bd->ops->reset(p->dev[i].dev);
-	p->stale = true;
+	p->touched = ~0u;
 }

@@ -16,6 +16,8 @@
 #include "../devices/pci_host.h"
 #include "../devices/pvpanic.h"
 #include "../devices/rtc_cmos.h"
+#include "../devices/virtio_blk.h"
+#include "../devices/virtio_console.h"
 
 struct vm;
 
@@ -41,21 +43,35 @@ struct platform {
 	struct dev_clock clock;
 	u64 tsc_hz;	/* guest TSC rate */
 	u64 next_event; /* cached earliest device deadline (guest TSC) */
-	bool stale;	/* a device was touched: next_event must be recomputed */
 	bool poweroff;	/* the guest asked for S5 */
 	bool reset;	/* the guest asked for a reset */
 	bool panicked;	/* the guest's kernel reported a panic (pvpanic) */
 	const struct board *board;
 	struct platform_dev dev[PLATFORM_MAX_DEVICES];
 	unsigned ndev;
-	/* derived at attach, for the per-exit paths: the devices with an update or next_event,
-	 * and the port ranges of those whose ports can move a deadline */
-	u8 timed[PLATFORM_MAX_DEVICES];
+	/* derived at attach, for the per-exit paths: the devices with an update or next_event
+	 * (their operations copied here, one load per call), and the port ranges of those whose
+	 * ports can move a deadline */
+	struct platform_timed {
+		void (*update)(void *dev, const struct dev_time *now);
+		u64 (*next_event)(void *dev, const struct dev_time *now);
+		void *dev;
+		u64 due; /* its next_event at the last look: valid while neither touched nor owed */
+	} timed[PLATFORM_MAX_DEVICES];
 	unsigned ntimed;
+	/* one bit per timed device: accessed since its last update (bring it to now, ask its
+	 * deadline again), and updated since the last look (ask its deadline again) */
+	u32 touched, owed;
+	u32 always; /* those without a next_event: updated whenever any model is */
 	struct {
 		u16 base, len;
 	} timer_ports[PLATFORM_MAX_DEVICES * BOARD_DEV_PORTS];
 	unsigned ntimer_ports;
+	/* virtio functions, plugged when the config asks (hypervisor/vm_virtio.c) */
+	struct virtio_blk vblk;
+	struct virtio_console vcon;
+	u64 printer_bytes; /* bytes of the printer port's current job */
+	bool com1_level;   /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -63,7 +79,18 @@ struct platform {
 #define ISA_IRQ_COM1 4
 #define ISA_IRQ_RTC  8
 #define ISA_IRQ_SCI  9
+#define ISA_IRQ_LPT1 7
 #define ISA_IRQ_IDE  14 /* the primary IDE channel */
+
+/* Where the VMs' printers print (the spool), set once at boot: attach gives VM `name`'s
+ * printer input; idle_ns ends a job after that much VM time without a byte (0: the LPT's
+ * default). Without it a VM's printer prints to nothing. */
+struct platform_printers {
+	struct printer_sink (*attach)(void *ctx, const char *name);
+	void *ctx;
+	u64 idle_ns;
+};
+void platform_set_printers(const struct platform_printers *pp);
 
 /* Builds the devices of board `b` and registers them on its I/O and MMIO buses.
  * `guest_tsc_now` is the guest TSC at creation, `wall_secs` the RTC's start time (seconds
@@ -74,16 +101,31 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 /* An ISA device's line (the UART's, the SCI). */
 void platform_isa_irq(void *vm, unsigned irq, bool level);
 
-/* Brings every device's timers up to guest TSC `now`, but only when one is due or a device
- * was touched since the last look (the run loop calls this around every entry). */
+/* Whether the guest still has ISA line irq's interrupt pending or in service at the
+ * controller it is routed through (the IOAPIC pin if unmasked, else the PIC), or no usable
+ * route for an edge (a level-triggered PIC input): a dedicated device's line stays masked
+ * at the machine until this is false. */
+bool platform_isa_irq_busy(struct vm *vm, unsigned irq);
+
+/* Brings device timers up to guest TSC `now`: those that are due and those touched since
+ * their last update (the run loop calls this around every entry). A model's deadline moves
+ * only by its update or by an access to it, so the others have nothing to do. */
 void platform_update(struct vm *vm, u64 now);
-/* The same, unconditionally: before an access that reads a timer (MMIO, MSR). */
+/* Every device's timers to `now`, unconditionally. */
 void platform_sync(struct vm *vm, u64 now);
-/* A device was accessed (port, MMIO, MSR): deadlines may have moved. */
+/* Devices were accessed (a port, the guest TSC): any deadline may have moved. */
 static inline void platform_touch(struct platform *p)
 {
-	p->stale = true;
+	p->touched = ~0u;
 }
+/* Device `dev` (a model of the board) was accessed: its deadline may have moved. False if
+ * it is not one of the platform's timed models (nothing marked). */
+bool platform_touch_dev(struct platform *p, const void *dev);
+/* An MMIO access of the vCPU at guest TSC `now`: what is due first, the device brought to
+ * now (it may read its timer), the access, and the device marked touched; a window of any
+ * other owner (the IOAPIC, a PCI BAR) touches every model, as a timer port does. False: no
+ * device took it (a read then holds all ones). */
+bool platform_mmio(struct vm *vm, u64 gpa, struct mmio_access *a, u64 now);
 
 /* Whether a port belongs to one of the VM's devices that keeps a timer (its board says
  * which): only an access to one of them can move a deadline. */

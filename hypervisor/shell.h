@@ -15,6 +15,7 @@
 #define SHELL_LOG_LINES 40   /* lines `log` shows by default */
 
 struct shell;
+struct spool;
 
 /* What the shell asks of the hypervisor. Each action returns NULL when done, or one line
  * saying why not; the shell has already checked the VM's state. */
@@ -66,6 +67,8 @@ struct shell {
 
 	struct vm *attached; /* input goes to this VM's UART until SHELL_ESCAPE */
 	bool dropped;	     /* told the user that the attached VM drops input */
+
+	struct spool *spool; /* the print spool, NULL when no VM has a printer */
 };
 
 void shell_init(struct shell *sh, const struct shell_ops *ops, void *ctx,

@@ -3,6 +3,8 @@
 #include "shell.h"
 #include "console.h"
 #include "lib.h"
+#include "../devices/machine_disk.h"
+#include "../devices/spool.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -181,6 +183,15 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 			v->timer_deadline ? ", one-shot timer armed" : "");
 		kprintf("  console      output %s; %u input byte(s) waiting in its UART\n",
 			vm->console ? "shown" : "hidden (console = off)", vm->uart.rx_count);
+	}
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		const struct ded_device *d = &ded_devices[i];
+		if (vm->ded.devices & BIT(i))
+			kprintf(
+			    "  dedicated    %s: ports %x-%x, IRQ %u (%llu interrupts injected%s)\n",
+			    d->name, d->base, d->base + d->len - 1, d->irq,
+			    (unsigned long long)vm->ded.injected[d->irq],
+			    vm->ded.in_flight & BIT(d->irq) ? ", one in the guest now" : "");
 	}
 	if (vm->state == VM_EXITED)
 		kprintf("  exit status  %u\n", vm->exit_status);
@@ -443,6 +454,136 @@ static int cmd_loglevel(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ---- disk: the machine's disk, its partitions and who holds them ---- */
+
+static int cmd_disk(struct shell *sh, int argc, char **argv)
+{
+	(void)sh;
+	(void)argc;
+	(void)argv;
+	const struct machine_disk *md = &machine_disk;
+	if (!md->present) {
+		kprintf("no machine disk (%s)\n",
+			md->absent_why[0] ? md->absent_why : "none probed");
+		return 0;
+	}
+	char size[24];
+	machine_disk_size(md->whole.sectors, size, sizeof(size));
+	kprintf("disk %s: %s, %llu sectors%s, ", md->where, size,
+		(unsigned long long)md->whole.sectors, md->whole.read_only ? ", read-only" : "");
+	if (!md->table_ok) {
+		kprintf("partition table refused: %s\n", md->table_why);
+		return 0;
+	}
+	kprintf("%s, %u partitions\n", part_scheme_name(md->table.scheme), md->table.n);
+	if (md->table.note[0])
+		kprintf("  %s\n", md->table.note);
+	if (!md->table.n)
+		return 0;
+	kprintf("  %3s  %-16s %8s %12s %10s  %s\n", "#", "name", "size", "first LBA", "sectors",
+		"owner");
+	for (unsigned i = 0; i < md->table.n; i++) {
+		const struct part_info *p = &md->parts[i].info;
+		char owners[96];
+		machine_disk_size(p->sectors, size, sizeof(size));
+		machine_disk_owners(md, i, owners, sizeof(owners));
+		kprintf("  %3u  %-16s %8s %12llu %10llu  %s\n", p->number,
+			p->name[0] ? p->name : "-", size, (unsigned long long)p->start,
+			(unsigned long long)p->sectors, owners[0] ? owners : "free");
+	}
+	return 0;
+}
+
+/* ---- spool ---- */
+
+/* The spool, or NULL after saying there is none. */
+static struct spool *spool_arg(struct shell *sh)
+{
+	if (!sh->spool)
+		kprintf("no spool: no VM has printer = on in its config\n");
+	return sh->spool;
+}
+
+static int cmd_spool_list(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	spool_list(sp);
+	return 0;
+}
+
+/* hold, release and cancel: one job by its id */
+static int spool_job_cmd(struct shell *sh, char **argv,
+			 const char *(*act)(struct spool *sp, u32 id), const char *done)
+{
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	u64 id;
+	if (!kparse_u64(argv[1], &id) || !id || id > 0xffffffffULL) {
+		kprintf("'%s' is not a job number (spool list shows them)", argv[1]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	const char *err = act(sp, (u32)id);
+	if (err) {
+		kprintf("job %llu: cannot %s it: %s\n", (unsigned long long)id, argv[0], err);
+		return -1;
+	}
+	kprintf("job %llu %s\n", (unsigned long long)id, done);
+	return 0;
+}
+
+static int cmd_spool_hold(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_hold, "held");
+}
+
+static int cmd_spool_release(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_release, "released");
+}
+
+static int cmd_spool_cancel(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	return spool_job_cmd(sh, argv, spool_cancel, "cancelled");
+}
+
+static int cmd_spool_printer(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct spool *sp = spool_arg(sh);
+	if (!sp)
+		return -1;
+	bool pause = !strcmp(argv[1], "pause");
+	if (!pause && strcmp(argv[1], "resume")) {
+		kprintf("printer: '%s' is neither pause nor resume", argv[1]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	spool_pause(sp, pause);
+	kprintf("printer %s\n", pause ? "paused: jobs stay queued" : "resumed");
+	return 0;
+}
+
+static const struct shell_cmd spool_cmds[] = {
+    {"list", "", "the spool table: each VM with a printer, and its jobs", 0, 0, cmd_spool_list,
+     NULL, 0},
+    {"hold", "<job>", "keep a queued job from printing", 1, 1, cmd_spool_hold, NULL, 0},
+    {"release", "<job>", "let a held job print, in its place in the spool order", 1, 1,
+     cmd_spool_release, NULL, 0},
+    {"cancel", "<job>", "drop a job (one printing stops, its page ejected)", 1, 1, cmd_spool_cancel,
+     NULL, 0},
+    {"printer", "pause|resume", "stop or restart sending jobs to the printer", 1, 1,
+     cmd_spool_printer, NULL, 0},
+};
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -456,6 +597,10 @@ const struct shell_cmd shell_cmds[] = {
     {"log", "[lines]", "recent console output (default 40 lines)", 0, 1, cmd_log, NULL, 0},
     {"loglevel", "[err|warn|info|debug]", "show or set the console log level", 0, 1, cmd_loglevel,
      NULL, 0},
+    {"disk", "", "the machine's disk: its partitions and the VMs holding them", 0, 0, cmd_disk,
+     NULL, 0},
+    {"spool", "", "the print spool of the VMs' printers", 0, 0, NULL, spool_cmds,
+     ARRAY_SIZE(spool_cmds)},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 

@@ -18,6 +18,8 @@ struct trap_frame {
 
 #define VEC_TIMER    0xef
 #define VEC_SPURIOUS 0xff
+/* ISA line n of a dedicated device (dedicated_hw.c): VEC_ISA_BASE + n, n < 16 */
+#define VEC_ISA_BASE 0xd0
 
 typedef void (*irq_handler_fn)(u8 vector);
 

@@ -120,6 +120,13 @@ void vm_print_exits(const struct vm *vm)
 			(unsigned long long)vm->rmode_stats.entries,
 			(unsigned long long)vm->rmode_stats.emulated,
 			(unsigned long long)vm->rmode_stats.delivered);
+	for (unsigned i = 0; i < ded_ndevices; i++)
+		if (vm->ded.devices & BIT(i))
+			kprintf("keel:   dedicated %s (ports %x-%x, IRQ %u): %llu interrupts "
+				"injected\n",
+				ded_devices[i].name, ded_devices[i].base,
+				ded_devices[i].base + ded_devices[i].len - 1, ded_devices[i].irq,
+				(unsigned long long)vm->ded.injected[ded_devices[i].irq]);
 	const struct shadow_stats *st = &vm->shadow.stats;
 	if (vm->paging != VM_PAGING_SHADOW && !st->pages_built)
 		return;

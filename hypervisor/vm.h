@@ -12,7 +12,9 @@
 #include "../devices/debug_exit.h"
 #include "../devices/ide.h"
 #include "../devices/blk_ram.h"
+#include "../devices/lpt.h"
 #include "platform.h"
+#include "dedicated.h"
 #include "../vmx/vmx_defs.h"
 
 #define MAX_VMS CFG_MAX_VMS
@@ -67,6 +69,9 @@ struct vcpu {
 
 	u64 cache[REG_CACHED];
 	u32 cache_valid, cache_dirty;
+	/* read once per exit too (vmx/vcpu_state.c): the guest-visible CR0 and CR4, IA-32e */
+	u64 cr0_cache, cr4_cache;
+	bool ia32e_cache;
 
 	/* the exit being handled */
 	u32 exit_reason;
@@ -185,7 +190,12 @@ struct vm {
 	struct blk_backend *disk;
 	struct blk_backend disk_backend;
 	struct blk_ram ramdisk; /* disk = ram:<MiB> */
-	struct ide ide;		/* the emulated IDE disk on vm->disk (disk_model = ide) */
+	/* printer = on: LPT1, and the printer input (the spool's) its bytes go to */
+	struct lpt lpt;
+	struct printer_sink printer;
+	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
+	struct ded_guest ded;
+	struct ide ide; /* the emulated IDE disk on vm->disk (disk_model = ide) */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

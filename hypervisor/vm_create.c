@@ -4,6 +4,7 @@
 #include "vm_create.h"
 #include "vm_disk.h"
 #include "console.h"
+#include "dedicated_hw.h"
 #include "keel.h"
 #include "lib.h"
 #include "../devices/acpi_tables.h"
@@ -29,6 +30,7 @@ static const char *setup_firmware(struct vm *vm, const struct board *b)
 	ac.pvpanic_port = PVPANIC_PORT;
 	ac.pci_mmio_base = (u32)b->pci_mmio_base;
 	ac.pci_mmio_size = (u32)b->pci_mmio_len;
+	memcpy(ac.pci_intx_gsi, b->pci_intx_gsi, sizeof(ac.pci_intx_gsi)); /* _PRT for INTx */
 	if (acpi_tables_build(&ac, ACPI_TABLES_GPA, blob, sizeof(blob), &info) != ACPI_BUILD_OK)
 		return info.error ? info.error : "ACPI tables could not be built";
 	if (gmem_write_rom(&vm->p2m, ACPI_TABLES_GPA, blob, info.size) != GMEM_OK)
@@ -44,6 +46,7 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 
 void vm_release(struct vm *vm)
 {
+	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
 	paging_free(vm);
@@ -54,6 +57,41 @@ void vm_release(struct vm *vm)
 		frames_free(&machine_frames, vm->io_bitmap_b, FRAME_HV);
 		frames_free(&machine_frames, virt_to_phys(vm->msr_bitmap), FRAME_HV);
 		vm->io_bitmap = vm->msr_bitmap = NULL;
+	}
+}
+
+/* A device the VM emulates on a dedicated device's ports would be bypassed by the open
+ * I/O bitmap: NULL, or which device and ports clash (in msg). */
+static const char *dedicated_ports_clash(struct vm *vm, u32 mask, char *msg, size_t size)
+{
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		if (!(mask & BIT(i)))
+			continue;
+		const struct ded_device *d = &ded_devices[i];
+		for (u32 port = d->base; port < (u32)d->base + d->len; port++) {
+			const struct bus_range *r = bus_range_find(vm->io.ranges, (u16)port);
+			if (r) {
+				ksnprintf(msg, size, "%s's port %x is this VM's emulated %s",
+					  d->name, port, r->name);
+				return msg;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The ports of the VM's dedicated devices reach the real ones without an exit. */
+static void open_dedicated_ports(struct vm *vm)
+{
+	for (unsigned i = 0; i < ded_ndevices; i++) {
+		if (!(vm->ded.devices & BIT(i)))
+			continue;
+		const struct ded_device *d = &ded_devices[i];
+		for (u32 port = d->base; port < (u32)d->base + d->len; port++) {
+			u8 *bm = port < 0x8000 ? vm->io_bitmap : phys_to_virt(vm->io_bitmap_b);
+			u32 bit = port & 0x7fff;
+			bm[bit / 8] &= (u8) ~(1u << (bit % 8));
+		}
 	}
 }
 
@@ -192,8 +230,15 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	/* the RTC starts at a fixed date until Keel has a wall clock: 2026-01-01 */
 	if ((*err = platform_init(vm, board, tsc_hz, 0, 1767225600ULL)))
 		goto fail;
+	/* one message at a time: VMs are built one after another */
+	static char ded_msg[96];
+	if (cfg->dedicate &&
+	    ((*err = dedicated_ports_clash(vm, cfg->dedicate, ded_msg, sizeof(ded_msg))) ||
+	     (*err = ded_claim(ded_machine(), &vm->ded, cfg->dedicate, ded_msg, sizeof(ded_msg)))))
+		goto fail;
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
+	open_dedicated_ports(vm);
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s%s%s%s%s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,

@@ -38,10 +38,12 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 	if (cr == 0) {
 		vmcs_write(VMCS_CR0_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR0, w->hw);
+		vcpu_crs_changed(v);
 		vcpu_set_efer(v, w->efer); /* shadow paging: also the CPU's CR0/CR4/CR3 */
 	} else {
 		vmcs_write(VMCS_CR4_READ_SHADOW, w->guest);
 		vmcs_write(VMCS_GUEST_CR4, w->hw);
+		vcpu_crs_changed(v);
 		if (v->vm->paging == VM_PAGING_SHADOW && !paging_sync(v))
 			return;
 	}
@@ -55,6 +57,9 @@ static void apply(struct vcpu *v, unsigned cr, const struct cr_write *w)
 
 enum exit_action cr_access(struct vcpu *v, const struct cr_access *q)
 {
+	/* MOV to CR3 (shadow paging: most of these exits) needs neither the policy nor CS */
+	if (q->op == CR_MOV_TO && q->cr == 3)
+		return paging_cr3_write(v, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)));
 	struct cr_policy p = policy();
 	struct cr_state s = guest_crs(v);
 	struct cr_write w;
@@ -72,8 +77,6 @@ enum exit_action cr_access(struct vcpu *v, const struct cr_access *q)
 			vcpu_skip_insn(v);
 			break;
 		}
-		if (q->cr == 3) /* exits only under shadow paging */
-			return paging_cr3_write(v, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)));
 		if (q->cr == 0)
 			cr0_write(&p, &s, vcpu_gpr(v, q->gpr, vcpu_gpr_bytes(v)), &w);
 		else if (q->cr == 4)

@@ -54,9 +54,7 @@ static enum emu_result access(struct emu_ctxt *c, enum emu_seg seg, u64 addr, vo
 		struct mmio_access a = {0, (u8)size, write, 0};
 		if (write)
 			memcpy(&a.value, val, size);
-		platform_sync(v->vm, time_now() + v->vm->tsc_offset);
-		mmio_bus_access(&v->vm->plat.mmio, w.gpa, &a);
-		platform_touch(&v->vm->plat);
+		platform_mmio(v->vm, w.gpa, &a, time_now() + v->vm->tsc_offset);
 		if (!write)
 			memcpy(val, &a.value, size);
 		return EMU_OK;

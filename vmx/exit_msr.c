@@ -19,7 +19,7 @@
 static struct lapic *lapic_now(struct vcpu *v)
 {
 	lapic_update(&v->vm->plat.lapic, time_now() + v->vm->tsc_offset);
-	platform_touch(&v->vm->plat); /* the access may re-arm its timer */
+	platform_touch_dev(&v->vm->plat, &v->vm->plat.lapic); /* the access may re-arm its timer */
 	return &v->vm->plat.lapic;
 }
 

@@ -31,11 +31,12 @@ static bool shadowed(const struct vcpu *v)
 	return v->vm->paging == VM_PAGING_SHADOW;
 }
 
-static void set_ia32e(u64 efer)
+static void set_ia32e(struct vcpu *v, u64 efer)
 {
 	u64 entry = vmcs_read(VMCS_ENTRY_CONTROLS);
 	entry = (efer & EFER_LMA) ? entry | ENTRY_IA32E_GUEST : entry & ~ENTRY_IA32E_GUEST;
 	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+	vcpu_crs_changed(v);
 }
 
 /* The shadow root for the guest's paging state now into the CPU's CR3, with the TLB
@@ -93,7 +94,7 @@ bool paging_sync(struct vcpu *v)
 	vmcs_write(VMCS_GUEST_CR0, hw_cr0);
 	vmcs_write(VMCS_GUEST_CR4, hw_cr4);
 	vmcs_write(VMCS_GUEST_EFER, hw_efer);
-	set_ia32e(hw_efer);
+	set_ia32e(v, hw_efer); /* and the cached CR0/CR4 */
 	return true;
 }
 
@@ -101,7 +102,7 @@ void vcpu_set_efer(struct vcpu *v, u64 efer)
 {
 	if (!shadowed(v)) {
 		vmcs_write(VMCS_GUEST_EFER, efer);
-		set_ia32e(efer);
+		set_ia32e(v, efer);
 		return;
 	}
 	v->gefer = efer;
@@ -136,10 +137,11 @@ static bool apply_mode(struct vcpu *v)
 		vmcs_write(VMCS_GUEST_CR4, (cr4 | c->cr4_must1) & ~c->cr4_must0);
 		vmcs_write(VMCS_GUEST_CR3, v->gcr3);
 		vmcs_write(VMCS_GUEST_EFER, v->gefer);
-		set_ia32e(v->gefer);
+		set_ia32e(v, v->gefer);
 		vcpu_set_pdptes(v, v->gpdpte);
 		v->vm->p2m.ept_stale = true;
 	}
+	vcpu_crs_changed(v); /* the masks moved */
 	vmcs_write(VMCS_PROC_CONTROLS, v->proc | (v->intr_window ? PROC_INTR_WINDOW : 0));
 	vmx_invvpid_context(v->vm->vpid);
 	return shadowed(v) ? paging_sync(v) : true;

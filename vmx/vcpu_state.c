@@ -76,20 +76,41 @@ static bool shadowed(const struct vcpu *v)
 	return v->vm->paging == VM_PAGING_SHADOW;
 }
 
+/* cache_valid bits past the registers': values derived from several VMCS fields, kept for
+ * the rest of the exit (the guest changes them only while it runs) */
+#define CACHED_CR0   BIT(REG_CACHED)
+#define CACHED_CR4   BIT(REG_CACHED + 1)
+#define CACHED_IA32E BIT(REG_CACHED + 2)
+
+void vcpu_crs_changed(struct vcpu *v)
+{
+	v->cache_valid &= ~(u32)(CACHED_CR0 | CACHED_CR4 | CACHED_IA32E);
+}
+
 /* CR0 and CR4: the bits the guest owns from the register, the others from the read shadow
  * (both paging modes keep the guest's value there). */
 u64 vcpu_cr0(struct vcpu *v)
 {
-	current(v);
-	u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
+	if (!(v->cache_valid & CACHED_CR0)) {
+		current(v);
+		u64 m = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+		v->cr0_cache =
+		    (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
+		v->cache_valid |= (u32)CACHED_CR0;
+	}
+	return v->cr0_cache;
 }
 
 u64 vcpu_cr4(struct vcpu *v)
 {
-	current(v);
-	u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
+	if (!(v->cache_valid & CACHED_CR4)) {
+		current(v);
+		u64 m = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+		v->cr4_cache =
+		    (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
+		v->cache_valid |= (u32)CACHED_CR4;
+	}
+	return v->cr4_cache;
 }
 
 u64 vcpu_cr3(struct vcpu *v)
@@ -140,8 +161,12 @@ bool vcpu_load_pdptes(struct vcpu *v, u64 cr3)
 
 bool vcpu_ia32e(struct vcpu *v)
 {
-	current(v); /* the entry control mirrors the EFER.LMA the CPU runs with, in both modes */
-	return vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+	if (!(v->cache_valid & CACHED_IA32E)) {
+		current(v); /* the entry control mirrors the EFER.LMA the CPU runs with */
+		v->ia32e_cache = vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+		v->cache_valid |= (u32)CACHED_IA32E;
+	}
+	return v->ia32e_cache;
 }
 
 bool vcpu_code64(struct vcpu *v)

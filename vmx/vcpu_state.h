@@ -19,11 +19,14 @@ u64 vcpu_gpr(struct vcpu *v, unsigned r, unsigned bytes);
 /* Writes r as a MOV of `bytes` (4 or 8) would: a 32-bit write clears the upper half. */
 void vcpu_set_gpr(struct vcpu *v, unsigned r, u64 val, unsigned bytes);
 
-/* The guest-visible control registers and EFER, in either paging mode. */
+/* The guest-visible control registers and EFER, in either paging mode. CR0, CR4 and the
+ * IA-32e mode are read once per exit: whoever writes their VMCS fields calls
+ * vcpu_crs_changed() (vcpu_invalidate_regs() before each entry drops them too). */
 u64 vcpu_cr0(struct vcpu *v);
 u64 vcpu_cr4(struct vcpu *v);
 u64 vcpu_cr3(struct vcpu *v);
 u64 vcpu_efer(struct vcpu *v);
+void vcpu_crs_changed(struct vcpu *v);
 void vcpu_pdptes(struct vcpu *v, u64 pdpte[4]);
 void vcpu_set_pdptes(struct vcpu *v, const u64 pdpte[4]);
 /* Loads the PAE PDPTE registers from the table at cr3, as MOV to CR3 does; false (nothing

@@ -28,18 +28,6 @@ u32 vmcs_field_at(unsigned i)
 	return i < ARRAY_SIZE(fields) ? fields[i].enc : 0;
 }
 
-bool vmcs_value_fits(u32 enc, u64 v)
-{
-	switch (vmcs_field_width(enc)) {
-	case VMCS_W16:
-		return v <= 0xffff;
-	case VMCS_W32:
-		return v <= 0xffffffffULL;
-	default:
-		return true;
-	}
-}
-
 /* Intel SDM vol. 3C, "VM-Instruction Error Numbers". */
 static const char *const insn_errors[] = {
     [1] = "VMCALL executed in VMX root operation",

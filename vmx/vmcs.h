@@ -22,8 +22,19 @@ static inline enum vmcs_width vmcs_field_width(u32 enc)
 const char *vmcs_field_name(u32 enc);
 unsigned vmcs_field_count(void);
 u32 vmcs_field_at(unsigned i);
-/* Does v fit the field's width? (A 64-bit value in a 32-bit field is a hypervisor bug.) */
-bool vmcs_value_fits(u32 enc, u64 v);
+/* Does v fit the field's width? (A 64-bit value in a 32-bit field is a hypervisor bug.)
+ * Inline: every VMWRITE asks, and the field is nearly always a constant. */
+static inline bool vmcs_value_fits(u32 enc, u64 v)
+{
+	switch (vmcs_field_width(enc)) {
+	case VMCS_W16:
+		return v <= 0xffff;
+	case VMCS_W32:
+		return v <= 0xffffffffULL;
+	default:
+		return true;
+	}
+}
 const char *vmx_instruction_error_name(u32 err);
 
 /* Hardware accessors (vmcs_hw.c). Failures are reported and counted. */

@@ -7,7 +7,7 @@ PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
 	ticker spin realmode \
-	fair isolation reboot beat
+	fair isolation reboot beat lpt
 TEST_GUESTS += singlestep
 # the emulated IDE disk (a VM with disk = ram:4, disk_model = ide)
 TEST_GUESTS += ide
@@ -21,6 +21,13 @@ TEST_GUEST_ELFS := $(TEST_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests that measure rather than test (make bench-micro), not in the test ISO
 BENCH_GUESTS := bench_micro tscprobe
 BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/guests/%.elf)
+# guests of the device classes, each on an ISO of its own whose config gives the device
+DEVICE_GUESTS := virtio_blk
+DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
+# guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 32 boot
+# modules): the owner and a bystander of a dedicated COM2 (make integration-dedicated)
+OWN_ISO_GUESTS := dedicated
+OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
 TEST_GUEST_CFG := guests/tests/tests.cfg
@@ -42,7 +49,8 @@ TG_LDFLAGS += $(shell $(TG_LD) --help 2>/dev/null | grep -q no-warn-rwx-segments
 TG_LIB_C := $(wildcard $(TG_DIR)/lib/*.c)
 TG_LIB_S := $(wildcard $(TG_DIR)/lib/*.S)
 TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
-TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o)
+TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o) \
+	$(DEVICE_GUESTS:%=$(TG_OUT)/%.o) $(OWN_ISO_GUESTS:%=$(TG_OUT)/%.o)
 TG_PAGING_COMMON := $(TG_OUT)/paging_common.o
 TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_PAGING_COMMON) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
 # the realmode guest's 16-bit code and trampoline
@@ -63,7 +71,7 @@ $(TG_S_OBJS): $(TG_OUT)/%.o: $(TG_DIR)/%.S $(TG_DIR)/tests.mk
 	@echo "  AS      $<"
 	@$(TG_CC) $(TG_ASFLAGS) -c $< -o $@
 
-$(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
+$(TEST_GUEST_ELFS) $(BENCH_GUEST_ELFS) $(DEVICE_GUEST_ELFS) $(OWN_ISO_GUEST_ELFS): $(TG_OUT)/%.elf: $(TG_OUT)/%.o $(TG_LIB_OBJS) $(TG_DIR)/link.ld
 	@echo "  LD      $@"
 	@$(TG_LD) $(TG_LDFLAGS) -o $@ $(filter %.o,$^)
 

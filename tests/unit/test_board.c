@@ -117,7 +117,7 @@ TEST(platform_puts_every_board_range_on_the_buses)
 	for (unsigned i = 0; i < board_pc.ndev; i++) {
 		const struct board_device *d = &board_pc.dev[i];
 		if (d->present)
-			continue; /* a device the config asks for: this VM has no config */
+			continue; /* a VM without a config has only the devices every VM has */
 		for (unsigned j = 0; j < BOARD_DEV_PORTS; j++)
 			for (unsigned k = 0; k < d->ports[j].len; k++) {
 				const struct bus_range *r =
@@ -257,7 +257,151 @@ TEST(board_timer_ports_of_a_vm)
 	CHECK_EQ(vm->plat.ntimed, 4);
 }
 
+/* ---- the per-exit timer paths: only what is due or was touched ---- */
+
+/* A timed model that counts what the platform asks of it. */
+struct fake_timer {
+	u64 due;	/* what next_event answers */
+	u64 updated_to; /* the time of its last update; an MMIO read returns it */
+	unsigned updates, asks;
+};
+
+static void ft_update(void *dev, const struct dev_time *now)
+{
+	struct fake_timer *f = dev;
+	f->updates++;
+	f->updated_to = now->tsc;
+}
+
+static u64 ft_next_event(void *dev, const struct dev_time *now)
+{
+	(void)now;
+	struct fake_timer *f = dev;
+	f->asks++;
+	return f->due;
+}
+
+static void ft_mmio(void *dev, struct mmio_access *a)
+{
+	a->value = ((struct fake_timer *)dev)->updated_to;
+}
+
+static const struct device_ops fake_timer_ops = {
+    .name = "fake-timer", .mmio = ft_mmio, .update = ft_update, .next_event = ft_next_event};
+/* a model that polls (an update, no deadlines) */
+static const struct device_ops fake_poll_ops = {.name = "fake-poll", .update = ft_update};
+/* a window without timers of its own (as the IOAPIC's, a PCI BAR's) */
+static const struct device_ops fake_window_ops = {.name = "fake-window", .mmio = ft_mmio};
+
+#define FT_A_BASE 0xfed00000ULL
+
+TEST(platform_updates_only_due_and_touched_devices)
+{
+	/* four instances inside struct vm (its console line buffer is plain bytes) */
+	const size_t off = offsetof(struct vm, con_line);
+	const struct board_device devs[] = {
+	    {&fake_timer_ops, off, {{0}}, FT_A_BASE, 0x1000, false, NULL},
+	    {&fake_timer_ops,
+	     off + sizeof(struct fake_timer),
+	     {{0}},
+	     FT_A_BASE + 0x1000,
+	     0x1000,
+	     false,
+	     NULL},
+	    {&fake_poll_ops, off + 2 * sizeof(struct fake_timer), {{0}}, 0, 0, false, NULL},
+	    {&fake_window_ops,
+	     off + 3 * sizeof(struct fake_timer),
+	     {{0}},
+	     FT_A_BASE + 0x3000,
+	     0x1000,
+	     false,
+	     NULL},
+	};
+	struct board b = board_pc;
+	b.dev = devs;
+	b.ndev = ARRAY_SIZE(devs);
+	struct vm *vm = test_alloc(sizeof(*vm));
+	vm->mem_bytes = 64 << 20;
+	vm->nvcpus = 1;
+	vm->vcpu[0].vm = vm;
+	REQUIRE(platform_init(vm, &b, 1000000000ULL, 0, 1767225600ULL) == NULL);
+	_Static_assert(4 * sizeof(struct fake_timer) <= sizeof(vm->con_line), "room for four");
+	struct fake_timer *fa = (void *)((u8 *)vm + off), *fb = fa + 1, *fp = fa + 2;
+	fa->due = 1000;
+	fb->due = 5000;
+
+	/* a new platform brings every device to now and asks every deadline */
+	platform_update(vm, 100);
+	CHECK_EQ(platform_next_event(vm, 100), 1000);
+	CHECK(fa->updates == 1 && fb->updates == 1 && fa->asks == 1 && fb->asks == 1);
+	/* nothing due, nothing touched: no device is called */
+	platform_update(vm, 500);
+	CHECK_EQ(platform_next_event(vm, 500), 1000);
+	CHECK(fa->updates == 1 && fb->updates == 1 && fa->asks == 1 && fb->asks == 1);
+	CHECK_EQ(fp->updates, 1);
+	/* A falls due: A alone is updated and asked again; B's deadline stands */
+	fa->due = 3000;
+	platform_update(vm, 1000);
+	CHECK_EQ(platform_next_event(vm, 1000), 3000);
+	CHECK(fa->updates == 2 && fb->updates == 1 && fa->asks == 2 && fb->asks == 1);
+	/* the polling model, without deadlines of its own, comes along whenever any does */
+	CHECK_EQ(fp->updates, 2);
+	/* an MMIO access to B: B is brought to now first (it may read its timer), A is not */
+	struct mmio_access a = {0, 8, false, 0};
+	CHECK(platform_mmio(vm, FT_A_BASE + 0x1000, &a, 1200));
+	CHECK_EQ(a.value, 1200);
+	CHECK(fa->updates == 2 && fb->updates == 2);
+	/* ... and is touched: updated and asked again at the next look, though not due */
+	fb->due = 2000;
+	platform_update(vm, 1300);
+	CHECK_EQ(platform_next_event(vm, 1300), 2000);
+	CHECK(fa->updates == 2 && fb->updates == 3 && fa->asks == 2 && fb->asks == 2);
+	/* touching one model by its instance */
+	platform_touch_dev(&vm->plat, fa);
+	platform_update(vm, 1400);
+	CHECK(fa->updates == 3 && fb->updates == 3);
+	CHECK_EQ(platform_next_event(vm, 1400), 2000);
+	CHECK_EQ(fa->asks, 3);
+	/* a touch of the whole platform (a timer port, the guest TSC): everyone again */
+	platform_touch(&vm->plat);
+	platform_update(vm, 1500);
+	CHECK_EQ(platform_next_event(vm, 1500), 2000);
+	CHECK(fa->updates == 4 && fb->updates == 4 && fa->asks == 4 && fb->asks == 3);
+	/* an access nobody takes reads all ones and touches nothing */
+	a = (struct mmio_access){0, 4, false, 0};
+	CHECK(!platform_mmio(vm, FT_A_BASE + 0x2000, &a, 1600));
+	CHECK_EQ(a.value, 0xffffffffULL);
+	CHECK_EQ(platform_next_event(vm, 1600), 2000);
+	CHECK(fa->updates == 4 && fb->updates == 4 && fa->asks == 4 && fb->asks == 3);
+	/* a window of another owner: every model to now before, and looked at again after */
+	CHECK(platform_mmio(vm, FT_A_BASE + 0x3000, &a, 1700));
+	CHECK(fa->updates == 5 && fb->updates == 5);
+	platform_update(vm, 1800);
+	CHECK_EQ(platform_next_event(vm, 1800), 2000);
+	CHECK(fa->updates == 6 && fb->updates == 6 && fa->asks == 5 && fb->asks == 4);
+}
+
 /* ---- optional board devices: present only where the VM's config asks ---- */
+
+TEST(board_pc_printer_is_lpt1_when_the_config_asks)
+{
+	for (int want = 0; want < 2; want++) {
+		struct vm *vm = test_alloc(sizeof(*vm));
+		struct vm_config cfg = {.valid = true, .memory_mib = 64, .printer = want};
+		kstrlcpy(vm->name, "p", sizeof(vm->name));
+		vm->cfg = &cfg;
+		vm->mem_bytes = 64 << 20;
+		vm->nvcpus = 1;
+		vm->vcpu[0].vm = vm;
+		REQUIRE(platform_init(vm, &board_pc, 1000000000ULL, 0, 1767225600ULL) == NULL);
+		CHECK_EQ(bus_range_count(vm->io.ranges), 13u + (unsigned)want);
+		CHECK_EQ(platform_port_has_timer(vm, 0x37a), (bool)want);
+		CHECK_EQ(vm->plat.ntimed, 4u + (unsigned)want);
+		struct io_access a = {0x379, 1, false, 0};
+		CHECK_EQ(io_bus_access(&vm->io, &a), (bool)want);
+		CHECK_EQ(a.value, want ? 0xd8u : 0xffu);
+	}
+}
 
 static bool wants_port_80(const struct vm_config *cfg)
 {
@@ -285,8 +429,8 @@ TEST(board_optional_device_is_attached_only_when_its_config_asks)
 	b.dev = devs;
 	b.ndev = board_pc.ndev + 1;
 	CHECK(board_check(&b) == NULL);
-	/* the PC's own optional devices (disks, printers) are absent: this config asks for none */
-	unsigned always = 0;
+	unsigned always =
+	    0; /* the PC's own devices every VM has (its optional ones are not asked) */
 	for (unsigned i = 0; i < board_pc.ndev; i++)
 		always += board_pc.dev[i].present == NULL;
 	for (int want = 0; want < 2; want++) {

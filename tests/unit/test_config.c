@@ -484,3 +484,33 @@ TEST(config_bad_disks_name_line_and_field)
 		CHECK(!cfg->vms[0].valid);
 	}
 }
+
+TEST(config_printer)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "printer = on\n"
+				   "[vm]\n"
+				   "name = b\n"
+				   "kernel = k\n"
+				   "printer = yes\n"
+				   "[vm]\n"
+				   "name = c\n"
+				   "kernel = k\n"
+				   "printer = off\n"
+				   "[vm]\n"
+				   "name = d\n"
+				   "kernel = k\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 4);
+	CHECK(c->vms[0].valid);
+	CHECK(c->vms[0].printer);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_STR(msgs[0], "keel.cfg:8: field 'printer': must be one of: off on");
+	CHECK(c->vms[2].valid);
+	CHECK(!c->vms[2].printer);
+	/* off unless asked for */
+	CHECK(!c->vms[3].printer);
+}

@@ -38,7 +38,7 @@ static void tdev_bar(void *ctx, unsigned bar, struct mmio_access *a)
 static void tdev_init(struct tdev *d)
 {
 	memset(d, 0, sizeof(*d));
-	struct pci_func_ops ops = {tdev_bar, d};
+	struct pci_func_ops ops = {.bar_access = tdev_bar, .ctx = d};
 	pci_func_init(&d->f, 0x1af4, 0x10ff, 0x00ff0001, 1, &ops);
 	REQUIRE(pci_func_add_bar(&d->f, 0, PCI_BAR_MEM32, 0x1000, false));
 	REQUIRE(pci_func_add_bar(&d->f, 1, PCI_BAR_IO, 0x20, false));

@@ -1,6 +1,6 @@
 /* Tests of the serial shell's commands (hypervisor/shell_cmds.c): the captured console and
  * the fake shell_ops' log of calls say what each did: dispatch and help, vm list/info,
- * pause/resume/kill/reset, console attach, exits, mem, log, loglevel, paging. */
+ * pause/resume/kill/reset, console attach, exits, mem, log, loglevel, paging, disk. */
 #include "shell_fake.h"
 
 /* ---- dispatch and help ---- */
@@ -11,7 +11,7 @@ TEST(shell_unknown_command)
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"frob"}), -1);
 	CHECK_STR(test_console(),
 		  "unknown command 'frob'; commands: help, vm, console, exits, mem, "
-		  "log, loglevel (help [cmd] says more)\n");
+		  "log, loglevel, disk, spool (help [cmd] says more)\n");
 }
 
 TEST(shell_vm_needs_a_sub_command)
@@ -448,4 +448,52 @@ TEST(shell_vm_paging_shows_and_switches)
 	CHECK_CONTAINS(run(r, "vm paging tick2 ept"),
 		       "vm tick2: cannot switch paging of: this CPU cannot run guests on EPT\n");
 	CHECK_STR(r->f.calls, "paging tick1;paging tick2;");
+}
+
+/* ---- disk ---- */
+
+#include "part_fake.h"
+#include "../../devices/machine_disk.h"
+
+TEST(shell_disk_lists_partitions_and_their_owners)
+{
+	struct rig *r = rig_new();
+	machine_disk_absent(&machine_disk, "ata0-slave: no device");
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_STR(test_console(), "no machine disk (ata0-slave: no device)\n");
+	test_console_clear();
+
+	static struct ramdisk_img img;
+	struct blk_backend whole = img_new(&img, 4096);
+	const struct gpt_part_spec parts[] = {{34, 2081, "vm1", 0}, {2082, 4061, "spool", 2}};
+	gpt_build(img.data, 4096, parts, 2);
+	REQUIRE(machine_disk_attach(&machine_disk, &whole, "ata0-slave"));
+	struct blk_backend b;
+	char why[120];
+	REQUIRE(machine_disk_claim(&machine_disk, "vm1", false, "tick1", &b, why, sizeof(why)));
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_STR(test_console(),
+		  "disk ata0-slave: 2 MiB, 4096 sectors, GPT, 2 partitions\n"
+		  "    #  name                 size    first LBA    sectors  owner\n"
+		  "    1  vm1                 1 MiB           34       2048  tick1 (rw)\n"
+		  "    3  spool             990 KiB         2082       1980  free\n");
+	test_console_clear();
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk x"}), -1);
+	test_console_clear();
+
+	/* the primary damaged: the backup is used, and `disk` says so */
+	img.data[512 + 40] ^= 1;
+	REQUIRE(machine_disk_attach(&machine_disk, &whole, "ata0-slave"));
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_CONTAINS(test_console(),
+		       "\n  primary GPT refused (header CRC mismatch): the backup used\n");
+	test_console_clear();
+	/* both damaged: the table is refused, with why */
+	img.data[4095 * 512 + 40] ^= 1;
+	CHECK(!machine_disk_attach(&machine_disk, &whole, "ata0-slave"));
+	CHECK_EQ(shell_run_line(&r->sh, (char[]){"disk"}), 0);
+	CHECK_STR(test_console(),
+		  "disk ata0-slave: 2 MiB, 4096 sectors, partition table refused: GPT: "
+		  "primary: header CRC mismatch; backup: header CRC mismatch\n");
+	machine_disk_reset(&machine_disk);
 }
