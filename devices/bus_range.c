@@ -13,7 +13,7 @@ bool bus_range_add(struct bus_range **head, struct bus_range *node, u64 base, u6
 		if (r->base < base)
 			at = &r->next;
 	}
-	*node = (struct bus_range){base, len, fn, dev, name, *at, true};
+	*node = (struct bus_range){base, len, fn, dev, name, *at, true, NULL};
 	*at = node;
 	return true;
 }

@@ -15,6 +15,7 @@ struct bus_range {
 	const char *name;
 	struct bus_range *next; /* in address order; owned by the list while registered */
 	bool linked;
+	bus_fn fn_string; /* the port bus's optional REP INS/OUTS handler (io_bus_set_string) */
 };
 
 /* Links `node` as [base, base + len) into the list at *head, kept in address order: false

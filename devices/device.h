@@ -52,6 +52,8 @@ struct device_ops {
 	 * model unchanged */
 	void (*save)(void *dev, struct state_writer *w);
 	bool (*load)(void *dev, struct state_reader *r);
+	/* REP INS/OUTS on its ports in bulk (io_bus.h); NULL: element by element through port */
+	io_string_fn port_string;
 };
 
 #endif

@@ -29,3 +29,17 @@ bool io_bus_access(struct io_bus *bus, struct io_access *a)
 		a->value = mask;
 	return false;
 }
+
+void io_bus_set_string(struct bus_range *node, io_string_fn fn)
+{
+	node->fn_string = (bus_fn)fn;
+}
+
+u32 io_bus_string(struct io_bus *bus, u16 port, u8 size, bool write, u8 *buf, u32 count)
+{
+	const struct bus_range *r = bus_range_find(bus->ranges, port);
+	if (!r || !r->fn_string || (size != 1 && size != 2 && size != 4))
+		return 0;
+	u32 n = ((io_string_fn)r->fn_string)(r->dev, port, size, write, buf, count);
+	return n <= count ? n : count;
+}

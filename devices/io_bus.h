@@ -13,6 +13,10 @@ struct io_access {
 };
 
 typedef void (*io_fn)(void *dev, struct io_access *a);
+/* A run of `count` accesses of `size` bytes to one port (REP INS/OUTS), the bytes of each
+ * element in turn from or into buf: how many the device took, from 0 (make them one by one
+ * through its io_fn) to count. */
+typedef u32 (*io_string_fn)(void *dev, u16 port, u8 size, bool write, u8 *buf, u32 count);
 
 struct io_bus {
 	struct bus_range *ranges; /* nodes owned by the devices, in port order */
@@ -27,6 +31,11 @@ bool io_bus_register(struct io_bus *bus, struct bus_range *node, u16 base, u32 l
 bool io_bus_unregister(struct io_bus *bus, struct bus_range *node);
 /* true if a device took the access; false if it was unclaimed (reads then hold ones). */
 bool io_bus_access(struct io_bus *bus, struct io_access *a);
+/* Gives a registered range a string handler for REP INS/OUTS runs. */
+void io_bus_set_string(struct bus_range *node, io_string_fn fn);
+/* Elements of a string run that the port's device moved in bulk (io_string_fn); 0 when it
+ * has no string handler or declined: the caller then goes through io_bus_access. */
+u32 io_bus_string(struct io_bus *bus, u16 port, u8 size, bool write, u8 *buf, u32 count);
 
 static inline u32 io_size_mask(u8 size)
 {

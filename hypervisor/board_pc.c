@@ -22,6 +22,12 @@ static const struct board_region pc_memory[] = {
 
 #define AT(field) offsetof(struct vm, field)
 
+/* The emulated IDE disk: a VM whose disk's model is ide. */
+static bool wants_ide(const struct vm_config *cfg)
+{
+	return cfg->disk[0] && cfg->disk_model == DISK_IDE;
+}
+
 static bool has_printer(const struct vm_config *cfg)
 {
 	return cfg->printer;
@@ -58,6 +64,8 @@ static const struct board_device pc_devices[] = {
     {&virtio_console_device, AT(plat.vcon), {{0}}, 0, 0, false, vm_has_console_ports},
     /* its ports move the idle deadline that ends a job */
     {&lpt_device, AT(lpt), {{LPT1_BASE, LPT_PORTS}}, 0, 0, true, has_printer},
+    /* the primary IDE channel's command block and control register; 0x3f7 is the floppy's */
+    {&ide_device, AT(ide), {{IDE_PRIMARY_BASE, 8}, {IDE_PRIMARY_CTRL, 1}}, 0, 0, false, wants_ide},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

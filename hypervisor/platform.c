@@ -215,6 +215,8 @@ static const char *attach_devices(struct vm *vm, const struct board *b)
 			    (!ops->port || !io_bus_register(&vm->io, &pd->node[j], r->base, r->len,
 							    ops->name, ops->port, pd->dev)))
 				return "a device's port range could not be registered";
+			if (r->len && ops->port_string)
+				io_bus_set_string(&pd->node[j], ops->port_string);
 		}
 		if (bd->mmio_len &&
 		    (!ops->mmio ||
@@ -309,6 +311,8 @@ const char *platform_init(struct vm *vm, const struct board *b, u64 tsc_hz, u64 
 		vm->printer = printers->attach(printers->ctx, vm->name);
 	struct irq_line irq7 = {platform_isa_irq, vm, ISA_IRQ_LPT1};
 	lpt_init(&vm->lpt, &vm->printer, &irq7, &p->clock, printers ? printers->idle_ns : 0);
+	struct irq_line irq14 = {platform_isa_irq, vm, ISA_IRQ_IDE};
+	ide_init(&vm->ide, vm->disk, &irq14);
 	const char *err = attach_devices(vm, p->board);
 	return err ? err : vm_virtio_plug(vm);
 }

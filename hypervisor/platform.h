@@ -71,7 +71,7 @@ struct platform {
 	struct virtio_blk vblk;
 	struct virtio_console vcon;
 	u64 printer_bytes; /* bytes of the printer port's current job */
-	bool com1_level; /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
+	bool com1_level;   /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
 };
 
 /* ISA interrupt lines as the devices see them. */
@@ -80,6 +80,7 @@ struct platform {
 #define ISA_IRQ_RTC  8
 #define ISA_IRQ_SCI  9
 #define ISA_IRQ_LPT1 7
+#define ISA_IRQ_IDE  14 /* the primary IDE channel */
 
 /* Where the VMs' printers print (the spool), set once at boot: attach gives VM `name`'s
  * printer input; idle_ns ends a job after that much VM time without a byte (0: the LPT's

@@ -10,6 +10,7 @@
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
+#include "../devices/ide.h"
 #include "../devices/blk_ram.h"
 #include "../devices/lpt.h"
 #include "platform.h"
@@ -194,6 +195,7 @@ struct vm {
 	struct printer_sink printer;
 	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
 	struct ded_guest ded;
+	struct ide ide; /* the emulated IDE disk on vm->disk (disk_model = ide) */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

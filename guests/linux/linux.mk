@@ -52,3 +52,15 @@ $(LX_OUT)/mbboot.elf: $(LX_OBJS) guests/linux/mbboot/link.ld
 	@ld $(LX_LDFLAGS) -o $@ $(LX_OBJS)
 
 -include $(LX_OBJS:.o=.d)
+
+# make check-devices: Linux VMs on their disks (guests/linux/devices.cfg): Keel's emulated
+# IDE disk and virtio-blk, each formatted, filled, checked and timed from inside the guest.
+INTEGRATION_COUNTS += devices
+$(BUILD)/check-devices.iso: $(BUILD)/keel.elf guests/linux/devices.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/devices.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+
+.PHONY: check-devices
+integration-devices check-devices: $(BUILD)/check-devices.iso
+	tests/integration/run $< --name devices --timeout 1800 --mem 768 \
+		--config guests/linux/devices.cfg --expect-file guests/linux/devices.expect

@@ -9,6 +9,8 @@ TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation rea
 	ticker spin realmode \
 	fair isolation reboot beat lpt
 TEST_GUESTS += singlestep
+# the emulated IDE disk (a VM with disk = ram:4, disk_model = ide)
+TEST_GUESTS += ide
 # the CPU-state promises of issue 19: XSETBV, VMX instructions, MSR #GPs, interrupt blocking,
 # event re-delivery (compared with native) and x87/SSE/AVX isolation between VMs; they run
 # from an ISO of their own (cpu.mk), which keeps the test ISO within its memory and time
