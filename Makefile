@@ -270,11 +270,16 @@ $(BUILD)/virtio-guest.iso: $(BUILD)/keel.elf guests/tests/virtio.cfg $(BUILD)/gu
 integration-virtio: $(BUILD)/virtio-guest.iso
 	tests/integration/run $< --name virtio --timeout 300 --config guests/tests/virtio.cfg
 
-check-virtio: $(BUILD)/check-virtio.iso
-	tests/integration/run $< --name check-virtio --timeout 1200 --mem 768 \
-		--parport $(BUILD)/results/check-virtio.parport \
-		--config guests/linux/virtio.cfg --expect-file guests/linux/virtio.expect
-	grep -q 'KEEL PRINTER JOB 1' $(BUILD)/results/check-virtio.parport
+# ... and the job the first VM printed through its virtio port must be on the machine's printer
+integration-virtio-linux check-virtio: $(BUILD)/check-virtio.iso
+	@rc=0; tests/integration/run $< --name virtio-linux --timeout 1200 --mem 768 \
+		--parport $(BUILD)/results/virtio-linux.parport \
+		--config guests/linux/virtio.cfg --expect-file guests/linux/virtio.expect || rc=$$?; \
+	c=$(BUILD)/results/virtio-linux.counts; read -r p f <$$c 2>/dev/null || { p=0; f=1; }; \
+	if grep -q 'KEEL PRINTER JOB 1' $(BUILD)/results/virtio-linux.parport; then \
+		echo "ok   the virtio printer port's job is on the machine's parallel port"; p=$$((p + 1)); \
+	else echo "FAIL the virtio printer port's job is not on the machine's parallel port"; \
+		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
@@ -390,8 +395,8 @@ $(BUILD)/check-dedicated-linux.iso: $(BUILD)/keel.elf guests/linux/dedicated.cfg
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/dedicated.cfg -a "on_idle=shutdown" \
 		$(LINUX_IMAGE)
 
-.PHONY: check-dedicated-linux
-check-dedicated-linux: $(BUILD)/check-dedicated-linux.iso
+.PHONY: check-dedicated-linux integration-linux-dedicated
+integration-linux-dedicated check-dedicated-linux: $(BUILD)/check-dedicated-linux.iso
 	@rm -f $(BUILD)/results/linux-dedicated.com2
 	@rc=0; tests/integration/run $< --name linux-dedicated --timeout 1200 --mem 512 \
 		--config guests/linux/dedicated.cfg --com2 $(BUILD)/results/linux-dedicated.com2 \

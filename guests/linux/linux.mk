@@ -54,13 +54,27 @@ $(LX_OUT)/mbboot.elf: $(LX_OBJS) guests/linux/mbboot/link.ld
 -include $(LX_OBJS:.o=.d)
 
 # make check-devices: Linux VMs on their disks (guests/linux/devices.cfg): Keel's emulated
-# IDE disk and virtio-blk, each formatted, filled, checked and timed from inside the guest.
-INTEGRATION_COUNTS += devices
+# IDE disk and virtio-blk, each formatted, filled, checked and timed from inside the guest;
+# two more on partitions of a fresh machine disk image write files that a second run
+# (devices-again.cfg, a new Bochs on the same image) reads back. Then check-virtio (MSI-X,
+# INTx, a read-only disk, the printer port) and check-dedicated-linux (the real COM2).
+INTEGRATION_COUNTS += devices devices-again virtio-linux linux-dedicated
+DEVICES_DISK := $(BUILD)/devices-disk.img
 $(BUILD)/check-devices.iso: $(BUILD)/keel.elf guests/linux/devices.cfg $(LINUX_IMAGE) scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/devices.cfg -a "on_idle=shutdown" \
 		$(LINUX_IMAGE)
+$(BUILD)/check-devices-again.iso: $(BUILD)/keel.elf guests/linux/devices-again.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/devices-again.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
 
-.PHONY: check-devices
-integration-devices check-devices: $(BUILD)/check-devices.iso
-	tests/integration/run $< --name devices --timeout 1800 --mem 768 \
+.PHONY: check-devices integration-devices integration-devices-again
+check-devices: integration-devices integration-devices-again integration-virtio-linux \
+	integration-linux-dedicated
+integration-devices: $(BUILD)/check-devices.iso scripts/mkdisk
+	@scripts/deps build
+	scripts/mkdisk $(DEVICES_DISK)
+	tests/integration/run $< --name devices --timeout 1800 --mem 768 --disk $(DEVICES_DISK) \
 		--config guests/linux/devices.cfg --expect-file guests/linux/devices.expect
+integration-devices-again: $(BUILD)/check-devices-again.iso integration-devices
+	tests/integration/run $< --name devices-again --timeout 1200 --mem 512 --disk $(DEVICES_DISK) \
+		--config guests/linux/devices-again.cfg --expect-file guests/linux/devices-again.expect
