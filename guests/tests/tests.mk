@@ -24,7 +24,7 @@ DEVICE_GUESTS := virtio_blk
 # the emulated IDE disk (guests/tests/ide.cfg: disk = ram:4, disk_model = ide)
 DEVICE_GUESTS += ide
 DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
-# guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 32 boot
+# guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 48 boot
 # modules): the owner and a bystander of a dedicated COM2 (make integration-dedicated)
 OWN_ISO_GUESTS := dedicated
 OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
