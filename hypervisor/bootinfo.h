@@ -5,7 +5,7 @@
 #include "types.h"
 
 #define BOOT_MAX_REGIONS 64
-#define BOOT_MAX_MODULES 32
+#define BOOT_MAX_MODULES 48
 
 enum mem_type { MEM_USABLE = 1, MEM_RESERVED = 2, MEM_ACPI = 3, MEM_NVS = 4, MEM_BAD = 5 };
 
