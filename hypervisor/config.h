@@ -45,7 +45,7 @@ struct vm_config {
 	u64 disk_ram_mib; /* ram:<MiB>, else 0 (a partition of the machine's disk) */
 	bool disk_ro;
 	enum cfg_disk_model disk_model; /* virtio (default) or an emulated IDE disk */
-	bool printer;	  /* an emulated LPT1 whose jobs go to the spool */
+	bool printer;			/* an emulated LPT1 whose jobs go to the spool */
 	u32 dedicate; /* real devices given to this VM: bit i is ded_devices[i] (dedicated.h) */
 };
 
