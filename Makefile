@@ -69,9 +69,11 @@ INTEGRATION_COUNTS += virtio
 INTEGRATION_COUNTS += dedicated
 # the spooled printers: three VMs printing at once, the spool commands in the shell
 INTEGRATION_COUNTS += spool
+# spool jobs kept on the disk across a Keel restart
+INTEGRATION_COUNTS += spool-restart
 
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
-	disk-image integration-disk integration-spool $(FUZZERS:%=fuzz-%) \
+	disk-image integration-disk integration-spool integration-spool-restart $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -144,6 +146,15 @@ $(BUILD)/spool.iso: $(BUILD)/keel.elf guests/tests/spool.cfg $(BUILD)/guests/lpt
 $(BUILD)/spool-shell.iso: $(BUILD)/keel.elf guests/tests/spool-shell.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool-shell.cfg -a "on_idle=shutdown" \
 		$(BUILD)/guests/lpt.elf
+
+# the spool across a Keel restart: the same VMs with the printer paused, so their jobs stay on
+# the disk's spool partition; then a boot with no printing VM, which must print them
+$(BUILD)/spool-paused.iso: $(BUILD)/keel.elf guests/tests/spool.cfg $(BUILD)/guests/lpt.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool.cfg \
+		-a "on_idle=shutdown spool=paused" $(BUILD)/guests/lpt.elf
+$(BUILD)/spool-restart.iso: $(BUILD)/keel.elf guests/tests/spool-restart.cfg $(BUILD)/guests/vmcall.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/spool-restart.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/vmcall.elf
 
 iso: $(BUILD)/keel.iso
 test-iso: $(BUILD)/test.iso
@@ -363,6 +374,31 @@ integration-spool: $(BUILD)/spool.iso $(BUILD)/spool-shell.iso
 	@for f in $(SPOOL_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
 		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool.counts"; \
 			print "integration-spool: " p " passed, " f " failed"; exit (f > 0)}'
+
+# Jobs survive a Keel restart on the machine disk's spool partition: boot 1 (printer paused)
+# queues nine jobs and prints none; boot 2, a new Bochs on the same disk image, prints them
+# all, whole, in boot 1's spool order (check-spool reads both boots' logs as one)
+SPOOL_RESTART_PARTS := spool-paused spool-paused-print spool-restarted spool-restarted-print
+integration-spool-restart: $(BUILD)/spool-paused.iso $(BUILD)/spool-restart.iso scripts/mkdisk
+	@scripts/deps build
+	@rm -f $(SPOOL_RESTART_PARTS:%=$(BUILD)/results/%.counts) $(BUILD)/results/spool-restart.counts
+	scripts/mkdisk $(BUILD)/spool-disk.img
+	-tests/integration/run $< --name spool-paused --timeout 900 --config guests/tests/spool.cfg \
+		--disk $(BUILD)/spool-disk.img --parport $(BUILD)/results/spool-paused.parport \
+		--expect 'spool: printer paused from the command line'
+	-tests/integration/check-spool --paused --serial $(BUILD)/results/spool-paused.serial.log \
+		--config guests/tests/spool.cfg --counts $(BUILD)/results/spool-paused-print.counts \
+		$(BUILD)/results/spool-paused.parport
+	-tests/integration/run $(BUILD)/spool-restart.iso --name spool-restarted --timeout 600 \
+		--config guests/tests/spool-restart.cfg --disk $(BUILD)/spool-disk.img \
+		--parport $(BUILD)/results/spool-restarted.parport \
+		--expect 'spool: partition spool: 9 jobs kept from before'
+	-tests/integration/check-spool --serial $(BUILD)/results/spool-paused.serial.log \
+		--serial $(BUILD)/results/spool-restarted.serial.log --config guests/tests/spool.cfg \
+		--counts $(BUILD)/results/spool-restarted-print.counts $(BUILD)/results/spool-restarted.parport
+	@for f in $(SPOOL_RESTART_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
+		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool-restart.counts"; \
+			print "integration-spool-restart: " p " passed, " f " failed"; exit (f > 0)}'
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

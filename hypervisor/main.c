@@ -35,6 +35,7 @@ static struct shell shell;
 /* The print spool and the machine's printer, set up when a VM has printer = on. */
 static struct spool spool;
 static bool spool_on;
+static bool spool_start_paused; /* spool=paused: the printer takes nothing until resumed */
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -87,6 +88,12 @@ static void parse_cmdline(void)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
 	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
 		disk_selftest[0] = 0;
+	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
+		if (!strcmp(v, "paused"))
+			spool_start_paused = true;
+		else
+			pr_warn("keel: unknown spool '%s' (paused)\n", v);
+	}
 }
 
 static struct printer_sink spool_attach_vm(void *ctx, const char *name)
@@ -94,8 +101,6 @@ static struct printer_sink spool_attach_vm(void *ctx, const char *name)
 	return spool_attach(ctx, name);
 }
 
-/* The spool partition of the machine's disk is not found yet (the disk driver comes
- * separately): until it is, jobs are kept in memory. */
 /* The machine disk's partition named `spool`, held by the spool alone; NULL (jobs kept in
  * memory) when the machine has no such partition. */
 static const struct blk_backend *spool_partition(void)
@@ -122,6 +127,10 @@ static void setup_spool(void)
 	platform_set_printers(&printers);
 	shell.spool = &spool;
 	spool_on = true;
+	if (spool_start_paused) {
+		spool_pause(&spool, true);
+		pr_info("spool: printer paused from the command line (spool printer resume)\n");
+	}
 }
 
 /* The VM ended or was reset: its printer's open job is whole. */
@@ -154,6 +163,9 @@ static void create_vms(void)
 	for (unsigned i = 0; i < config.nvms; i++)
 		if (config.vms[i].valid && config.vms[i].printer && !spool_on)
 			setup_spool();
+	/* jobs kept on the disk from an earlier run are printed even if no VM prints now */
+	if (!spool_on && machine_disk.present && machine_disk_find(&machine_disk, "spool") >= 0)
+		setup_spool();
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		if (!c->valid) {
