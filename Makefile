@@ -34,6 +34,8 @@ PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.
 # dedicated devices: the table, ownership, the interrupt path to the owner (pure)
 PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c
+# the VMs' network behind Keel's outside address
+PURE_SRCS += net/nat.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -58,7 +60,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue
+FUZZERS := emulate config partition virtqueue nat
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -203,6 +205,8 @@ FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm/pt.c \
 	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
+FUZZ_nat_SRCS := net/nat.c hypervisor/lib.c hypervisor/printf.c
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
@@ -211,6 +215,7 @@ $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
 $(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
+$(BUILD)/fuzz/fuzz_nat: $(FUZZ_nat_SRCS) $(wildcard net/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -231,6 +236,9 @@ fuzz-partition: $(BUILD)/fuzz/fuzz_partition
 
 fuzz-virtqueue: $(BUILD)/fuzz/fuzz_virtqueue
 	$(call run_fuzzer,virtqueue)
+
+fuzz-nat: $(BUILD)/fuzz/fuzz_nat
+	$(call run_fuzzer,nat)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
