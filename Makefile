@@ -35,7 +35,7 @@ PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.
 PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c
 # the VMs' network behind Keel's outside address
-PURE_SRCS += net/nat.c
+PURE_SRCS += net/nat.c net/router.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
