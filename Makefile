@@ -27,7 +27,7 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	devices/virtqueue.c devices/virtio_pci.c devices/virtio_blk.c devices/virtio_console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
-PURE_SRCS += mm/dirty_log.c mm/gmem.c
+PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
 PURE_SRCS += devices/blk_ram.c
 # the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
