@@ -224,6 +224,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 			error(p, key, msg);
 		else
 			vm->dedicate = mask;
+	} else if (!strcmp(key, "share")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->share = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -47,6 +47,7 @@ struct vm_config {
 	enum cfg_disk_model disk_model; /* virtio (default) or an emulated IDE disk */
 	bool printer;			/* an emulated LPT1 whose jobs go to the spool */
 	u32 dedicate; /* real devices given to this VM: bit i is ded_devices[i] (dedicated.h) */
+	bool share;   /* content-based page sharing of its memory (mm/share.h) */
 };
 
 struct config {

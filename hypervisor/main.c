@@ -18,6 +18,7 @@
 #include "../vmx/vmx.h"
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
+#include "../mm/share.h"
 
 #define SLICE_MS 10
 
@@ -36,6 +37,13 @@ static struct shell shell;
 static struct spool spool;
 static bool spool_on;
 static bool spool_start_paused; /* spool=paused: the printer takes nothing until resumed */
+
+/* Content-based page sharing: the scanner, its candidate table, its rate (share_rate=) */
+#define SHARE_TABLE_FRAMES 128
+#define SHARE_BATCH	   256 /* pages at most per scan call: a VM waits no longer */
+static struct share share;
+static u64 share_rate = 2000; /* pages per second */
+static u64 share_last_tsc;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -88,6 +96,8 @@ static void parse_cmdline(void)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
 	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
 		disk_selftest[0] = 0;
+	if (cmdline_get(boot.cmdline, "share_rate", v, sizeof(v)) && !kparse_u64(v, &share_rate))
+		pr_warn("keel: share_rate '%s' is not a number of pages per second\n", v);
 	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
 		if (!strcmp(v, "paused"))
 			spool_start_paused = true;
@@ -207,6 +217,13 @@ static void vm_report(const struct vm *vm)
 			kprintf(" (write protection)");
 	}
 	kprintf("\n");
+	const struct share_vm *sv = vm_sharing ? share_vm_of(vm_sharing, &vm->p2m) : NULL;
+	if (sv && sv->on)
+		kprintf("keel: vm %s page sharing: %llu pages scanned (%llu passes), %llu shared "
+			"(%llu zero), %llu copies on write\n",
+			vm->name, (unsigned long long)sv->scanned, (unsigned long long)sv->passes,
+			(unsigned long long)sv->shared, (unsigned long long)sv->zero_shared,
+			(unsigned long long)vm->p2m.cow_breaks);
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
@@ -341,6 +358,41 @@ static void report_finished(void)
 		(unsigned long long)time_ticks());
 }
 
+/* The page-sharing table in frames of the hypervisor's: sharing is off if there are none. */
+static void setup_sharing(void)
+{
+	u64 first = 0;
+	for (unsigned i = 0; i < SHARE_TABLE_FRAMES; i++) {
+		/* one contiguous run: frames come in address order from a fresh allocator */
+		u64 pa = frames_alloc(&machine_frames, FRAME_HV);
+		if (!pa || (i && pa != first + (u64)i * PAGE_SIZE)) {
+			pr_warn("keel: page sharing off: no room for its table\n");
+			return;
+		}
+		first = i ? first : pa;
+	}
+	share_init(&share, phys_to_virt(first),
+		   SHARE_TABLE_FRAMES * PAGE_SIZE / sizeof(struct share_entry));
+	vm_sharing = &share;
+	shell.share = &share;
+}
+
+/* Scans at share_rate pages per second of TSC time, at most SHARE_BATCH at a time. Every
+ * VM is out of guest mode here (one CPU): see share_scan. */
+static void scan_for_sharing(void)
+{
+	u64 now = time_now();
+	if (!vm_sharing || !share_rate) {
+		share_last_tsc = now;
+		return;
+	}
+	u64 budget = (now - share_last_tsc) / (tsc_hz / 1000) * share_rate / 1000;
+	if (!budget)
+		return;
+	share_last_tsc = now;
+	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
+}
+
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
  * going, where `vm reset` can start a VM again. */
 static __noreturn void run_vms(void)
@@ -351,6 +403,7 @@ static __noreturn void run_vms(void)
 		poll_console();
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
+		scan_for_sharing();
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -404,6 +457,7 @@ void kmain(u32 magic, u32 mbi)
 	}
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
+	setup_sharing();
 	create_vms();
 	run_vms();
 }

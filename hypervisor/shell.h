@@ -16,6 +16,7 @@
 
 struct shell;
 struct spool;
+struct share;
 
 /* What the shell asks of the hypervisor. Each action returns NULL when done, or one line
  * saying why not; the shell has already checked the VM's state. */
@@ -69,6 +70,7 @@ struct shell {
 	bool dropped;	     /* told the user that the attached VM drops input */
 
 	struct spool *spool; /* the print spool, NULL when no VM has a printer */
+	struct share *share; /* the page-sharing scanner, NULL when it could not be set up */
 };
 
 void shell_init(struct shell *sh, const struct shell_ops *ops, void *ctx,

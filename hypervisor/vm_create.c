@@ -9,6 +9,7 @@
 #include "lib.h"
 #include "../devices/acpi_tables.h"
 #include "../mm/gmem.h"
+#include "../mm/share.h"
 #include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
@@ -44,8 +45,12 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 	return gmem_write(ctx, gpa, src, len) == GMEM_OK;
 }
 
+struct share *vm_sharing;
+
 void vm_release(struct vm *vm)
 {
+	if (vm_sharing)
+		share_remove_vm(vm_sharing, &vm->p2m);
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
@@ -239,6 +244,9 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	if ((*err = vmx_vcpu_init(&vm->vcpu[0], &boot)))
 		goto fail;
 	open_dedicated_ports(vm);
+	if (vm_sharing &&
+	    !share_add_vm(vm_sharing, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT, cfg->share))
+		pr_warn("keel: vm %s: page sharing has no room for it\n", vm->name);
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s%s%s%s%s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,

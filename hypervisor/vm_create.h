@@ -15,5 +15,8 @@ struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **er
 /* Frees the VM's memory, tables and VMCS (the object itself stays for its report). */
 void vm_release(struct vm *vm);
 struct vm *vm_by_index(unsigned i);
+/* The page-sharing scanner every VM joins when built (its config's `share` sets whether it
+ * is scanned) and leaves when released; NULL until main sets it up. */
+extern struct share *vm_sharing;
 
 #endif

@@ -305,8 +305,10 @@ bool p2m_unshare(struct p2m *p, u64 gfn)
 	u64 pa = mfn << PAGE_SHIFT;
 	if (frames_unshare(p->fa, pa, p->owner)) {
 		/* the last reference: no copy needed, the frame is ours again */
-		if (p2m_set(p, gfn, mfn, P2M_RAM))
+		if (p2m_set(p, gfn, mfn, P2M_RAM)) {
+			p->cow_breaks++;
 			return true;
+		}
 		KASSERT(frames_share(p->fa, pa, p->owner));
 		return false;
 	}
@@ -319,6 +321,7 @@ bool p2m_unshare(struct p2m *p, u64 gfn)
 		return false;
 	}
 	frames_share_put(p->fa, pa);
+	p->cow_breaks++;
 	return true;
 }
 

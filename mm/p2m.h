@@ -36,6 +36,7 @@ struct p2m {
 	struct dirty_log log;
 	p2m_hook_fn hook;
 	void *hook_ctx;
+	u64 cow_breaks; /* shared frames a write made private again (p2m_unshare) */
 };
 
 #define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */

@@ -514,3 +514,25 @@ TEST(config_printer)
 	/* off unless asked for */
 	CHECK(!c->vms[3].printer);
 }
+
+TEST(config_share)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "share = on\n"
+				   "[vm]\n"
+				   "name = b\n"
+				   "kernel = k\n"
+				   "share = maybe\n"
+				   "[vm]\n"
+				   "name = c\n"
+				   "kernel = k\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 3);
+	CHECK(c->vms[0].valid && c->vms[0].share);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_STR(msgs[0], "keel.cfg:8: field 'share': must be one of: off on");
+	CHECK(c->vms[2].valid && !c->vms[2].share); /* off unless asked for */
+}
