@@ -466,3 +466,120 @@ TEST(virtq_random_tables_never_reach_outside_the_vm)
 	}
 	p2m_destroy(d.p);
 }
+
+/* virtq_drain's handler here: records the heads it is given, refuses head `refuse`, and says
+ * it wrote every writable byte. */
+struct drain_log {
+	unsigned calls;
+	u16 heads[8];
+	int refuse; /* -1: none */
+};
+
+static u32 drain_record(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	struct drain_log *l = ctx;
+	if (c->head == l->refuse) {
+		*why = "a chain this device refuses";
+		return VIRTQ_REFUSE;
+	}
+	REQUIRE(l->calls < 8);
+	l->heads[l->calls++] = c->head;
+	return c->writable;
+}
+
+/* Chains with heads 4, 1, 6 (16, 32, 48 writable bytes) made available on queue q. */
+static void three_chains(struct drv *d)
+{
+	static const u16 heads[3] = {4, 1, 6};
+	for (unsigned i = 0; i < 3; i++) {
+		drv_desc(d, heads[i], DRV_DATA + 0x100 * i, 16 * (i + 1), F_WRITE, 0);
+		drv_avail(d, heads[i]);
+	}
+}
+
+TEST(virtq_drain_gives_each_chain_back_with_what_the_handler_wrote)
+{
+	struct drv d;
+	struct virtq q;
+	struct drain_log l = {.refuse = -1};
+	drv_mem(&d);
+	drv_queue(&d, &q, 8);
+	three_chains(&d);
+	struct virtq_drained r = virtq_drain(&q, d.p, &chain, q.size, drain_record, &l);
+	CHECK_EQ(r.pushed, 3);
+	CHECK(r.broken == NULL);
+	CHECK_EQ(l.calls, 3);
+	u32 id, len;
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(l.heads[i], i == 0 ? 4 : i == 1 ? 1 : 6);
+		REQUIRE(drv_used(&d, &id, &len));
+		CHECK_EQ(id, l.heads[i]);
+		CHECK_EQ(len, 16 * (i + 1));
+	}
+	r = virtq_drain(&q, d.p, &chain, q.size, drain_record, &l); /* nothing left */
+	CHECK_EQ(r.pushed, 0);
+	CHECK(r.broken == NULL);
+	CHECK_EQ(l.calls, 3);
+	p2m_destroy(d.p);
+}
+
+TEST(virtq_drain_takes_at_most_max_chains)
+{
+	struct drv d;
+	struct virtq q;
+	struct drain_log l = {.refuse = -1};
+	drv_mem(&d);
+	drv_queue(&d, &q, 8);
+	three_chains(&d);
+	CHECK_EQ(virtq_drain(&q, d.p, &chain, 2, drain_record, &l).pushed, 2);
+	CHECK_EQ(drv_used_idx(&d), 2);
+	CHECK_EQ(virtq_drain(&q, d.p, &chain, 0, drain_record, &l).pushed, 0);
+	CHECK_EQ(virtq_drain(&q, d.p, &chain, 8, drain_record, &l).pushed, 1);
+	CHECK_EQ(l.calls, 3);
+	CHECK_EQ(l.heads[2], 6);
+	p2m_destroy(d.p);
+}
+
+TEST(virtq_drain_stops_at_a_refused_or_broken_chain_keeping_what_it_gave_back)
+{
+	struct drv d;
+	struct virtq q;
+	struct drain_log l = {.refuse = 1};
+	drv_mem(&d);
+	drv_queue(&d, &q, 8);
+	three_chains(&d);
+	struct virtq_drained r = virtq_drain(&q, d.p, &chain, q.size, drain_record, &l);
+	CHECK_EQ(r.pushed, 1);
+	CHECK_CONTAINS(r.broken, "refuses");
+	CHECK_EQ(l.calls, 1);
+	CHECK_EQ(drv_used_idx(&d), 1); /* the refused chain is not given back */
+	/* a chain the queue itself refuses: the handler never sees it */
+	p2m_destroy(d.p);
+	drv_mem(&d);
+	drv_queue(&d, &q, 8);
+	l = (struct drain_log){.refuse = -1};
+	drv_desc(&d, 0, DRV_DATA, 8, F_WRITE, 0);
+	drv_avail(&d, 0);
+	drv_avail(&d, 0xffff);
+	r = virtq_drain(&q, d.p, &chain, q.size, drain_record, &l);
+	CHECK_EQ(r.pushed, 1);
+	CHECK_CONTAINS(r.broken, "names no descriptor");
+	CHECK_EQ(l.calls, 1);
+	p2m_destroy(d.p);
+}
+
+TEST(virtq_drain_breaks_on_a_used_ring_outside_ram)
+{
+	struct drv d;
+	struct virtq q;
+	struct drain_log l = {.refuse = -1};
+	drv_mem(&d);
+	drv_queue(&d, &q, 8);
+	three_chains(&d);
+	q.used = DRV_MMIO;
+	struct virtq_drained r = virtq_drain(&q, d.p, &chain, q.size, drain_record, &l);
+	CHECK_EQ(r.pushed, 0);
+	CHECK_CONTAINS(r.broken, "used ring");
+	CHECK_EQ(l.calls, 1);
+	p2m_destroy(d.p);
+}
