@@ -76,6 +76,8 @@ static void set_open(struct virtio_console *vc, unsigned port, bool open)
 	if (vc->guest_open[port] == open)
 		return;
 	vc->guest_open[port] = open;
+	if (open)
+		vc->open_bytes[port] = 0;
 	const struct vcon_port_ops *o = &vc->port[port];
 	if (o->opened)
 		o->opened(o->ctx, open);
@@ -152,6 +154,7 @@ static u32 port_out(void *ctx, const struct virtq_chain *c, const char **why)
 		if (o->out)
 			o->out(o->ctx, vc->buf, n);
 		vc->bytes_out[t->port] += n;
+		vc->open_bytes[t->port] += n;
 		off += n;
 	}
 	return 0;
@@ -205,6 +208,7 @@ bool virtio_console_init(struct virtio_console *vc, struct p2m *p2m,
 			     &con_ops))
 		return false;
 	memset(vc->bytes_out, 0, sizeof(vc->bytes_out));
+	memset(vc->open_bytes, 0, sizeof(vc->open_bytes));
 	vc->ctrl_dropped = 0;
 	return true;
 }
