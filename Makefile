@@ -33,7 +33,7 @@ PURE_SRCS += devices/blk_ram.c
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
 # dedicated devices: the table, ownership, the interrupt path to the owner (pure)
 PURE_SRCS += hypervisor/dedicated.c
-PURE_SRCS += devices/ide.c
+PURE_SRCS += devices/ide.c devices/ide_cmd.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
