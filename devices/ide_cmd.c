@@ -151,6 +151,19 @@ static u32 block_sectors(const struct ide *d)
 	return MIN(d->multiple ? d->mult : 1u, d->left);
 }
 
+/* The next k sectors become the block in buf, moved in `phase` (DRQ). */
+static void take_block(struct ide *d, u32 k, enum ide_phase phase)
+{
+	d->blk_lba = d->next_lba;
+	d->blk_n = k;
+	d->next_lba += k;
+	d->left -= k;
+	d->pos = 0;
+	d->len = k * BLK_SECTOR_SIZE;
+	d->phase = phase;
+	d->status = ST_OK | ST_DRQ;
+}
+
 /* Reads the next block into buf and offers it (DRQ, an interrupt per block). */
 static void fill_block(struct ide *d)
 {
@@ -162,29 +175,14 @@ static void fill_block(struct ide *d)
 		return;
 	}
 	d->sectors_read += k;
-	d->blk_lba = d->next_lba;
-	d->blk_n = k;
-	d->next_lba += k;
-	d->left -= k;
-	d->pos = 0;
-	d->len = k * BLK_SECTOR_SIZE;
-	d->phase = IDE_DATA_IN;
-	d->status = ST_OK | ST_DRQ;
+	take_block(d, k, IDE_DATA_IN);
 	raise_irq(d);
 }
 
 /* Opens buf for the next block the guest writes (DRQ; the first block has no interrupt). */
 static void open_block(struct ide *d)
 {
-	u32 k = block_sectors(d);
-	d->blk_lba = d->next_lba;
-	d->blk_n = k;
-	d->next_lba += k;
-	d->left -= k;
-	d->pos = 0;
-	d->len = k * BLK_SECTOR_SIZE;
-	d->phase = IDE_DATA_OUT;
-	d->status = ST_OK | ST_DRQ;
+	take_block(d, block_sectors(d), IDE_DATA_OUT);
 }
 
 /* The guest read the whole block: the next one, or the end (no interrupt after the last). */
