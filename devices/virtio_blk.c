@@ -87,32 +87,22 @@ static u32 request(struct virtio_blk *vb)
 	return written + 1;
 }
 
+/* A chain from the queue (taken into vb->chain); one without a writable byte has nowhere
+ * for its status. */
+static u32 blk_chain(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	if (!c->writable) {
+		*why = "a request without a status byte";
+		return VIRTQ_REFUSE;
+	}
+	return request(ctx);
+}
+
 static void blk_notify(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_blk *vb = blk_of(vp);
-	struct virtq *q = &vp->q[qi];
-	bool pushed = false;
-	const char *why = NULL;
 	/* at most a ring's worth per notification: the guest does not run meanwhile */
-	for (unsigned i = 0; i < q->size; i++) {
-		enum virtq_result r = virtq_pop(q, vp->p2m, &vb->chain, &why);
-		if (r == VIRTQ_EMPTY)
-			break;
-		if (r == VIRTQ_CHAIN && !vb->chain.writable)
-			why = "a request without a status byte";
-		if (r == VIRTQ_BROKEN || !vb->chain.writable) {
-			virtio_pci_break(vp, why);
-			break;
-		}
-		u32 written = request(vb);
-		if (!virtq_push(q, vp->p2m, vb->chain.head, written)) {
-			virtio_pci_break(vp, "the used ring is outside the VM's RAM");
-			break;
-		}
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_interrupt(vp, qi);
+	virtio_pci_drain(vp, qi, &vb->chain, vp->q[qi].size, blk_chain, vb);
 }
 
 static const struct virtio_dev_ops blk_ops = {

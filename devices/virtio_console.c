@@ -27,48 +27,39 @@ static void con_config(struct virtio_pci *vp, u8 *cfg)
 	memcpy(cfg + 4, &ports, 4);
 }
 
+/* The first waiting control message into a buffer of the control receive queue (a buffer
+ * too small for it loses the message). */
+static u32 ctrl_fill(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	struct virtio_console *vc = ctx;
+	(void)why;
+	const struct vcon_ctrl *m = &vc->pending[0];
+	u8 msg[8 + VCON_NAME_MAX];
+	u32 len = 8;
+	memcpy(msg, &m->id, 4);
+	memcpy(msg + 4, &m->event, 2);
+	memcpy(msg + 6, &m->value, 2);
+	const char *name = m->event == VIRTIO_CONSOLE_PORT_NAME ? port_names[m->id] : NULL;
+	if (name) {
+		u32 n = (u32)strlen(name); /* the driver takes the rest of the buffer */
+		memcpy(msg + 8, name, n);
+		len += n;
+	}
+	u32 written = 0;
+	if (c->writable >= len && virtq_chain_write(c, vc->vp.p2m, 0, msg, len))
+		written = len;
+	else
+		vc->ctrl_dropped++;
+	memmove(&vc->pending[0], &vc->pending[1], --vc->npending * sizeof(vc->pending[0]));
+	return written;
+}
+
 /* Sends what waits while the driver has buffers in the control receive queue. */
 static void ctrl_flush(struct virtio_console *vc)
 {
-	struct virtio_pci *vp = &vc->vp;
-	struct virtq *q = &vp->q[Q_CTRL_RX];
-	bool pushed = false;
-	while (vc->npending && virtio_pci_live(vp)) {
-		const char *why = NULL;
-		enum virtq_result r = virtq_pop(q, vp->p2m, &vc->chain, &why);
-		if (r == VIRTQ_EMPTY)
-			break;
-		if (r == VIRTQ_BROKEN) {
-			virtio_pci_break(vp, why);
-			return;
-		}
-		const struct vcon_ctrl *m = &vc->pending[0];
-		u8 msg[8 + VCON_NAME_MAX];
-		u32 len = 8;
-		memcpy(msg, &m->id, 4);
-		memcpy(msg + 4, &m->event, 2);
-		memcpy(msg + 6, &m->value, 2);
-		const char *name = m->event == VIRTIO_CONSOLE_PORT_NAME ? port_names[m->id] : NULL;
-		if (name) {
-			u32 n = (u32)strlen(name); /* the driver takes the rest of the buffer */
-			memcpy(msg + 8, name, n);
-			len += n;
-		}
-		u32 written = 0;
-		if (vc->chain.writable >= len &&
-		    virtq_chain_write(&vc->chain, vp->p2m, 0, msg, len))
-			written = len;
-		else
-			vc->ctrl_dropped++; /* a buffer too small for it: the message is lost */
-		memmove(&vc->pending[0], &vc->pending[1], --vc->npending * sizeof(vc->pending[0]));
-		if (!virtq_push(q, vp->p2m, vc->chain.head, written)) {
-			virtio_pci_break(vp, "the used ring is outside the VM's RAM");
-			return;
-		}
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_interrupt(vp, Q_CTRL_RX);
+	/* each buffer takes one message: at most npending of them */
+	if (virtio_pci_live(&vc->vp))
+		virtio_pci_drain(&vc->vp, Q_CTRL_RX, &vc->chain, vc->npending, ctrl_fill, vc);
 }
 
 static void ctrl_send(struct virtio_console *vc, u32 id, u16 event, u16 value)
@@ -85,6 +76,8 @@ static void set_open(struct virtio_console *vc, unsigned port, bool open)
 	if (vc->guest_open[port] == open)
 		return;
 	vc->guest_open[port] = open;
+	if (open)
+		vc->open_bytes[port] = 0;
 	const struct vcon_port_ops *o = &vc->port[port];
 	if (o->opened)
 		o->opened(o->ctx, open);
@@ -119,72 +112,58 @@ static void ctrl_message(struct virtio_console *vc, const struct vcon_ctrl *m)
 	}
 }
 
+/* A control message from the driver (a buffer shorter than one is ignored). */
+static u32 ctrl_take(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	struct virtio_console *vc = ctx;
+	(void)why;
+	u8 raw[8];
+	if (virtq_chain_read(c, vc->vp.p2m, 0, raw, sizeof(raw))) {
+		struct vcon_ctrl m;
+		memcpy(&m.id, raw, 4);
+		memcpy(&m.event, raw + 4, 2);
+		memcpy(&m.value, raw + 6, 2);
+		ctrl_message(vc, &m);
+	}
+	return 0;
+}
+
 static void ctrl_receive(struct virtio_console *vc)
 {
 	struct virtio_pci *vp = &vc->vp;
-	struct virtq *q = &vp->q[Q_CTRL_TX];
-	bool pushed = false;
-	for (unsigned i = 0; i < q->size; i++) {
-		const char *why = NULL;
-		enum virtq_result r = virtq_pop(q, vp->p2m, &vc->chain, &why);
-		if (r == VIRTQ_EMPTY)
-			break;
-		if (r == VIRTQ_BROKEN) {
-			virtio_pci_break(vp, why);
-			return;
-		}
-		u8 raw[8];
-		if (virtq_chain_read(&vc->chain, vp->p2m, 0, raw, sizeof(raw))) {
-			struct vcon_ctrl m;
-			memcpy(&m.id, raw, 4);
-			memcpy(&m.event, raw + 4, 2);
-			memcpy(&m.value, raw + 6, 2);
-			ctrl_message(vc, &m);
-		}
-		if (!virtq_push(q, vp->p2m, vc->chain.head, 0)) {
-			virtio_pci_break(vp, "the used ring is outside the VM's RAM");
-			return;
-		}
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_interrupt(vp, Q_CTRL_TX);
+	virtio_pci_drain(vp, Q_CTRL_TX, &vc->chain, vp->q[Q_CTRL_TX].size, ctrl_take, vc);
 	ctrl_flush(vc);
 }
 
-/* The port's transmit queue: every readable byte to its `out`, in order. */
+/* A port's transmit queue hands every readable byte to its `out`, in order. */
+struct port_tx {
+	struct virtio_console *vc;
+	unsigned port;
+};
+
+static u32 port_out(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	const struct port_tx *t = ctx;
+	struct virtio_console *vc = t->vc;
+	const struct vcon_port_ops *o = &vc->port[t->port];
+	(void)why;
+	for (u32 off = 0; off < c->readable;) {
+		u32 n = MIN(c->readable - off, (u32)sizeof(vc->buf));
+		if (!virtq_chain_read(c, vc->vp.p2m, off, vc->buf, n))
+			break; /* a buffer outside RAM: the rest of this one is lost */
+		if (o->out)
+			o->out(o->ctx, vc->buf, n);
+		vc->bytes_out[t->port] += n;
+		vc->open_bytes[t->port] += n;
+		off += n;
+	}
+	return 0;
+}
+
 static void port_transmit(struct virtio_console *vc, unsigned port, unsigned qi)
 {
-	struct virtio_pci *vp = &vc->vp;
-	struct virtq *q = &vp->q[qi];
-	const struct vcon_port_ops *o = &vc->port[port];
-	bool pushed = false;
-	for (unsigned i = 0; i < q->size; i++) {
-		const char *why = NULL;
-		enum virtq_result r = virtq_pop(q, vp->p2m, &vc->chain, &why);
-		if (r == VIRTQ_EMPTY)
-			break;
-		if (r == VIRTQ_BROKEN) {
-			virtio_pci_break(vp, why);
-			return;
-		}
-		for (u32 off = 0; off < vc->chain.readable;) {
-			u32 n = MIN(vc->chain.readable - off, (u32)sizeof(vc->buf));
-			if (!virtq_chain_read(&vc->chain, vp->p2m, off, vc->buf, n))
-				break; /* a buffer outside RAM: the rest of this one is lost */
-			if (o->out)
-				o->out(o->ctx, vc->buf, n);
-			vc->bytes_out[port] += n;
-			off += n;
-		}
-		if (!virtq_push(q, vp->p2m, vc->chain.head, 0)) {
-			virtio_pci_break(vp, "the used ring is outside the VM's RAM");
-			return;
-		}
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_interrupt(vp, qi);
+	struct port_tx t = {vc, port};
+	virtio_pci_drain(&vc->vp, qi, &vc->chain, vc->vp.q[qi].size, port_out, &t);
 }
 
 static void con_notify(struct virtio_pci *vp, unsigned qi)
@@ -229,6 +208,7 @@ bool virtio_console_init(struct virtio_console *vc, struct p2m *p2m,
 			     &con_ops))
 		return false;
 	memset(vc->bytes_out, 0, sizeof(vc->bytes_out));
+	memset(vc->open_bytes, 0, sizeof(vc->open_bytes));
 	vc->ctrl_dropped = 0;
 	return true;
 }

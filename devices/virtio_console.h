@@ -48,6 +48,7 @@ struct virtio_console {
 	struct vcon_ctrl pending[VCON_PENDING];
 	unsigned npending;
 	u64 bytes_out[VCON_PORTS], ctrl_dropped;
+	u64 open_bytes[VCON_PORTS]; /* since the guest last opened the port (a printer job) */
 	struct virtq_chain chain;
 	u8 buf[4096];
 };

@@ -182,6 +182,17 @@ void virtio_pci_queue_interrupt(struct virtio_pci *vp, unsigned q)
 		raise(vp, vp->q[q].msix_vector, VIRTIO_ISR_QUEUE);
 }
 
+void virtio_pci_drain(struct virtio_pci *vp, unsigned qi, struct virtq_chain *c, unsigned max,
+		      virtq_handler *fn, void *ctx)
+{
+	struct virtq_drained d = virtq_drain(&vp->q[qi], vp->p2m, c, max, fn, ctx);
+	if (d.broken)
+		virtio_pci_break(vp, d.broken);
+	/* what was given back before a break is done: the driver may take it */
+	if (d.pushed)
+		virtio_pci_queue_interrupt(vp, qi);
+}
+
 void virtio_pci_config_interrupt(struct virtio_pci *vp)
 {
 	raise(vp, vp->msix_config, VIRTIO_ISR_CONFIG);

@@ -107,6 +107,10 @@ bool virtio_pci_live(const struct virtio_pci *vp);
 
 /* After pushing to queue q: the interrupt, unless the driver suppressed it. */
 void virtio_pci_queue_interrupt(struct virtio_pci *vp, unsigned q);
+/* Drains queue qi (at most `max` chains through fn, see virtq_drain), breaks the device if
+ * the guest broke the queue, and interrupts for the chains given back. */
+void virtio_pci_drain(struct virtio_pci *vp, unsigned qi, struct virtq_chain *c, unsigned max,
+		      virtq_handler *fn, void *ctx);
 /* The configuration changed (or the device broke): the configuration interrupt. */
 void virtio_pci_config_interrupt(struct virtio_pci *vp);
 /* The guest broke the device's rules: DEVICE_NEEDS_RESET and a configuration interrupt; the

@@ -187,6 +187,29 @@ bool virtq_wants_interrupt(const struct virtq *q, struct p2m *p)
 	return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
+struct virtq_drained virtq_drain(struct virtq *q, struct p2m *p, struct virtq_chain *c,
+				 unsigned max, virtq_handler *fn, void *ctx)
+{
+	struct virtq_drained d = {0, NULL};
+	for (unsigned i = 0; i < max; i++) {
+		const char *why = NULL;
+		enum virtq_result r = virtq_pop(q, p, c, &why);
+		if (r == VIRTQ_EMPTY)
+			break;
+		u32 written = r == VIRTQ_CHAIN ? fn(ctx, c, &why) : VIRTQ_REFUSE;
+		if (written == VIRTQ_REFUSE) {
+			d.broken = why ? why : "a chain the device refused";
+			break;
+		}
+		if (!virtq_push(q, p, c->head, written)) {
+			d.broken = "the used ring is outside the VM's RAM";
+			break;
+		}
+		d.pushed++;
+	}
+	return d;
+}
+
 /* Copies between buf and the chain's bytes of one kind, [off, off + len). */
 static bool chain_copy(const struct virtq_chain *c, struct p2m *p, bool write, u32 off, u8 *buf,
 		       u32 len)

@@ -62,6 +62,23 @@ bool virtq_push(struct virtq *q, struct p2m *p, u16 head, u32 written);
  * VIRTQ_AVAIL_F_NO_INTERRUPT flag). */
 bool virtq_wants_interrupt(const struct virtq *q, struct p2m *p);
 
+/* What a device does with one chain virtq_drain took: returns the bytes it wrote into the
+ * chain (the used ring's length), or VIRTQ_REFUSE with *why set when the chain breaks the
+ * device's rules (the queue is then broken and the chain not given back). */
+#define VIRTQ_REFUSE 0xffffffffu
+typedef u32 virtq_handler(void *ctx, const struct virtq_chain *c, const char **why);
+
+struct virtq_drained {
+	unsigned pushed;    /* chains given back: the driver may want an interrupt */
+	const char *broken; /* why the queue broke (NULL: it did not) */
+};
+
+/* Takes up to `max` available chains into *c, one at a time, hands each to fn and gives it
+ * back; stops at an empty queue or at the first broken chain, refusal or unwritable used
+ * ring. */
+struct virtq_drained virtq_drain(struct virtq *q, struct p2m *p, struct virtq_chain *c,
+				 unsigned max, virtq_handler *fn, void *ctx);
+
 /* Copies the chain's readable bytes [off, off + len) into buf, or buf into its writable
  * bytes [off, off + len) (offsets count the bytes of that kind only). False when the range
  * is beyond the chain or guest memory refused it; a write may then have written part. */

@@ -6,6 +6,7 @@
 
 #define BOOT_MAX_REGIONS 64
 #define BOOT_MAX_MODULES 48
+#define BOOT_MAX_REFUSED 8 /* modules past BOOT_MAX_MODULES named in the message */
 
 enum mem_type { MEM_USABLE = 1, MEM_RESERVED = 2, MEM_ACPI = 3, MEM_NVS = 4, MEM_BAD = 5 };
 
@@ -29,6 +30,8 @@ struct boot_info {
 	struct mem_region regions[BOOT_MAX_REGIONS];
 	unsigned nmodules;
 	struct boot_module modules[BOOT_MAX_MODULES];
+	unsigned nrefused;		       /* modules past BOOT_MAX_MODULES, left out */
+	const char *refused[BOOT_MAX_REFUSED]; /* the first of their strings */
 };
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
@@ -36,6 +39,10 @@ struct boot_info {
 /* Parses a multiboot2 information structure at `mbi` (its machine address). Returns NULL
  * on success or a message naming what is malformed. */
 const char *mb2_parse(const void *mbi, struct boot_info *out);
+
+/* The one line naming the modules mb2_parse left out (past BOOT_MAX_MODULES), into buf;
+ * false when it left none out. */
+bool boot_refused_line(const struct boot_info *bi, char *buf, size_t size);
 
 /* Finds a module whose string's first word is `name`. */
 const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name);

@@ -441,6 +441,9 @@ void kmain(u32 magic, u32 mbi)
 	parse_cmdline();
 	kprintf("boot: loader '%s', command line '%s', %u modules\n", boot.loader, boot.cmdline,
 		boot.nmodules);
+	char refused[512];
+	if (boot_refused_line(&boot, refused, sizeof(refused)))
+		kprintf("boot: %s\n", refused);
 	setup_memory();
 	time_init();
 	ded_hw_init();

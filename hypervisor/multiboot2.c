@@ -66,8 +66,13 @@ const char *mb2_parse(const void *mbi, struct boot_info *out)
 				return "multiboot2 module string is not terminated";
 			if (me < ms)
 				return "multiboot2 module ends before it starts";
-			if (out->nmodules == BOOT_MAX_MODULES)
-				return "too many multiboot2 modules";
+			if (out->nmodules == BOOT_MAX_MODULES) {
+				/* boot on without it: the VMs that name it say so */
+				if (out->nrefused < BOOT_MAX_REFUSED)
+					out->refused[out->nrefused] = (const char *)body + 8;
+				out->nrefused++;
+				break;
+			}
 			out->modules[out->nmodules++] =
 			    (struct boot_module){ms, me, (const char *)body + 8};
 			break;
@@ -95,6 +100,21 @@ const char *mb2_parse(const void *mbi, struct boot_info *out)
 		}
 		off += (t.size + 7) & ~7u;
 	}
+}
+
+bool boot_refused_line(const struct boot_info *bi, char *buf, size_t size)
+{
+	if (!bi->nrefused)
+		return false;
+	int n =
+	    ksnprintf(buf, size, "%u boot module%s over the limit of %u left out:", bi->nrefused,
+		      bi->nrefused == 1 ? "" : "s", BOOT_MAX_MODULES);
+	unsigned named = MIN(bi->nrefused, (unsigned)BOOT_MAX_REFUSED);
+	for (unsigned i = 0; i < named && n >= 0 && (size_t)n < size; i++)
+		n += ksnprintf(buf + n, size - n, " '%s'", bi->refused[i]);
+	if (bi->nrefused > named && n >= 0 && (size_t)n < size)
+		ksnprintf(buf + n, size - n, " and %u more", bi->nrefused - named);
+	return true;
 }
 
 const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name)

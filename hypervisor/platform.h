@@ -70,8 +70,7 @@ struct platform {
 	/* virtio functions, plugged when the config asks (hypervisor/vm_virtio.c) */
 	struct virtio_blk vblk;
 	struct virtio_console vcon;
-	u64 printer_bytes; /* bytes of the printer port's current job */
-	bool com1_level;   /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
+	bool com1_level; /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
 };
 
 /* ISA interrupt lines as the devices see them. */

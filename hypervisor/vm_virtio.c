@@ -28,7 +28,6 @@ static void console_out(void *ctx, const u8 *buf, size_t n)
 static void printer_out(void *ctx, const u8 *buf, size_t n)
 {
 	struct vm *vm = ctx;
-	vm->plat.printer_bytes += n;
 	printer_bytes(&vm->printer, buf, n);
 }
 
@@ -36,11 +35,10 @@ static void printer_opened(void *ctx, bool open)
 {
 	struct vm *vm = ctx;
 	if (open) {
-		vm->plat.printer_bytes = 0;
 		kprintf("keel: vm %s printer port opened\n", vm->name);
 	} else {
 		kprintf("keel: vm %s printer port closed: %llu bytes\n", vm->name,
-			(unsigned long long)vm->plat.printer_bytes);
+			(unsigned long long)vm->plat.vcon.open_bytes[VCON_PORT_PRINTER]);
 		printer_end_job(&vm->printer);
 	}
 }

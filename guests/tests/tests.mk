@@ -2,7 +2,7 @@
 # the top-level Makefile, which sets BUILD. Defines TEST_GUESTS, TEST_GUEST_ELFS,
 # PAGING_GUESTS and the phony target test-guests; every private variable starts with TG_.
 
-# the paging guests: one test body (paging_common.c) run in each paging mode
+# the paging guests: one test body (paging_checks.c over paging_common.c) run in each paging mode
 PAGING_GUESTS := paging32 paging_pae paging64
 TEST_GUESTS := hello cpuid portio hlt vmcall cr msr exceptions ept_violation realmode_big triple_fault entry_fail \
 	longmode $(PAGING_GUESTS) \
@@ -51,7 +51,7 @@ TG_LIB_S := $(wildcard $(TG_DIR)/lib/*.S)
 TG_LIB_OBJS := $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o) $(TG_LIB_S:$(TG_DIR)/%.S=$(TG_OUT)/%.o)
 TG_GUEST_OBJS := $(TEST_GUESTS:%=$(TG_OUT)/%.o) $(BENCH_GUESTS:%=$(TG_OUT)/%.o) \
 	$(DEVICE_GUESTS:%=$(TG_OUT)/%.o) $(OWN_ISO_GUESTS:%=$(TG_OUT)/%.o)
-TG_PAGING_COMMON := $(TG_OUT)/paging_common.o
+TG_PAGING_COMMON := $(TG_OUT)/paging_common.o $(TG_OUT)/paging_checks.o
 TG_C_OBJS := $(TG_GUEST_OBJS) $(TG_PAGING_COMMON) $(TG_LIB_C:$(TG_DIR)/%.c=$(TG_OUT)/%.o)
 # the realmode guest's 16-bit code and trampoline
 TG_REALMODE16 := $(TG_OUT)/realmode16.o

@@ -172,6 +172,32 @@ static void setup(struct dedicated *d, struct fake_hw *h)
 	ded_init(d, &ops);
 }
 
+/* Each test's machine: the table over the fake hardware, guests a and b (each only when
+ * named), and room for a refusal. */
+struct ded_rig {
+	struct dedicated d;
+	struct fake_hw h;
+	struct fake_guest a, b;
+	char msg[128];
+};
+
+static struct ded_rig *ded_rig_new(const char *a, const char *b)
+{
+	struct ded_rig *m = test_alloc(sizeof(*m));
+	setup(&m->d, &m->h);
+	if (a)
+		fake_guest_init(&m->a, a);
+	if (b)
+		fake_guest_init(&m->b, b);
+	return m;
+}
+
+/* ded_claim on the rig's table; NULL or the refusal (in m->msg). */
+static const char *claim(struct ded_rig *m, struct ded_guest *g, u32 devices)
+{
+	return ded_claim(&m->d, g, devices, m->msg, sizeof(m->msg));
+}
+
 static u32 dev(const char *name)
 {
 	int i = ded_lookup(name);
@@ -181,162 +207,134 @@ static u32 dev(const char *name)
 
 TEST(dedicated_second_vm_is_refused_and_takes_nothing)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	struct fake_guest a, b;
-	char msg[128];
-	setup(&d, &h);
-	fake_guest_init(&a, "linux1");
-	fake_guest_init(&b, "linux2");
-	CHECK(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
-	CHECK(h.routed[3] && !h.masked[3]);
-	CHECK_EQ(h.quiesced[ded_lookup("com2")], 1);
+	struct ded_rig *m = ded_rig_new("linux1", "linux2");
+	CHECK(!claim(m, &m->a.g, dev("com2")));
+	CHECK(m->h.routed[3] && !m->h.masked[3]);
+	CHECK_EQ(m->h.quiesced[ded_lookup("com2")], 1);
 	/* lpt2 is free, com2 is not: b gets neither */
-	const char *err = ded_claim(&d, &b.g, dev("lpt2") | dev("com2"), msg, sizeof(msg));
+	const char *err = claim(m, &m->b.g, dev("lpt2") | dev("com2"));
 	REQUIRE(err);
 	CHECK_STR(err, "com2 is dedicated to vm linux1");
-	CHECK_EQ(b.g.devices, 0);
-	CHECK(!h.routed[5]);
-	CHECK(!d.owner[ded_lookup("lpt2")]);
-	CHECK(!b.g.reg);
+	CHECK_EQ(m->b.g.devices, 0);
+	CHECK(!m->h.routed[5]);
+	CHECK(!m->d.owner[ded_lookup("lpt2")]);
+	CHECK(!m->b.g.reg);
 	/* com4 shares IRQ 3 with a's com2: refused, the line has one owner */
-	err = ded_claim(&d, &b.g, dev("com4"), msg, sizeof(msg));
+	err = claim(m, &m->b.g, dev("com4"));
 	REQUIRE(err);
 	CHECK_STR(err, "com4 shares IRQ 3 with a device dedicated to vm linux1");
 	/* ... but the owner of com2 may have com4 too */
-	CHECK(!ded_claim(&d, &a.g, dev("com4"), msg, sizeof(msg)));
-	CHECK_EQ(a.g.devices, dev("com2") | dev("com4"));
-	CHECK_EQ(a.g.lines, BIT(3));
-	CHECK(!ded_claim(&d, &b.g, dev("lpt2"), msg, sizeof(msg)));
-	CHECK_EQ(b.g.lines, BIT(5));
+	CHECK(!claim(m, &m->a.g, dev("com4")));
+	CHECK_EQ(m->a.g.devices, dev("com2") | dev("com4"));
+	CHECK_EQ(m->a.g.lines, BIT(3));
+	CHECK(!claim(m, &m->b.g, dev("lpt2")));
+	CHECK_EQ(m->b.g.lines, BIT(5));
 }
 
 TEST(dedicated_release_frees_the_device_for_the_next_vm)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	struct fake_guest a, b;
-	char msg[128];
-	setup(&d, &h);
-	fake_guest_init(&a, "a");
-	fake_guest_init(&b, "b");
-	REQUIRE(!ded_claim(&d, &a.g, dev("com2") | dev("com4"), msg, sizeof(msg)));
-	ded_irq(&d, 3);
-	ded_release(&a.g);
-	CHECK(h.masked[3] && !h.routed[3]);
-	CHECK_EQ(h.quiesced[ded_lookup("com2")], 2); /* at the claim, and at the release */
-	CHECK_EQ(h.quiesced[ded_lookup("com4")], 2);
-	CHECK_EQ(a.g.devices | a.g.lines | a.g.queued | a.g.in_flight, 0);
-	CHECK(!a.g.reg);
+	struct ded_rig *m = ded_rig_new("a", "b");
+	REQUIRE(!claim(m, &m->a.g, dev("com2") | dev("com4")));
+	ded_irq(&m->d, 3);
+	ded_release(&m->a.g);
+	CHECK(m->h.masked[3] && !m->h.routed[3]);
+	CHECK_EQ(m->h.quiesced[ded_lookup("com2")], 2); /* at the claim, and at the release */
+	CHECK_EQ(m->h.quiesced[ded_lookup("com4")], 2);
+	CHECK_EQ(m->a.g.devices | m->a.g.lines | m->a.g.queued | m->a.g.in_flight, 0);
+	CHECK(!m->a.g.reg);
 	/* an interrupt after the owner ended goes nowhere and stays masked */
-	ded_irq(&d, 3);
-	CHECK_EQ(d.line[3].unowned, 1);
-	CHECK(h.masked[3]);
-	CHECK(!ded_claim(&d, &b.g, dev("com2"), msg, sizeof(msg)));
-	CHECK(h.routed[3] && !h.masked[3]);
+	ded_irq(&m->d, 3);
+	CHECK_EQ(m->d.line[3].unowned, 1);
+	CHECK(m->h.masked[3]);
+	CHECK(!claim(m, &m->b.g, dev("com2")));
+	CHECK(m->h.routed[3] && !m->h.masked[3]);
 	/* the same VM restarted takes it again once it is free */
-	ded_release(&b.g);
-	ded_release(&b.g); /* twice is harmless */
-	CHECK(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
-	CHECK(d.owner[ded_lookup("com2")] == &a.g);
+	ded_release(&m->b.g);
+	ded_release(&m->b.g); /* twice is harmless */
+	CHECK(!claim(m, &m->a.g, dev("com2")));
+	CHECK(m->d.owner[ded_lookup("com2")] == &m->a.g);
 }
 
 TEST(dedicated_interrupt_is_masked_until_the_guest_eois_it)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	struct fake_guest a;
-	char msg[128];
-	setup(&d, &h);
-	fake_guest_init(&a, "a");
-	REQUIRE(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
-	CHECK(!ded_has_work(&a.g));
+	struct ded_rig *m = ded_rig_new("a", NULL);
+	REQUIRE(!claim(m, &m->a.g, dev("com2")));
+	CHECK(!ded_has_work(&m->a.g));
 
 	/* arrival: the pin is masked, the owner kicked, nothing on its line yet (not running) */
-	ded_irq(&d, 3);
-	CHECK(h.masked[3]);
-	CHECK_EQ(a.kicks, 1);
-	CHECK_EQ(a.edges[3], 0);
-	CHECK(ded_has_work(&a.g));
+	ded_irq(&m->d, 3);
+	CHECK(m->h.masked[3]);
+	CHECK_EQ(m->a.kicks, 1);
+	CHECK_EQ(m->a.edges[3], 0);
+	CHECK(ded_has_work(&m->a.g));
 
 	/* its next entry: one edge on virtual line 3, the line low again afterwards */
-	ded_update(&a.g);
-	CHECK_EQ(a.edges[3], 1);
-	CHECK(!a.level[3]);
-	CHECK_EQ(a.g.injected[3], 1);
-	CHECK(h.masked[3]);
+	ded_update(&m->a.g);
+	CHECK_EQ(m->a.edges[3], 1);
+	CHECK(!m->a.level[3]);
+	CHECK_EQ(m->a.g.injected[3], 1);
+	CHECK(m->h.masked[3]);
 
 	/* entries while the guest has it pending or in service: still masked, no new edge */
 	for (int i = 0; i < 5; i++)
-		ded_update(&a.g);
-	CHECK(h.masked[3]);
-	CHECK_EQ(a.edges[3], 1);
+		ded_update(&m->a.g);
+	CHECK(m->h.masked[3]);
+	CHECK_EQ(m->a.edges[3], 1);
 
 	/* the guest EOIs: the next entry unmasks the pin, and nothing more is raised */
-	a.busy[3] = false;
-	ded_update(&a.g);
-	CHECK(!h.masked[3]);
-	CHECK(!ded_has_work(&a.g));
-	CHECK_EQ(a.edges[3], 1);
-	CHECK_EQ(ded_injected_total(&a.g), 1);
+	m->a.busy[3] = false;
+	ded_update(&m->a.g);
+	CHECK(!m->h.masked[3]);
+	CHECK(!ded_has_work(&m->a.g));
+	CHECK_EQ(m->a.edges[3], 1);
+	CHECK_EQ(ded_injected_total(&m->a.g), 1);
 
 	/* the device still asserted: the unmasked pin interrupts again, a second edge */
-	ded_irq(&d, 3);
-	ded_update(&a.g);
-	CHECK_EQ(a.edges[3], 2);
-	CHECK_EQ(d.line[3].arrived, 2);
-	CHECK_EQ(d.line[3].unowned, 0);
+	ded_irq(&m->d, 3);
+	ded_update(&m->a.g);
+	CHECK_EQ(m->a.edges[3], 2);
+	CHECK_EQ(m->d.line[3].arrived, 2);
+	CHECK_EQ(m->d.line[3].unowned, 0);
 }
 
 TEST(dedicated_interrupts_of_two_owners_stay_apart)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	struct fake_guest a, b;
-	char msg[128];
-	setup(&d, &h);
-	fake_guest_init(&a, "a");
-	fake_guest_init(&b, "b");
-	REQUIRE(!ded_claim(&d, &a.g, dev("com2"), msg, sizeof(msg)));
-	REQUIRE(!ded_claim(&d, &b.g, dev("lpt2"), msg, sizeof(msg)));
-	ded_irq(&d, 5);
-	CHECK_EQ(a.kicks, 0);
-	CHECK_EQ(b.kicks, 1);
-	ded_update(&a.g);
-	ded_update(&b.g);
-	CHECK_EQ(a.edges[3] + a.edges[5], 0);
-	CHECK_EQ(b.edges[5], 1);
+	struct ded_rig *m = ded_rig_new("a", "b");
+	REQUIRE(!claim(m, &m->a.g, dev("com2")));
+	REQUIRE(!claim(m, &m->b.g, dev("lpt2")));
+	ded_irq(&m->d, 5);
+	CHECK_EQ(m->a.kicks, 0);
+	CHECK_EQ(m->b.kicks, 1);
+	ded_update(&m->a.g);
+	ded_update(&m->b.g);
+	CHECK_EQ(m->a.edges[3] + m->a.edges[5], 0);
+	CHECK_EQ(m->b.edges[5], 1);
 	/* b's interrupt in flight does not hold a's line */
-	ded_irq(&d, 3);
-	ded_update(&a.g);
-	CHECK_EQ(a.edges[3], 1);
-	a.busy[3] = false;
-	ded_update(&a.g);
-	CHECK(!h.masked[3]);
-	CHECK(h.masked[5]);
+	ded_irq(&m->d, 3);
+	ded_update(&m->a.g);
+	CHECK_EQ(m->a.edges[3], 1);
+	m->a.busy[3] = false;
+	ded_update(&m->a.g);
+	CHECK(!m->h.masked[3]);
+	CHECK(m->h.masked[5]);
 	/* lines nobody owns are never unmasked, even by a stray interrupt */
-	ded_irq(&d, 7);
-	ded_irq(&d, 99);
-	CHECK(h.masked[7]);
-	CHECK_EQ(d.line[7].unowned, 1);
+	ded_irq(&m->d, 7);
+	ded_irq(&m->d, 99);
+	CHECK(m->h.masked[7]);
+	CHECK_EQ(m->d.line[7].unowned, 1);
 }
 
 TEST(dedicated_guest_that_never_eois_costs_one_interrupt)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	struct fake_guest a;
-	char msg[128];
-	setup(&d, &h);
-	fake_guest_init(&a, "a");
-	REQUIRE(!ded_claim(&d, &a.g, dev("com3"), msg, sizeof(msg)));
-	ded_irq(&d, 4);
+	struct ded_rig *m = ded_rig_new("a", NULL);
+	REQUIRE(!claim(m, &m->a.g, dev("com3")));
+	ded_irq(&m->d, 4);
 	for (int i = 0; i < 1000; i++)
 		ded_update(
-		    &a.g); /* a device that keeps asserting cannot storm: the pin stays masked */
-	CHECK(h.masked[4]);
-	CHECK_EQ(a.edges[4], 1);
-	CHECK_EQ(d.line[4].arrived, 1);
+		    &m->a.g); /* a device that keeps asserting cannot storm: the pin stays masked */
+	CHECK(m->h.masked[4]);
+	CHECK_EQ(m->a.edges[4], 1);
+	CHECK_EQ(m->d.line[4].arrived, 1);
 }
 
 /* ---- the path through a real platform: the VM's PIC, IOAPIC and LAPIC models ---- */
@@ -380,74 +378,68 @@ static int enter(struct vm *vm)
 
 TEST(dedicated_path_through_the_vms_pic)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	char msg[128];
-	setup(&d, &h);
+	struct ded_rig *m = ded_rig_new(NULL, NULL);
 	struct vm *vm = platform_vm();
-	REQUIRE(!ded_claim(&d, &vm->ded, dev("com2"), msg, sizeof(msg)));
+	REQUIRE(!claim(m, &vm->ded, dev("com2")));
 	pout(vm, 0x20, 0x11); /* ICW1..4: vectors 0x20-0x27, only IRQ 3 unmasked */
 	pout(vm, 0x21, 0x20);
 	pout(vm, 0x21, 0x04);
 	pout(vm, 0x21, 0x01);
 	pout(vm, 0x21, 0xf7);
 	CHECK_EQ(enter(vm), -1);
-	ded_irq(&d, 3);
-	CHECK(h.masked[3]);
+	ded_irq(&m->d, 3);
+	CHECK(m->h.masked[3]);
 	CHECK_EQ(enter(vm), 0x23); /* queued, raised before the entry, delivered */
 	CHECK_EQ(vm->ded.injected[3], 1);
 	CHECK_EQ(enter(vm), -1); /* in service: nothing more, the pin still masked */
-	CHECK(h.masked[3]);
+	CHECK(m->h.masked[3]);
 	pout(vm, 0x20, 0x20); /* the guest's EOI */
 	CHECK_EQ(enter(vm), -1);
-	CHECK(!h.masked[3]);
+	CHECK(!m->h.masked[3]);
 	CHECK(!ded_has_work(&vm->ded));
 	/* the guest masks IRQ 3 at its PIC: an interrupt waits there, the pin stays masked */
 	pout(vm, 0x21, 0xff);
-	ded_irq(&d, 3);
+	ded_irq(&m->d, 3);
 	CHECK_EQ(enter(vm), -1);
 	CHECK_EQ(enter(vm), -1);
-	CHECK(h.masked[3]);
+	CHECK(m->h.masked[3]);
 	pout(vm, 0x21, 0xf7); /* unmasked: delivered now, the pin unmasked after its EOI */
 	CHECK_EQ(enter(vm), 0x23);
 	pout(vm, 0x20, 0x20);
 	CHECK_EQ(enter(vm), -1);
-	CHECK(!h.masked[3]);
+	CHECK(!m->h.masked[3]);
 	/* a level-triggered PIC input cannot hold an edge: one interrupt, then masked for good */
 	pout(vm, 0x4d0, 0x08);
-	ded_irq(&d, 3);
+	ded_irq(&m->d, 3);
 	for (int i = 0; i < 10; i++)
 		enter(vm);
-	CHECK(h.masked[3]);
+	CHECK(m->h.masked[3]);
 	ded_release(&vm->ded);
 }
 
 TEST(dedicated_path_through_the_vms_ioapic_and_lapic)
 {
-	struct dedicated d;
-	struct fake_hw h;
-	char msg[128];
-	setup(&d, &h);
+	struct ded_rig *m = ded_rig_new(NULL, NULL);
 	struct vm *vm = platform_vm();
-	REQUIRE(!ded_claim(&d, &vm->ded, dev("com3"), msg, sizeof(msg)));
+	REQUIRE(!claim(m, &vm->ded, dev("com3")));
 	pmmio_write(vm, 0xfee000f0, 0x1ff);   /* LAPIC software-enabled */
 	pmmio_write(vm, 0xfee00350, 0x10000); /* LINT0 masked: the IOAPIC route only */
 	pmmio_write(vm, 0xfec00000, 0x10 + 2 * 4);
 	pmmio_write(vm, 0xfec00010, 0x34); /* pin 4: vector 0x34, edge, unmasked */
-	ded_irq(&d, 4);
+	ded_irq(&m->d, 4);
 	CHECK_EQ(enter(vm), 0x34);
-	CHECK(h.masked[4]);
+	CHECK(m->h.masked[4]);
 	CHECK_EQ(enter(vm), -1);
-	CHECK(h.masked[4]);		/* in service at the LAPIC */
+	CHECK(m->h.masked[4]);		/* in service at the LAPIC */
 	pmmio_write(vm, 0xfee000b0, 0); /* EOI */
 	CHECK_EQ(enter(vm), -1);
-	CHECK(!h.masked[4]);
+	CHECK(!m->h.masked[4]);
 	/* the VM's own COM1 holds line 4 up: a dedicated edge on it leaves it up */
 	vm->plat.com1_level = true;
 	platform_isa_irq(vm, 4, true);
 	CHECK_EQ(enter(vm), 0x34);
 	pmmio_write(vm, 0xfee000b0, 0);
-	ded_irq(&d, 4);
+	ded_irq(&m->d, 4);
 	enter(vm);
 	CHECK(vm->plat.ioapic.line & BIT(4));
 	ded_release(&vm->ded);

@@ -275,22 +275,55 @@ TEST(mb2_rejects_bad_module_tags)
 	CHECK_EQ(bi.nmodules, 1);
 }
 
+/* An info structure with modules m0, m1, ... m<n-1>, one page each, parsed into *bi. */
+static void parse_modules(struct mbi *m, struct boot_info *bi, unsigned n)
+{
+	static char names[BOOT_MAX_MODULES + 16][8];
+	REQUIRE(n <= BOOT_MAX_MODULES + 16);
+	mbi_begin(m);
+	for (unsigned i = 0; i < n; i++) {
+		ksnprintf(names[i], sizeof(names[i]), "m%u", i);
+		tag_module(m, i * 0x1000, i * 0x1000 + 0x10, names[i]);
+	}
+	tag_end(m);
+	CHECK(parse(m, bi) == NULL);
+}
+
 TEST(mb2_module_limit)
 {
 	struct mbi m;
 	struct boot_info bi;
-	mbi_begin(&m);
-	for (unsigned i = 0; i < BOOT_MAX_MODULES; i++)
-		tag_module(&m, i * 0x1000, i * 0x1000 + 0x10, "m");
-	tag_end(&m);
-	CHECK(parse(&m, &bi) == NULL);
+	parse_modules(&m, &bi, BOOT_MAX_MODULES);
 	CHECK_EQ(bi.nmodules, BOOT_MAX_MODULES);
 
-	mbi_begin(&m);
-	for (unsigned i = 0; i <= BOOT_MAX_MODULES; i++)
-		tag_module(&m, i * 0x1000, i * 0x1000 + 0x10, "m");
-	tag_end(&m);
-	CHECK_CONTAINS(parse(&m, &bi), "too many");
+	char line[256];
+	CHECK(!boot_refused_line(&bi, line, sizeof(line)));
+}
+
+/* More modules than Keel keeps: the first BOOT_MAX_MODULES boot, the rest are named in one
+ * line (the first BOOT_MAX_REFUSED of them) and left out. */
+TEST(mb2_modules_past_the_limit_are_left_out_and_named)
+{
+	struct mbi m;
+	struct boot_info bi;
+	char line[512];
+	parse_modules(&m, &bi, BOOT_MAX_MODULES + 1);
+	CHECK_EQ(bi.nmodules, BOOT_MAX_MODULES);
+	CHECK_EQ(bi.nrefused, 1);
+	CHECK(boot_find_module(&bi, "m47") != NULL);
+	CHECK(boot_find_module(&bi, "m48") == NULL);
+	REQUIRE(boot_refused_line(&bi, line, sizeof(line)));
+	CHECK_STR(line, "1 boot module over the limit of 48 left out: 'm48'");
+
+	parse_modules(&m, &bi, BOOT_MAX_MODULES + 11);
+	CHECK_EQ(bi.nmodules, BOOT_MAX_MODULES);
+	CHECK_EQ(bi.nrefused, 11);
+	REQUIRE(boot_refused_line(&bi, line, sizeof(line)));
+	CHECK_STR(line, "11 boot modules over the limit of 48 left out: 'm48' 'm49' 'm50' "
+			"'m51' 'm52' 'm53' 'm54' 'm55' and 3 more");
+	/* a short buffer gets the line cut, terminated */
+	REQUIRE(boot_refused_line(&bi, line, 20));
+	CHECK_EQ(strlen(line), 19);
 }
 
 TEST(mb2_rejects_bad_mmap_tags)

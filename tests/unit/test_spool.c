@@ -13,6 +13,14 @@ static struct spool *spool_new(const struct blk_backend *disk, const struct spoo
 	return sp;
 }
 
+/* Keel restarts: a new spool over the same disk; what it said on loading is in
+ * test_console(). */
+static struct spool *restart(const struct blk_backend *disk, struct paper *paper)
+{
+	test_console_clear();
+	return spool_new(disk, NULL, paper);
+}
+
 static size_t banner(char *out, size_t size, const char *vm, u32 id, u32 bytes, bool trunc)
 {
 	return (size_t)snprintf(out, size,
@@ -243,9 +251,8 @@ TEST(spool_jobs_survive_a_restart_on_disk)
 	CHECK(spool_hold(sp, 3) == NULL);
 	send(&a, "never whole"); /* open when Keel stops: not kept */
 	/* Keel restarts: a new spool over the same disk */
-	test_console_clear();
 	struct paper *p = paper_new(1 << 16);
-	struct spool *sp2 = spool_new(disk, NULL, p);
+	struct spool *sp2 = restart(disk, p);
 	CHECK_CONTAINS(test_console(), "spool: partition spool0: 3 jobs kept from before");
 	CHECK_EQ(spool_job_by_id(sp2, 3)->state, JOB_HELD);
 	CHECK(!spool_job_by_id(sp2, 4));
@@ -287,40 +294,43 @@ static void corrupt(const struct blk_backend *disk, u64 sector, unsigned byte)
 	ramdisk_of(disk)->data[sector * BLK_SECTOR_SIZE + byte] ^= 0x40;
 }
 
+/* A spool on a fresh RAM disk of `sectors` (in *disk) where vm a queued `text`. */
+static struct spool *spool_with(struct blk_backend **disk, u64 sectors, const char *text)
+{
+	*disk = ramdisk_new(sectors);
+	struct spool *sp = spool_new(*disk, NULL, NULL);
+	struct printer_sink a = spool_attach(sp, "a");
+	send(&a, text);
+	return sp;
+}
+
 TEST(spool_torn_table_copy_falls_back_to_the_other)
 {
-	struct blk_backend *disk = ramdisk_new(1024);
-	struct spool *sp = spool_new(disk, NULL, NULL);
-	struct printer_sink a = spool_attach(sp, "a");
-	send(&a, "kept\f");
+	struct blk_backend *disk;
+	struct spool *sp = spool_with(&disk, 1024, "kept\f");
 	/* the newest copy's table is damaged (a write torn half-way): the older copy, written
 	 * before this job was queued, is the one to trust */
 	u64 newest = sp->seq % 2;
 	corrupt(disk, newest * SPOOL_COPY_SECTORS + 3, 10);
-	test_console_clear();
-	struct spool *sp2 = spool_new(disk, NULL, NULL);
+	struct spool *sp2 = restart(disk, NULL);
 	CHECK_CONTAINS(test_console(), "table copy");
 	CHECK_CONTAINS(test_console(), "damaged (job table checksum wrong; a torn write?)");
 	CHECK(!spool_job_by_id(sp2, 1));
 	/* and the spool goes on: the damaged copy is overwritten by the next commit */
 	struct printer_sink a2 = spool_attach(sp2, "a");
 	send(&a2, "after\f");
-	test_console_clear();
-	struct spool *sp3 = spool_new(disk, NULL, NULL);
+	struct spool *sp3 = restart(disk, NULL);
 	CHECK(!strstr(test_console(), "damaged"));
 	CHECK_EQ(spool_job_by_id(sp3, sp2->next_id - 1)->state, JOB_QUEUED);
 }
 
 TEST(spool_corrupt_area_is_reported_and_not_trusted)
 {
-	struct blk_backend *disk = ramdisk_new(1024);
-	struct spool *sp = spool_new(disk, NULL, NULL);
-	struct printer_sink a = spool_attach(sp, "a");
-	send(&a, "x\f");
+	struct blk_backend *disk;
+	spool_with(&disk, 1024, "x\f");
 	corrupt(disk, 0, 20);
 	corrupt(disk, SPOOL_COPY_SECTORS, 20);
-	test_console_clear();
-	struct spool *sp2 = spool_new(disk, NULL, NULL);
+	struct spool *sp2 = restart(disk, NULL);
 	CHECK_CONTAINS(test_console(), "spool: partition spool0 holds no trustworthy job table "
 				       "(copy 0: header checksum wrong; copy 1: header checksum "
 				       "wrong): not trusted, formatted anew, its jobs are lost");
@@ -335,8 +345,7 @@ TEST(spool_corrupt_area_is_reported_and_not_trusted)
 	u64 rng = 0x1234567;
 	for (u64 i = 0; i < 1024 * BLK_SECTOR_SIZE; i++)
 		ramdisk_of(disk)->data[i] = (u8)test_rng(&rng);
-	test_console_clear();
-	struct spool *sp4 = spool_new(disk, NULL, NULL);
+	struct spool *sp4 = restart(disk, NULL);
 	CHECK_CONTAINS(test_console(), "copy 0: no spool magic; copy 1: no spool magic");
 	CHECK(!spool_job_by_id(sp4, 1));
 }
@@ -345,31 +354,24 @@ TEST(spool_entry_with_a_good_checksum_but_bad_extent_is_refused)
 {
 	/* a table whose checksums hold but whose entry points outside the area (a bug or a
 	 * forged disk) is not trusted either */
-	struct blk_backend *disk = ramdisk_new(256);
-	struct spool *sp = spool_new(disk, NULL, NULL);
-	struct printer_sink a = spool_attach(sp, "a");
-	send(&a, "x\f");
+	struct blk_backend *disk;
+	struct spool *sp = spool_with(&disk, 256, "x\f");
 	sp->jobs[0].start = sp->data_sectors; /* beyond the end */
 	CHECK(spool_disk_commit(sp));
 	CHECK(spool_disk_commit(sp));
-	test_console_clear();
-	struct spool *sp2 = spool_new(disk, NULL, NULL);
+	struct spool *sp2 = restart(disk, NULL);
 	CHECK_CONTAINS(test_console(), "a job entry is inconsistent");
 	CHECK(!spool_job_by_id(sp2, 1));
 }
 
 TEST(spool_damaged_job_data_is_dropped)
 {
-	struct blk_backend *disk = ramdisk_new(1024);
-	struct spool *sp = spool_new(disk, NULL, NULL);
-	struct printer_sink a = spool_attach(sp, "a");
-	send(&a, "good\f");
-	send(&a, "bad\f");
+	struct blk_backend *disk;
+	struct spool *sp = spool_with(&disk, 1024, "good\fbad\f");
 	const struct spool_job *bad = spool_job_by_id(sp, 2);
 	corrupt(disk, SPOOL_DATA_START + bad->start, 1);
-	test_console_clear();
 	struct paper *p = paper_new(4096);
-	struct spool *sp2 = spool_new(disk, NULL, p);
+	struct spool *sp2 = restart(disk, p);
 	CHECK_CONTAINS(test_console(), "spool: job 2 of vm a: its data is damaged: dropped");
 	print_all(sp2);
 	char exp[1024];

@@ -154,8 +154,10 @@ TEST(virtio_console_printer_port_job_open_write_close)
 	give(t, 5, "printer\f", 8, false);
 	CHECK_STR(t->out[1], "hello printer\f");
 	CHECK_EQ(t->vc.bytes_out[1], 14);
+	CHECK_EQ(t->vc.open_bytes[1], 14);
 	ctrl(t, 1, VIRTIO_CONSOLE_PORT_OPEN, 0);
 	CHECK_EQ(t->closes, 1);
+	CHECK_EQ(t->vc.open_bytes[1], 14); /* still there when the close is told */
 	/* the console port's bytes go to its own callback */
 	give(t, 1, "login: ", 7, false);
 	CHECK_STR(t->out[0], "login: ");
@@ -163,6 +165,8 @@ TEST(virtio_console_printer_port_job_open_write_close)
 	/* a reset while the printer is open closes the job */
 	ctrl(t, 1, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	CHECK_EQ(t->opens, 2);
+	CHECK_EQ(t->vc.open_bytes[1], 0); /* a new job */
+	CHECK_EQ(t->vc.bytes_out[1], 14);
 	mwr(&t->r, CC(0x14), 1, 0);
 	CHECK_EQ(t->closes, 2);
 	p2m_destroy(t->r.d.p);

@@ -10,131 +10,136 @@
 
 static struct virtq_chain chain;
 
-static enum virtq_result pop(struct drv *d, struct virtq *q, const char **why)
+/* Each test's driver side: guest memory and one enabled queue on it, and why the last pop
+ * found the queue broken. */
+struct vq {
+	struct drv d;
+	struct virtq q;
+	const char *why;
+};
+
+static struct vq *vq_new(u16 size)
 {
-	*why = NULL;
-	return virtq_pop(q, d->p, &chain, why);
+	struct vq *t = test_alloc(sizeof(*t));
+	drv_mem(&t->d);
+	drv_queue(&t->d, &t->q, size);
+	return t;
+}
+
+static void vq_end(struct vq *t)
+{
+	p2m_destroy(t->d.p);
+}
+
+static enum virtq_result pop(struct vq *t)
+{
+	t->why = NULL;
+	return virtq_pop(&t->q, t->d.p, &chain, &t->why);
 }
 
 TEST(virtq_chain_of_readable_and_writable_buffers)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	CHECK(virtq_check(&q, d.p) == NULL);
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_EMPTY);
-	drv_put(&d, DRV_DATA, "hello, ", 7);
-	drv_put(&d, DRV_DATA + 0x100, "world", 5);
-	drv_desc(&d, 5, DRV_DATA, 7, F_NEXT, 2);
-	drv_desc(&d, 2, DRV_DATA + 0x100, 5, F_NEXT, 7);
-	drv_desc(&d, 7, DRV_DATA + 0x1ffe, 4, F_WRITE, 0); /* crosses a page */
-	drv_avail(&d, 5);
-	REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+	struct vq *t = vq_new(8);
+	CHECK(virtq_check(&t->q, t->d.p) == NULL);
+	CHECK_EQ(pop(t), VIRTQ_EMPTY);
+	drv_put(&t->d, DRV_DATA, "hello, ", 7);
+	drv_put(&t->d, DRV_DATA + 0x100, "world", 5);
+	drv_desc(&t->d, 5, DRV_DATA, 7, F_NEXT, 2);
+	drv_desc(&t->d, 2, DRV_DATA + 0x100, 5, F_NEXT, 7);
+	drv_desc(&t->d, 7, DRV_DATA + 0x1ffe, 4, F_WRITE, 0); /* crosses a page */
+	drv_avail(&t->d, 5);
+	REQUIRE(pop(t) == VIRTQ_CHAIN);
 	CHECK_EQ(chain.head, 5);
 	CHECK_EQ(chain.nseg, 3);
 	CHECK_EQ(chain.readable, 12);
 	CHECK_EQ(chain.writable, 4);
 	char buf[16] = {0};
-	CHECK(virtq_chain_read(&chain, d.p, 0, buf, 12));
+	CHECK(virtq_chain_read(&chain, t->d.p, 0, buf, 12));
 	CHECK(!memcmp(buf, "hello, world", 12));
-	CHECK(virtq_chain_read(&chain, d.p, 5, buf, 4));
+	CHECK(virtq_chain_read(&chain, t->d.p, 5, buf, 4));
 	CHECK(!memcmp(buf, ", wo", 4));
-	CHECK(!virtq_chain_read(&chain, d.p, 10, buf, 3)); /* past the readable bytes */
-	CHECK(!virtq_chain_write(&chain, d.p, 1, "abcd", 4));
-	REQUIRE(p2m_log_enable(d.p) == NULL);
+	CHECK(!virtq_chain_read(&chain, t->d.p, 10, buf, 3)); /* past the readable bytes */
+	CHECK(!virtq_chain_write(&chain, t->d.p, 1, "abcd", 4));
+	REQUIRE(p2m_log_enable(t->d.p) == NULL);
 	u64 bits[1];
-	p2m_log_take(d.p, 0, 1, bits);
-	CHECK(virtq_chain_write(&chain, d.p, 0, "WXYZ", 4));
-	CHECK(virtq_push(&q, d.p, chain.head, 4));
+	p2m_log_take(t->d.p, 0, 1, bits);
+	CHECK(virtq_chain_write(&chain, t->d.p, 0, "WXYZ", 4));
+	CHECK(virtq_push(&t->q, t->d.p, chain.head, 4));
 	/* the buffer's two pages and the used ring's page are in the log */
-	CHECK_EQ(p2m_log_take(d.p, 0, 1, bits), 3);
+	CHECK_EQ(p2m_log_take(t->d.p, 0, 1, bits), 3);
 	CHECK_EQ(bits[0], (1ULL << 3) | (1ULL << 9) | (1ULL << 10));
-	drv_get(&d, DRV_DATA + 0x1ffe, buf, 4);
+	drv_get(&t->d, DRV_DATA + 0x1ffe, buf, 4);
 	CHECK(!memcmp(buf, "WXYZ", 4));
 	u32 id, len;
-	REQUIRE(drv_used(&d, &id, &len));
+	REQUIRE(drv_used(&t->d, &id, &len));
 	CHECK_EQ(id, 5);
 	CHECK_EQ(len, 4);
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_EMPTY);
-	p2m_destroy(d.p);
+	CHECK_EQ(pop(t), VIRTQ_EMPTY);
+	vq_end(t);
 }
 
 TEST(virtq_indexes_wrap_around_the_ring_and_16_bits)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 4);
+	struct vq *t = vq_new(4);
 	/* start near the 16-bit wrap, as a long-running driver is */
-	q.last_avail = q.used_idx = 0xfffe;
-	d.avail_idx = d.used_seen = 0xfffe;
-	drv_put(&d, DRV_USED + 2, &q.used_idx, 2);
+	t->q.last_avail = t->q.used_idx = 0xfffe;
+	t->d.avail_idx = t->d.used_seen = 0xfffe;
+	drv_put(&t->d, DRV_USED + 2, &t->q.used_idx, 2);
 	for (unsigned i = 0; i < 4; i++) {
-		drv_desc(&d, (u16)i, DRV_DATA + 16 * i, 16, F_WRITE, 0);
-		drv_avail(&d, (u16)i);
+		drv_desc(&t->d, (u16)i, DRV_DATA + 16 * i, 16, F_WRITE, 0);
+		drv_avail(&t->d, (u16)i);
 	}
 	for (unsigned i = 0; i < 4; i++) {
-		REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+		REQUIRE(pop(t) == VIRTQ_CHAIN);
 		CHECK_EQ(chain.head, i);
-		CHECK(virtq_push(&q, d.p, chain.head, 16));
+		CHECK(virtq_push(&t->q, t->d.p, chain.head, 16));
 	}
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_EMPTY);
-	CHECK_EQ(drv_used_idx(&d), 2); /* 0xfffe + 4 */
+	CHECK_EQ(pop(t), VIRTQ_EMPTY);
+	CHECK_EQ(drv_used_idx(&t->d), 2); /* 0xfffe + 4 */
 	u32 id, len;
 	for (unsigned i = 0; i < 4; i++) {
-		REQUIRE(drv_used(&d, &id, &len));
+		REQUIRE(drv_used(&t->d, &id, &len));
 		CHECK_EQ(id, i);
 	}
-	p2m_destroy(d.p);
+	vq_end(t);
 }
 
 TEST(virtq_indirect_table)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 4);
-	u64 t = DRV_DATA + 0x3000;
-	drv_idesc(&d, t, 0, DRV_DATA, 16, F_NEXT, 2);
-	drv_idesc(&d, t, 2, DRV_DATA + 0x200, 512, F_NEXT | F_WRITE, 1);
-	drv_idesc(&d, t, 1, DRV_DATA + 0x400, 1, F_WRITE, 0);
-	drv_desc(&d, 3, t, 3 * 16, F_IND, 0);
-	drv_avail(&d, 3);
-	REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+	struct vq *t = vq_new(4);
+	u64 tbl = DRV_DATA + 0x3000;
+	drv_idesc(&t->d, tbl, 0, DRV_DATA, 16, F_NEXT, 2);
+	drv_idesc(&t->d, tbl, 2, DRV_DATA + 0x200, 512, F_NEXT | F_WRITE, 1);
+	drv_idesc(&t->d, tbl, 1, DRV_DATA + 0x400, 1, F_WRITE, 0);
+	drv_desc(&t->d, 3, tbl, 3 * 16, F_IND, 0);
+	drv_avail(&t->d, 3);
+	REQUIRE(pop(t) == VIRTQ_CHAIN);
 	CHECK_EQ(chain.head, 3);
 	CHECK_EQ(chain.nseg, 3);
 	CHECK_EQ(chain.readable, 16);
 	CHECK_EQ(chain.writable, 513);
 	/* direct descriptors before the indirect one are part of the chain */
-	drv_idesc(&d, t + 0x100, 0, DRV_DATA + 0x600, 16, 0, 0);
-	drv_desc(&d, 0, DRV_DATA + 0x800, 8, F_NEXT, 1);
-	drv_desc(&d, 1, t + 0x100, 16, F_IND, 0);
-	drv_avail(&d, 0);
-	REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+	drv_idesc(&t->d, tbl + 0x100, 0, DRV_DATA + 0x600, 16, 0, 0);
+	drv_desc(&t->d, 0, DRV_DATA + 0x800, 8, F_NEXT, 1);
+	drv_desc(&t->d, 1, tbl + 0x100, 16, F_IND, 0);
+	drv_avail(&t->d, 0);
+	REQUIRE(pop(t) == VIRTQ_CHAIN);
 	CHECK_EQ(chain.nseg, 2);
 	CHECK_EQ(chain.readable, 24);
-	p2m_destroy(d.p);
+	vq_end(t);
 }
 
 /* One hostile chain at head 0 of a fresh 8-entry queue: the queue must report it broken,
  * with the reason given. */
 static void expect_broken(void (*build)(struct drv *), const char *reason)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	build(&d);
-	u16 last = q.last_avail;
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_BROKEN);
-	CHECK_CONTAINS(why, reason);
-	CHECK_EQ(q.last_avail, last); /* nothing taken */
-	p2m_destroy(d.p);
+	struct vq *t = vq_new(8);
+	build(&t->d);
+	u16 last = t->q.last_avail;
+	CHECK_EQ(pop(t), VIRTQ_BROKEN);
+	CHECK_CONTAINS(t->why, reason);
+	CHECK_EQ(t->q.last_avail, last); /* nothing taken */
+	vq_end(t);
 }
 
 static void self_loop(struct drv *d)
@@ -290,111 +295,92 @@ TEST(virtq_hostile_chains_break_the_queue)
 
 TEST(virtq_too_many_segments_in_an_indirect_table)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
+	struct vq *t = vq_new(8);
 	/* a full table of one-byte buffers is fine... */
-	u64 t = DRV_DATA + 0x2000;
+	u64 tbl = DRV_DATA + 0x2000;
 	for (u16 i = 0; i < VIRTQ_MAX_SEGS; i++)
-		drv_idesc(&d, t, i, DRV_DATA + i, 1, i + 1 < VIRTQ_MAX_SEGS ? F_NEXT : 0,
+		drv_idesc(&t->d, tbl, i, DRV_DATA + i, 1, i + 1 < VIRTQ_MAX_SEGS ? F_NEXT : 0,
 			  (u16)(i + 1));
-	drv_desc(&d, 1, DRV_DATA, 1, F_NEXT, 0);
-	drv_desc(&d, 0, t, 16 * VIRTQ_MAX_SEGS, F_IND, 0);
-	drv_avail(&d, 0);
-	REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+	drv_desc(&t->d, 1, DRV_DATA, 1, F_NEXT, 0);
+	drv_desc(&t->d, 0, tbl, 16 * VIRTQ_MAX_SEGS, F_IND, 0);
+	drv_avail(&t->d, 0);
+	REQUIRE(pop(t) == VIRTQ_CHAIN);
 	CHECK_EQ(chain.nseg, VIRTQ_MAX_SEGS);
 	/* ...one direct buffer more before it is not */
-	drv_avail(&d, 1);
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_BROKEN);
-	CHECK_CONTAINS(why, "too many buffers");
-	p2m_destroy(d.p);
+	drv_avail(&t->d, 1);
+	CHECK_EQ(pop(t), VIRTQ_BROKEN);
+	CHECK_CONTAINS(t->why, "too many buffers");
+	vq_end(t);
 }
 
 TEST(virtq_buffers_outside_ram_fail_the_copy_only)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	drv_desc(&d, 0, DRV_HOLE - 4, 8, F_NEXT, 1); /* half in RAM */
-	drv_desc(&d, 1, DRV_MMIO, 8, F_WRITE, 0);
-	drv_avail(&d, 0);
-	REQUIRE(pop(&d, &q, &why) == VIRTQ_CHAIN);
+	struct vq *t = vq_new(8);
+	drv_desc(&t->d, 0, DRV_HOLE - 4, 8, F_NEXT, 1); /* half in RAM */
+	drv_desc(&t->d, 1, DRV_MMIO, 8, F_WRITE, 0);
+	drv_avail(&t->d, 0);
+	REQUIRE(pop(t) == VIRTQ_CHAIN);
 	u8 buf[8];
-	CHECK(!virtq_chain_read(&chain, d.p, 0, buf, 8));
-	CHECK(virtq_chain_read(&chain, d.p, 0, buf, 4)); /* the part in RAM */
-	CHECK(!virtq_chain_write(&chain, d.p, 0, buf, 8));
-	CHECK(virtq_push(&q, d.p, chain.head, 0));
-	p2m_destroy(d.p);
+	CHECK(!virtq_chain_read(&chain, t->d.p, 0, buf, 8));
+	CHECK(virtq_chain_read(&chain, t->d.p, 0, buf, 4)); /* the part in RAM */
+	CHECK(!virtq_chain_write(&chain, t->d.p, 0, buf, 8));
+	CHECK(virtq_push(&t->q, t->d.p, chain.head, 0));
+	vq_end(t);
 }
 
 TEST(virtq_rings_must_be_aligned_and_in_ram)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	CHECK(virtq_check(&q, d.p) == NULL);
-	q.desc = DRV_DESC + 8;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "aligned");
-	q.desc = DRV_DESC;
-	q.avail = DRV_AVAIL + 1;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "aligned");
-	q.avail = DRV_AVAIL;
-	q.used = DRV_USED + 2;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "aligned");
-	q.used = DRV_HOLE - 16; /* 6 + 8 * 8 bytes: runs into the hole */
-	CHECK_CONTAINS(virtq_check(&q, d.p), "outside");
-	q.used = DRV_USED;
-	q.desc = DRV_MMIO;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "outside");
-	q.desc = UINT64_MAX & ~15ULL;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "outside");
-	q.desc = DRV_DESC;
-	q.size = 6;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "power of two");
-	q.size = 512;
-	CHECK_CONTAINS(virtq_check(&q, d.p), "power of two");
+	struct vq *t = vq_new(8);
+	CHECK(virtq_check(&t->q, t->d.p) == NULL);
+	t->q.desc = DRV_DESC + 8;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "aligned");
+	t->q.desc = DRV_DESC;
+	t->q.avail = DRV_AVAIL + 1;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "aligned");
+	t->q.avail = DRV_AVAIL;
+	t->q.used = DRV_USED + 2;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "aligned");
+	t->q.used = DRV_HOLE - 16; /* 6 + 8 * 8 bytes: runs into the hole */
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "outside");
+	t->q.used = DRV_USED;
+	t->q.desc = DRV_MMIO;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "outside");
+	t->q.desc = UINT64_MAX & ~15ULL;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "outside");
+	t->q.desc = DRV_DESC;
+	t->q.size = 6;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "power of two");
+	t->q.size = 512;
+	CHECK_CONTAINS(virtq_check(&t->q, t->d.p), "power of two");
 	/* rings that move out of RAM after the check: the pop or push says so */
-	q.size = 8;
-	q.avail = DRV_HOLE;
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_BROKEN);
-	CHECK_CONTAINS(why, "available ring");
-	q.used = DRV_MMIO;
-	CHECK(!virtq_push(&q, d.p, 0, 0));
-	CHECK_EQ(q.used_idx, 0);
-	p2m_destroy(d.p);
+	t->q.size = 8;
+	t->q.avail = DRV_HOLE;
+	CHECK_EQ(pop(t), VIRTQ_BROKEN);
+	CHECK_CONTAINS(t->why, "available ring");
+	t->q.used = DRV_MMIO;
+	CHECK(!virtq_push(&t->q, t->d.p, 0, 0));
+	CHECK_EQ(t->q.used_idx, 0);
+	vq_end(t);
 }
 
 TEST(virtq_a_queue_not_ready_has_nothing)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	drv_desc(&d, 0, DRV_DATA, 8, 0, 0);
-	drv_avail(&d, 0);
-	q.ready = false;
-	CHECK_EQ(pop(&d, &q, &why), VIRTQ_EMPTY);
-	p2m_destroy(d.p);
+	struct vq *t = vq_new(8);
+	drv_desc(&t->d, 0, DRV_DATA, 8, 0, 0);
+	drv_avail(&t->d, 0);
+	t->q.ready = false;
+	CHECK_EQ(pop(t), VIRTQ_EMPTY);
+	vq_end(t);
 }
 
 TEST(virtq_interrupt_suppression_by_the_avail_flag)
 {
-	struct drv d;
-	struct virtq q;
-	drv_mem(&d);
-	drv_queue(&d, &q, 8);
-	CHECK(virtq_wants_interrupt(&q, d.p));
+	struct vq *t = vq_new(8);
+	CHECK(virtq_wants_interrupt(&t->q, t->d.p));
 	u16 f = VIRTQ_AVAIL_F_NO_INTERRUPT;
-	drv_put(&d, DRV_AVAIL, &f, 2);
-	CHECK(!virtq_wants_interrupt(&q, d.p));
-	p2m_destroy(d.p);
+	drv_put(&t->d, DRV_AVAIL, &f, 2);
+	CHECK(!virtq_wants_interrupt(&t->q, t->d.p));
+	vq_end(t);
 }
 
 TEST(virtq_save_load_round_trip_and_refusals)
@@ -427,21 +413,18 @@ TEST(virtq_save_load_round_trip_and_refusals)
 
 TEST(virtq_random_tables_never_reach_outside_the_vm)
 {
-	struct drv d;
-	struct virtq q;
-	const char *why;
-	drv_mem(&d);
+	struct vq *t = vq_new(16);
 	u8 junk[PAGE_SIZE];
 	u64 seed = 0x7669727471ULL;
 	for (unsigned round = 0; round < 200; round++) {
-		drv_queue(&d, &q, 16);
-		q.last_avail = (u16)test_rng(&seed);
+		drv_queue(&t->d, &t->q, 16);
+		t->q.last_avail = (u16)test_rng(&seed);
 		/* descriptors, rings and an indirect area of random bytes, with addresses
 		 * pointing anywhere (RAM, the hole, MMIO, the top of the address space) */
 		for (unsigned page = 1; page < 4; page++) {
 			for (unsigned i = 0; i < sizeof(junk); i++)
 				junk[i] = (u8)test_rng(&seed);
-			drv_put(&d, page * PAGE_SIZE, junk, sizeof(junk));
+			drv_put(&t->d, page * PAGE_SIZE, junk, sizeof(junk));
 		}
 		for (unsigned i = 0; i < 16; i++) {
 			u64 r = test_rng(&seed);
@@ -449,20 +432,129 @@ TEST(virtq_random_tables_never_reach_outside_the_vm)
 				   : (r & 3) == 1 ? DRV_DESC + (r >> 8) % 0x3000
 				   : (r & 3) == 2 ? DRV_HOLE - (r >> 8) % 64
 						  : test_rng(&seed);
-			drv_desc(&d, (u16)i, addr, (u32)(test_rng(&seed) % 0x3000),
+			drv_desc(&t->d, (u16)i, addr, (u32)(test_rng(&seed) % 0x3000),
 				 (u16)(test_rng(&seed) & 7), (u16)(test_rng(&seed) % 20));
 		}
 		for (unsigned k = 0; k < 40; k++) {
-			enum virtq_result res = pop(&d, &q, &why);
+			enum virtq_result res = pop(t);
 			if (res != VIRTQ_CHAIN)
 				break;
 			u8 buf[64];
 			CHECK(chain.nseg <= VIRTQ_MAX_SEGS);
 			CHECK(chain.readable + (u64)chain.writable <= VIRTQ_MAX_CHAIN_LEN);
-			virtq_chain_read(&chain, d.p, 0, buf, MIN(chain.readable, sizeof(buf)));
-			virtq_chain_write(&chain, d.p, 0, buf, MIN(chain.writable, sizeof(buf)));
-			virtq_push(&q, d.p, chain.head, 0);
+			virtq_chain_read(&chain, t->d.p, 0, buf, MIN(chain.readable, sizeof(buf)));
+			virtq_chain_write(&chain, t->d.p, 0, buf, MIN(chain.writable, sizeof(buf)));
+			virtq_push(&t->q, t->d.p, chain.head, 0);
 		}
 	}
-	p2m_destroy(d.p);
+	vq_end(t);
+}
+
+/* virtq_drain's handler here: records the heads it is given, refuses head `refuse`, and says
+ * it wrote every writable byte. */
+struct drain_log {
+	unsigned calls;
+	u16 heads[8];
+	int refuse; /* -1: none */
+};
+
+static u32 drain_record(void *ctx, const struct virtq_chain *c, const char **why)
+{
+	struct drain_log *l = ctx;
+	if (c->head == l->refuse) {
+		*why = "a chain this device refuses";
+		return VIRTQ_REFUSE;
+	}
+	REQUIRE(l->calls < 8);
+	l->heads[l->calls++] = c->head;
+	return c->writable;
+}
+
+static struct virtq_drained drain(struct vq *t, unsigned max, struct drain_log *l)
+{
+	return virtq_drain(&t->q, t->d.p, &chain, max, drain_record, l);
+}
+
+/* Chains with heads 4, 1, 6 (16, 32, 48 writable bytes) made available on queue q. */
+static void three_chains(struct drv *d)
+{
+	static const u16 heads[3] = {4, 1, 6};
+	for (unsigned i = 0; i < 3; i++) {
+		drv_desc(d, heads[i], DRV_DATA + 0x100 * i, 16 * (i + 1), F_WRITE, 0);
+		drv_avail(d, heads[i]);
+	}
+}
+
+TEST(virtq_drain_gives_each_chain_back_with_what_the_handler_wrote)
+{
+	struct drain_log l = {.refuse = -1};
+	struct vq *t = vq_new(8);
+	three_chains(&t->d);
+	struct virtq_drained r = drain(t, t->q.size, &l);
+	CHECK_EQ(r.pushed, 3);
+	CHECK(r.broken == NULL);
+	CHECK_EQ(l.calls, 3);
+	u32 id, len;
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(l.heads[i], i == 0 ? 4 : i == 1 ? 1 : 6);
+		REQUIRE(drv_used(&t->d, &id, &len));
+		CHECK_EQ(id, l.heads[i]);
+		CHECK_EQ(len, 16 * (i + 1));
+	}
+	r = drain(t, t->q.size, &l); /* nothing left */
+	CHECK_EQ(r.pushed, 0);
+	CHECK(r.broken == NULL);
+	CHECK_EQ(l.calls, 3);
+	vq_end(t);
+}
+
+TEST(virtq_drain_takes_at_most_max_chains)
+{
+	struct drain_log l = {.refuse = -1};
+	struct vq *t = vq_new(8);
+	three_chains(&t->d);
+	CHECK_EQ(drain(t, 2, &l).pushed, 2);
+	CHECK_EQ(drv_used_idx(&t->d), 2);
+	CHECK_EQ(drain(t, 0, &l).pushed, 0);
+	CHECK_EQ(drain(t, 8, &l).pushed, 1);
+	CHECK_EQ(l.calls, 3);
+	CHECK_EQ(l.heads[2], 6);
+	vq_end(t);
+}
+
+TEST(virtq_drain_stops_at_a_refused_or_broken_chain_keeping_what_it_gave_back)
+{
+	struct drain_log l = {.refuse = 1};
+	struct vq *t = vq_new(8);
+	three_chains(&t->d);
+	struct virtq_drained r = drain(t, t->q.size, &l);
+	CHECK_EQ(r.pushed, 1);
+	CHECK_CONTAINS(r.broken, "refuses");
+	CHECK_EQ(l.calls, 1);
+	CHECK_EQ(drv_used_idx(&t->d), 1); /* the refused chain is not given back */
+	/* a chain the queue itself refuses: the handler never sees it */
+	vq_end(t);
+	t = vq_new(8);
+	l = (struct drain_log){.refuse = -1};
+	drv_desc(&t->d, 0, DRV_DATA, 8, F_WRITE, 0);
+	drv_avail(&t->d, 0);
+	drv_avail(&t->d, 0xffff);
+	r = drain(t, t->q.size, &l);
+	CHECK_EQ(r.pushed, 1);
+	CHECK_CONTAINS(r.broken, "names no descriptor");
+	CHECK_EQ(l.calls, 1);
+	vq_end(t);
+}
+
+TEST(virtq_drain_breaks_on_a_used_ring_outside_ram)
+{
+	struct drain_log l = {.refuse = -1};
+	struct vq *t = vq_new(8);
+	three_chains(&t->d);
+	t->q.used = DRV_MMIO;
+	struct virtq_drained r = drain(t, t->q.size, &l);
+	CHECK_EQ(r.pushed, 0);
+	CHECK_CONTAINS(r.broken, "used ring");
+	CHECK_EQ(l.calls, 1);
+	vq_end(t);
 }

@@ -6,15 +6,7 @@
 # are checked after a remount; then 16 MiB are written and read with dd (direct I/O) and
 # the rates are printed in guest time (TSC ticks / the TSC rate of CPUID leaf 0x15).
 # PASS:/FAIL:/SKIP: lines, then the sum; exit status 0 iff none failed.
-passes=0 fails=0
-pass() {
-	echo "PASS: $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
+. /keel/lib.sh
 
 model=ide mib=16
 for arg in $(cat /proc/cmdline); do
@@ -68,15 +60,6 @@ timed() {
 	t1=$(tsc)
 	ticks=$((t1 - t0))
 	return $status
-}
-
-wait_for() {
-	i=0
-	while [ ! -b "/dev/$1" ] && [ $i -lt 20 ]; do
-		sleep 1
-		i=$((i + 1))
-	done
-	[ -b "/dev/$1" ]
 }
 
 disk_checks() {
@@ -174,7 +157,7 @@ disk_checks() {
 }
 
 if [ -n "$dev" ]; then
-	if wait_for $dev; then
+	if wait_block /dev/$dev; then
 		disk_checks
 	elif [ "$model" = virtio ]; then
 		echo "SKIP: no /dev/vda: this Keel has no virtio-blk disk yet (disk_model = virtio)"
@@ -192,5 +175,4 @@ if dmesg | grep -E 'ata[0-9.]*: .*(timeout|failed|exception Emask|lost interrupt
 	fail "libata reported errors: $(head -n 2 /tmp/ata-errors)"
 fi
 
-echo "keel-check: $passes passed, $fails failed; powering off through ACPI"
-[ "$fails" -eq 0 ]
+finish

@@ -4,20 +4,7 @@
 # it gets one, with files and their checksums, and the VM powers off. With
 # keel.persist=verify (a new Bochs run on the same image) the files must be there, written by
 # the earlier boot, with every checksum right. keel.disk=ide|virtio names the disk.
-passes=0 fails=0
-pass() {
-	echo "PASS: $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-finish() {
-	echo "keel-check: $passes passed, $fails failed; powering off through ACPI"
-	[ "$fails" -eq 0 ]
-	exit
-}
+. /keel/lib.sh
 
 phase= model=
 for arg in $(cat /proc/cmdline); do
@@ -34,12 +21,7 @@ virtio) d=/dev/vda ;;
 	finish
 	;;
 esac
-i=0
-while [ ! -b $d ] && [ $i -lt 20 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-[ -b $d ] || {
+wait_block $d || {
 	fail "no $d after 20 s"
 	finish
 }

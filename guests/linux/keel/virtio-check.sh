@@ -5,20 +5,7 @@
 # writes); interrupts arrive by MSI-X, or by INTx through the IOAPIC with pci=nomsi; with
 # keel.printer=1 a job goes to the virtio port named "printer". PASS:/FAIL: lines, a summary
 # line, exit status 0 iff none failed (the format of linux-check.sh).
-passes=0 fails=0
-pass() {
-	echo "PASS: $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-finish() {
-	echo "keel-check: $passes passed, $fails failed; powering off through ACPI"
-	[ "$fails" -eq 0 ]
-	exit
-}
+. /keel/lib.sh
 ro=0 printer=0 intx=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
