@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,25 @@ static int open_disk(int flags)
 			errno = ENOSPC;
 			bench_die("a disk of at least 16 MiB");
 		}
-		printf("BENCH-INFO disk %s: %llu bytes\n", dev, size);
+		/* where the device sits (PCI IDE, the legacy ports, virtio-pci or -mmio) */
+		char sys[128], path[512];
+		snprintf(sys, sizeof(sys), "/sys/class/block/%s", dev + 5);
+		if (!realpath(sys, path))
+			snprintf(path, sizeof(path), "?");
+		printf("BENCH-INFO disk %s: %llu bytes, %s\n", dev, size, path);
+		/* libata's transfer mode per device: PIO or (U)DMA */
+		glob_t g;
+		if (!glob("/sys/class/ata_device/dev*/xfer_mode", 0, NULL, &g)) {
+			for (size_t i = 0; i < g.gl_pathc; i++) {
+				char mode[32] = "";
+				FILE *f = fopen(g.gl_pathv[i], "r");
+				if (f && fgets(mode, sizeof(mode), f))
+					printf("BENCH-INFO disk %s: %s", g.gl_pathv[i] + 22, mode);
+				if (f)
+					fclose(f);
+			}
+			globfree(&g);
+		}
 		ready = 1;
 	}
 	return fd;
