@@ -7,6 +7,8 @@
 #   make bench-image       build/bench/image/{vmlinuz,initramfs.cpio.gz} only
 #   make bench-micro       the exit round-trip micro-benchmark alone (also folded into bench)
 # BENCH_ARGS passes more options to scripts/bench (e.g. BENCH_ARGS="--configs native,keel-ept").
+# The disk workloads alone: BENCH_ARGS="--workloads diskwrite,diskread,disklat" (they run on
+# partition vm1 of build/bench/disk.img, which scripts/bench builds; docs/devices.md).
 
 BN_OUT := $(BUILD)/bench
 BN_PROG := $(BN_OUT)/keelbench
