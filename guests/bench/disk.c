@@ -62,7 +62,7 @@ static int open_disk(int flags)
 	static int ready;
 	if (!bench_disk_named()) {
 		errno = ENODEV;
-		bench_die("keel.bench_disk= on the kernel command line");
+		bench_die("finding keel.bench_disk= on the kernel command line");
 	}
 	if (!ready) {
 		if (mod[0]) {
@@ -91,7 +91,7 @@ static int open_disk(int flags)
 			bench_die("BLKGETSIZE64");
 		if (size < (unsigned long long)AREA) {
 			errno = ENOSPC;
-			bench_die("a disk of at least 16 MiB");
+			bench_die("checking for a disk of at least 16 MiB");
 		}
 		/* where the device sits (PCI IDE, the legacy ports, virtio-pci or -mmio) */
 		char sys[128], path[512];
