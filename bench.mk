@@ -3,10 +3,13 @@
 # BUILD; every private variable starts with BN_.
 #
 #   make bench             every workload in every configuration (scripts/bench)
-#   make bench QUICK=1     small sizes, one boot per configuration (under 20 minutes)
+#   make bench QUICK=1     small sizes, one boot per configuration (about 9 minutes before the
+#                          disk workloads, which alone took 19.5 in four configurations)
 #   make bench-image       build/bench/image/{vmlinuz,initramfs.cpio.gz} only
 #   make bench-micro       the exit round-trip micro-benchmark alone (also folded into bench)
 # BENCH_ARGS passes more options to scripts/bench (e.g. BENCH_ARGS="--configs native,keel-ept").
+# The disk workloads alone: BENCH_ARGS="--workloads diskwrite,diskread,disklat" (they run on
+# partition vm1 of build/bench/disk.img, which scripts/bench builds; docs/devices.md).
 
 BN_OUT := $(BUILD)/bench
 BN_PROG := $(BN_OUT)/keelbench

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 struct bench_args {
-	long iters;  /* operations per repeat */
-	int quick;   /* the small sizes of make bench QUICK=1 */
+	long iters; /* operations per repeat */
+	int quick;  /* the small sizes of make bench QUICK=1 */
 };
 
 struct workload {
@@ -35,6 +35,10 @@ void bench_stop(void);
 /* a message on stderr naming the workload, then exit status 1 */
 void bench_die(const char *what);
 
+/* whether the kernel command line names a disk for the disk workloads */
+int bench_disk_named(void);
+
 extern const struct workload wl_syscall, wl_pagefault, wl_fork, wl_pipe, wl_memsweep, wl_cpu;
+extern const struct workload wl_diskwrite, wl_diskread, wl_disklat;
 
 #endif

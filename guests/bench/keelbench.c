@@ -5,6 +5,8 @@
  *   keelbench boot      the TSC read when the kernel started init (see below)
  *   keelbench list      the workloads, one per line: name, quick and full sizes, what
  *   keelbench rdtsc     the TSC now
+ * The disk workloads (disk.c) use the device keel.bench_disk= names on the kernel command
+ * line; "all" includes them only when it names one.
  * Started as "init" (the kernel's rdinit=/bench/init), it reads the TSC before anything
  * else, puts it in KEEL_INIT_TSC and becomes /init: that is the boot-to-init figure.
  * With --sync it prints "BENCH-SYNC <label> start=<tsc> end=<tsc>" before and after each
@@ -23,9 +25,16 @@
 #include "bench.h"
 
 static const struct workload *const workloads[] = {
-    &wl_syscall, &wl_pagefault, &wl_fork, &wl_pipe, &wl_memsweep, &wl_cpu,
+    &wl_syscall, &wl_pagefault, &wl_fork,     &wl_pipe,	   &wl_memsweep,
+    &wl_cpu,	 &wl_diskwrite, &wl_diskread, &wl_disklat,
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+/* the disk workloads need the device keel.bench_disk= names: "all" skips them without one */
+static int is_disk(const struct workload *w)
+{
+	return w == &wl_diskwrite || w == &wl_diskread || w == &wl_disklat;
+}
 
 static uint64_t t0_tsc, t1_tsc, t0_ns, t1_ns;
 static struct rusage ru0, ru1; /* page faults and context switches in the window */
@@ -138,7 +147,8 @@ static int cmd_run(int argc, char **argv)
 			iters = atol(argv[++i]);
 		else if (!strcmp(argv[i], "all")) {
 			for (size_t k = 0; k < NWORKLOADS && nsel < NWORKLOADS * 4; k++)
-				sel[nsel++] = workloads[k];
+				if (!is_disk(workloads[k]) || bench_disk_named())
+					sel[nsel++] = workloads[k];
 		} else if (find(argv[i]) && nsel < NWORKLOADS * 4)
 			sel[nsel++] = find(argv[i]);
 		else if (!strcmp(argv[i], "boot"))
@@ -174,8 +184,8 @@ static int cmd_boot(void)
 		return 1;
 	}
 	double sec = ns ? strtod(ns, NULL) / 1e9 : 0;
-	printf("BENCH name=boot rep=0 iters=1 cycles=%s cyc_per_op=%s ops_per_sec=%.4f\n", tsc,
-	       tsc, sec > 0 ? 1 / sec : 0);
+	printf("BENCH name=boot rep=0 iters=1 cycles=%s cyc_per_op=%s ops_per_sec=%.4f\n", tsc, tsc,
+	       sec > 0 ? 1 / sec : 0);
 	return 0;
 }
 
