@@ -34,6 +34,8 @@ PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.
 # dedicated devices: the table, ownership, the interrupt path to the owner (pure)
 PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c
+# the machine's NIC (82540EM) driver
+PURE_SRCS += devices/e1000.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
