@@ -48,6 +48,7 @@ HW_SRCS += hypervisor/vm_disk.c
 HW_SRCS += devices/machine_disk_hw.c
 HW_SRCS += devices/parport_hw.c
 HW_SRCS += hypervisor/dedicated_hw.c
+HW_SRCS += devices/e1000_hw.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \

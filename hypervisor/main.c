@@ -18,6 +18,7 @@
 #include "../vmx/vmx.h"
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
+#include "../devices/e1000_hw.h"
 
 #define SLICE_MS 10
 
@@ -29,6 +30,7 @@ static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
 static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot self-test */
+static bool nic_selftest;      /* nic_selftest: ARP to slirp's gateway through the machine's NIC */
 static u64 boot_tsc;
 static struct shell shell;
 
@@ -87,6 +89,7 @@ static void parse_cmdline(void)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
 	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
 		disk_selftest[0] = 0;
+	nic_selftest = cmdline_get(boot.cmdline, "nic_selftest", NULL, 0);
 }
 
 static struct printer_sink spool_attach_vm(void *ctx, const char *name)
@@ -337,6 +340,7 @@ static __noreturn void run_vms(void)
 	kprintf("keel: shell on this console: press Enter for the prompt, `help` lists commands\n");
 	for (;;) {
 		poll_console();
+		machine_nic_poll();
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		struct vcpu *v = sched_pick(&sched, time_now());
@@ -383,6 +387,9 @@ void kmain(u32 magic, u32 mbi)
 	machine_disk_boot();
 	if (disk_selftest[0])
 		machine_disk_selftest(disk_selftest, 4);
+	machine_nic_boot();
+	if (nic_selftest)
+		machine_nic_selftest();
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);
