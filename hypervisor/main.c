@@ -399,6 +399,8 @@ void kmain(u32 magic, u32 mbi)
 	}
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
+	shell.nic = machine_nic();
+	shell.nic_absent = machine_nic_absent_why();
 	create_vms();
 	run_vms();
 }
