@@ -358,6 +358,11 @@ void e1000_stats_update(struct e1000 *n)
 	s->hw_oversize += rd(n, E1000_ROC);
 	s->hw_rx_total += rd(n, E1000_TPR);
 	s->hw_tx_total += rd(n, E1000_TPT);
+	/* Bochs' model counts octets here only, not in GORC/GOTC */
+	lo = rd(n, E1000_TORL);
+	s->hw_rx_total_octets += lo | (u64)rd(n, E1000_TORH) << 32;
+	lo = rd(n, E1000_TOTL);
+	s->hw_tx_total_octets += lo | (u64)rd(n, E1000_TOTH) << 32;
 }
 
 /* ---- ARP frames for the self-test ---- */

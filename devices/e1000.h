@@ -48,6 +48,10 @@
 #define E1000_RNBC     0x40a0
 #define E1000_RUC      0x40a4
 #define E1000_ROC      0x40ac
+#define E1000_TORL     0x40c0
+#define E1000_TORH     0x40c4
+#define E1000_TOTL     0x40c8
+#define E1000_TOTH     0x40cc
 #define E1000_TPR      0x40d0
 #define E1000_TPT      0x40d4
 
@@ -154,7 +158,7 @@ struct e1000_stats {
 	/* the NIC's statistics registers, accumulated (they clear on read) */
 	u64 hw_crc_errors, hw_align_errors, hw_rx_errors, hw_missed, hw_no_buffers;
 	u64 hw_undersize, hw_oversize, hw_rx_good, hw_tx_good, hw_rx_octets, hw_tx_octets;
-	u64 hw_rx_total, hw_tx_total;
+	u64 hw_rx_total, hw_tx_total, hw_rx_total_octets, hw_tx_total_octets;
 };
 
 /* Where two CPUs could meet: the rings (rx_next, tx_tail, tx_clean) are touched by

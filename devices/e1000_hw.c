@@ -218,10 +218,11 @@ bool machine_nic_selftest(void)
 	print_mac(c.from);
 	kprintf(" after %llu us (%u requests sent, %u frames received)\n", (unsigned long long)took,
 		sent, c.frames);
-	kprintf("keel: nic counters: rx %llu frames %llu bytes, tx %llu frames %llu bytes, NIC "
-		"good rx %llu tx %llu\n",
+	kprintf("keel: nic counters: rx %llu frames %llu bytes, tx %llu frames %llu bytes; the "
+		"NIC's: rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
 		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes,
-		(unsigned long long)s->hw_rx_good, (unsigned long long)s->hw_tx_good);
+		(unsigned long long)s->hw_rx_total, (unsigned long long)s->hw_rx_total_octets,
+		(unsigned long long)s->hw_tx_total, (unsigned long long)s->hw_tx_total_octets);
 	return true;
 }

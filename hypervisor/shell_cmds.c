@@ -612,11 +612,15 @@ static int cmd_nic(struct shell *sh, int argc, char **argv)
 	kprintf("  ring resets %llu, link changes %llu, interrupt causes seen %llu\n",
 		(unsigned long long)s->ring_resets, (unsigned long long)s->link_changes,
 		(unsigned long long)s->irqs);
-	kprintf("  NIC: good rx %llu (%llu bytes) tx %llu (%llu bytes), CRC errors %llu, "
-		"alignment %llu, rx errors %llu, missed %llu, no buffers %llu, undersize %llu, "
-		"oversize %llu\n",
-		(unsigned long long)s->hw_rx_good, (unsigned long long)s->hw_rx_octets,
-		(unsigned long long)s->hw_tx_good, (unsigned long long)s->hw_tx_octets,
+	kprintf(
+	    "  NIC: all rx %llu (%llu bytes) tx %llu (%llu bytes), good rx %llu (%llu bytes) tx "
+	    "%llu (%llu bytes)\n",
+	    (unsigned long long)s->hw_rx_total, (unsigned long long)s->hw_rx_total_octets,
+	    (unsigned long long)s->hw_tx_total, (unsigned long long)s->hw_tx_total_octets,
+	    (unsigned long long)s->hw_rx_good, (unsigned long long)s->hw_rx_octets,
+	    (unsigned long long)s->hw_tx_good, (unsigned long long)s->hw_tx_octets);
+	kprintf("  NIC errors: CRC %llu, alignment %llu, rx %llu, missed %llu, no buffers %llu, "
+		"undersize %llu, oversize %llu\n",
 		(unsigned long long)s->hw_crc_errors, (unsigned long long)s->hw_align_errors,
 		(unsigned long long)s->hw_rx_errors, (unsigned long long)s->hw_missed,
 		(unsigned long long)s->hw_no_buffers, (unsigned long long)s->hw_undersize,

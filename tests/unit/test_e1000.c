@@ -155,6 +155,8 @@ static bool fake_rx(struct fake_nic *f, const u8 *frame, size_t len)
 	f->r[E1000_RDH / 4] = (h + 1) % n;
 	f->r[E1000_GPRC / 4]++;
 	f->r[E1000_GORCL / 4] += (u32)len;
+	f->r[E1000_TPR / 4]++;
+	f->r[E1000_TORL / 4] += (u32)len;
 	f->r[E1000_ICR / 4] |= E1000_ICR_RXT0;
 	return true;
 }
@@ -582,6 +584,12 @@ TEST(e1000_stats_accumulate_the_clear_on_read_registers)
 	CHECK_EQ(r->n.st.hw_missed, 2);
 	CHECK_EQ(r->n.st.hw_rx_octets, 0x1fffffff0ull);
 	CHECK_EQ(r->f.r[E1000_CRCERRS / 4], 0);
+	u8 fr[100];
+	frame_fill(fr, sizeof(fr), 2);
+	CHECK(fake_rx(&r->f, fr, sizeof(fr)));
+	e1000_stats_update(&r->n);
+	CHECK_EQ(r->n.st.hw_rx_total, 1);
+	CHECK_EQ(r->n.st.hw_rx_total_octets, sizeof(fr));
 	free(r);
 }
 
