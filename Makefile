@@ -362,6 +362,7 @@ integration-nic: $(BUILD)/nic.iso
 	tests/integration/run $< --name nic --timeout 300 --net slirp --config guests/tests/nic.cfg \
 		--expect 'keel: nic: 82540EM at 00:[0-9a-f]{2}\.0, BAR0 [0-9a-f]+, IRQ line \d+ \(polled\), MAC 52:54:00:12:34:56 \(EEPROM\), link up' \
 		--expect 'keel: nic self-test passed: ARP reply from 10\.0\.2\.2 at ([0-9a-f]{2}:){5}[0-9a-f]{2}' \
+		--expect 'keel: nic self-test passed: (\d+) of \1 ARP requests answered one by one' \
 		--expect 'keel: nic counters: rx [1-9]\d* frames'
 # the spooled printers: the guests' verdicts (spool-guests), then what the machine's printer
 # printed, judged by tests/integration/check-spool (spool-print, its self-test first); the

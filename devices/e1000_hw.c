@@ -169,19 +169,41 @@ unsigned machine_nic_poll(void)
 #define SELFTEST_GW	IP4(10, 0, 2, 2)  /* slirp's gateway */
 #define SELFTEST_MS	5000
 #define RESEND_MS	500
+#define EXCHANGES	(3 * E1000_RX_RING + 4)
 
 struct arp_catch {
 	bool got;
 	u8 from[ETH_ALEN];
-	unsigned frames;
+	unsigned frames, replies;
 };
 
 static void catch_arp(void *ctx, const u8 *frame, size_t len)
 {
 	struct arp_catch *c = ctx;
+	u8 from[ETH_ALEN];
 	c->frames++;
-	if (!c->got && e1000_arp_is_reply(frame, len, nic.mac, SELFTEST_GW, c->from))
-		c->got = true;
+	if (!e1000_arp_is_reply(frame, len, nic.mac, SELFTEST_GW, from))
+		return;
+	c->replies++;
+	if (!c->got)
+		memcpy(c->from, from, ETH_ALEN);
+	c->got = true;
+}
+
+/* Then a request at a time, each waited for: both rings wrap around several times. */
+static unsigned exchange(struct arp_catch *c, const u8 *req, unsigned count, u64 wait)
+{
+	unsigned answered = 0;
+	for (unsigned i = 0; i < count; i++) {
+		unsigned before = c->replies;
+		if (!e1000_tx(&nic, req, ARP_FRAME_LEN))
+			continue;
+		u64 start = time_now();
+		while (c->replies == before && time_now() - start < wait)
+			e1000_poll(&nic);
+		answered += c->replies != before;
+	}
+	return answered;
 }
 
 bool machine_nic_selftest(void)
@@ -205,19 +227,29 @@ bool machine_nic_selftest(void)
 		e1000_poll(&nic);
 	}
 	u64 us = tsc_hz / 1000000, took = (time_now() - start) / (us ? us : 1);
+	unsigned first_frames = c.frames;
+	unsigned answered = c.got ? exchange(&c, req, EXCHANGES, 50 * ms) : 0;
 	e1000_set_rx(&nic, keep);
 	e1000_stats_update(&nic);
 	const struct e1000_stats *s = &nic.st;
 	if (!c.got) {
 		kprintf("keel: nic self-test failed: no ARP reply from 10.0.2.2 in %llu us (%u "
 			"requests sent, %u frames received, link %s)\n",
-			(unsigned long long)took, sent, c.frames, nic.link_up ? "up" : "down");
+			(unsigned long long)took, sent, first_frames, nic.link_up ? "up" : "down");
 		return false;
 	}
 	kprintf("keel: nic self-test passed: ARP reply from 10.0.2.2 at ");
 	print_mac(c.from);
 	kprintf(" after %llu us (%u requests sent, %u frames received)\n", (unsigned long long)took,
-		sent, c.frames);
+		sent, first_frames);
+	if (answered != EXCHANGES) {
+		kprintf("keel: nic self-test failed: %u of %u ARP requests answered one by one\n",
+			answered, EXCHANGES);
+		return false;
+	}
+	kprintf("keel: nic self-test passed: %u of %u ARP requests answered one by one (both "
+		"rings wrapped)\n",
+		answered, EXCHANGES);
 	kprintf("keel: nic counters: rx %llu frames %llu bytes, tx %llu frames %llu bytes; the "
 		"NIC's: rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
