@@ -36,6 +36,8 @@ PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c devices/ide_cmd.c
 # the VMs' network behind Keel's outside address
 PURE_SRCS += net/nat.c net/router.c
+# the machine's NIC (82540EM) driver
+PURE_SRCS += devices/e1000.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -48,6 +50,7 @@ HW_SRCS += hypervisor/vm_disk.c
 HW_SRCS += devices/machine_disk_hw.c
 HW_SRCS += devices/parport_hw.c
 HW_SRCS += hypervisor/dedicated_hw.c
+HW_SRCS += devices/e1000_hw.c
 ASM_SRCS := hypervisor/boot.S hypervisor/isr.S vmx/entry.S
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(PURE_SRCS) $(HW_SRCS)) \
@@ -74,8 +77,11 @@ INTEGRATION_COUNTS += spool
 # spool jobs kept on the disk across a Keel restart
 INTEGRATION_COUNTS += spool-restart
 
+# the machine's NIC: Keel's 82540EM driver answers an ARP exchange with Bochs' slirp
+INTEGRATION_COUNTS += nic
+
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
-	disk-image integration-disk integration-spool integration-spool-restart $(FUZZERS:%=fuzz-%) \
+	disk-image integration-disk integration-spool integration-spool-restart integration-nic $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
 all: $(BUILD)/keel.elf $(BUILD)/test.iso
 
@@ -365,6 +371,19 @@ integration-disk-second: $(BUILD)/disk.iso integration-disk-first
 		--expect 'keel: disk self-test: stamp 2 written, flushed and read back'
 
 integration-disk: integration-disk-first integration-disk-second
+
+# Keel's driver for the machine's NIC (docs/network.md): Bochs' e1000 on slirp; at boot
+# nic_selftest sends an ARP request for slirp's gateway 10.0.2.2 and must see its reply.
+$(BUILD)/nic.iso: $(BUILD)/keel.elf guests/tests/nic.cfg $(BUILD)/guests/vmcall.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/nic.cfg \
+		-a "on_idle=shutdown nic_selftest" $(BUILD)/guests/vmcall.elf
+
+integration-nic: $(BUILD)/nic.iso
+	tests/integration/run $< --name nic --timeout 300 --net slirp --config guests/tests/nic.cfg \
+		--expect 'keel: nic: 82540EM at 00:[0-9a-f]{2}\.0, BAR0 [0-9a-f]+, IRQ line \d+ \(polled\), MAC 52:54:00:12:34:56 \(EEPROM\), link up' \
+		--expect 'keel: nic self-test passed: ARP reply from 10\.0\.2\.2 at ([0-9a-f]{2}:){5}[0-9a-f]{2}' \
+		--expect 'keel: nic self-test passed: (\d+) of \1 ARP requests answered one by one' \
+		--expect 'keel: nic counters: rx [1-9]\d* frames'
 # the spooled printers: the guests' verdicts (spool-guests), then what the machine's printer
 # printed, judged by tests/integration/check-spool (spool-print, its self-test first); the
 # three add up in spool.counts (a part that left no counts is one failure)

@@ -19,6 +19,7 @@
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
 #include "../mm/share.h"
+#include "../devices/e1000_hw.h"
 
 #define SLICE_MS 10
 
@@ -30,6 +31,7 @@ static struct sched sched;
 static bool shutdown_when_idle;
 static bool test_hypercalls;
 static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot self-test */
+static bool nic_selftest;      /* nic_selftest: ARP to slirp's gateway through the machine's NIC */
 static u64 boot_tsc;
 static struct shell shell;
 
@@ -104,6 +106,7 @@ static void parse_cmdline(void)
 		else
 			pr_warn("keel: unknown spool '%s' (paused)\n", v);
 	}
+	nic_selftest = cmdline_get(boot.cmdline, "nic_selftest", NULL, 0);
 }
 
 static struct printer_sink spool_attach_vm(void *ctx, const char *name)
@@ -401,6 +404,7 @@ static __noreturn void run_vms(void)
 	kprintf("keel: shell on this console: press Enter for the prompt, `help` lists commands\n");
 	for (;;) {
 		poll_console();
+		machine_nic_poll();
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
@@ -451,6 +455,9 @@ void kmain(u32 magic, u32 mbi)
 	machine_disk_boot();
 	if (disk_selftest[0])
 		machine_disk_selftest(disk_selftest, 4);
+	machine_nic_boot();
+	if (nic_selftest)
+		machine_nic_selftest();
 	err = vmx_init();
 	if (err) {
 		kprintf("keel: cannot run VMs: %s\n", err);
@@ -461,6 +468,8 @@ void kmain(u32 magic, u32 mbi)
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
 	setup_sharing();
+	shell.nic = machine_nic();
+	shell.nic_absent = machine_nic_absent_why();
 	create_vms();
 	run_vms();
 }

@@ -17,6 +17,7 @@
 struct shell;
 struct spool;
 struct share;
+struct e1000;
 
 /* What the shell asks of the hypervisor. Each action returns NULL when done, or one line
  * saying why not; the shell has already checked the VM's state. */
@@ -71,6 +72,9 @@ struct shell {
 
 	struct spool *spool; /* the print spool, NULL when no VM has a printer */
 	struct share *share; /* the page-sharing scanner, NULL when it could not be set up */
+
+	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
+	const char *nic_absent; /* then: why (the probe's words) */
 };
 
 void shell_init(struct shell *sh, const struct shell_ops *ops, void *ctx,

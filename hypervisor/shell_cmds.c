@@ -6,6 +6,7 @@
 #include "../devices/machine_disk.h"
 #include "../devices/spool.h"
 #include "../mm/share.h"
+#include "../devices/e1000.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -661,6 +662,49 @@ static const struct shell_cmd spool_cmds[] = {
      cmd_spool_printer, NULL, 0},
 };
 
+/* ---- nic ---- */
+
+static int cmd_nic(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct e1000 *n = sh->nic;
+	if (!n) {
+		kprintf("no NIC (%s)\n", sh->nic_absent ? sh->nic_absent : "none probed");
+		return 0;
+	}
+	e1000_stats_update(n);
+	const struct e1000_stats *s = &n->st;
+	const u8 *m = n->mac;
+	kprintf("nic 82540EM: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s\n", m[0], m[1], m[2],
+		m[3], m[4], m[5], n->link_up ? "up" : "down", n->irq_on ? "interrupts" : "polled");
+	kprintf("  rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
+		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
+		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes);
+	kprintf("  dropped: rx errors %llu, rx bad length %llu, rx fragments %llu, tx %llu "
+		"(bad length %llu)\n",
+		(unsigned long long)s->rx_errors, (unsigned long long)s->rx_bad_length,
+		(unsigned long long)s->rx_fragments, (unsigned long long)s->tx_dropped,
+		(unsigned long long)s->tx_bad_length);
+	kprintf("  ring resets %llu, link changes %llu, interrupt causes seen %llu\n",
+		(unsigned long long)s->ring_resets, (unsigned long long)s->link_changes,
+		(unsigned long long)s->irqs);
+	kprintf(
+	    "  NIC: all rx %llu (%llu bytes) tx %llu (%llu bytes), good rx %llu (%llu bytes) tx "
+	    "%llu (%llu bytes)\n",
+	    (unsigned long long)s->hw_rx_total, (unsigned long long)s->hw_rx_total_octets,
+	    (unsigned long long)s->hw_tx_total, (unsigned long long)s->hw_tx_total_octets,
+	    (unsigned long long)s->hw_rx_good, (unsigned long long)s->hw_rx_octets,
+	    (unsigned long long)s->hw_tx_good, (unsigned long long)s->hw_tx_octets);
+	kprintf("  NIC errors: CRC %llu, alignment %llu, rx %llu, missed %llu, no buffers %llu, "
+		"undersize %llu, oversize %llu\n",
+		(unsigned long long)s->hw_crc_errors, (unsigned long long)s->hw_align_errors,
+		(unsigned long long)s->hw_rx_errors, (unsigned long long)s->hw_missed,
+		(unsigned long long)s->hw_no_buffers, (unsigned long long)s->hw_undersize,
+		(unsigned long long)s->hw_oversize);
+	return 0;
+}
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -679,6 +723,7 @@ const struct shell_cmd shell_cmds[] = {
     {"spool", "", "the print spool of the VMs' printers", 0, 0, NULL, spool_cmds,
      ARRAY_SIZE(spool_cmds)},
     {"share", "", "content-based page sharing", 0, 0, NULL, share_cmds, ARRAY_SIZE(share_cmds)},
+    {"nic", "", "the machine's NIC: MAC, link, frame and error counters", 0, 0, cmd_nic, NULL, 0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 

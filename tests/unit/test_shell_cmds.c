@@ -2,6 +2,7 @@
  * the fake shell_ops' log of calls say what each did: dispatch and help, vm list/info,
  * pause/resume/kill/reset, console attach, exits, mem, log, loglevel, paging, disk. */
 #include "shell_fake.h"
+#include "../../devices/e1000.h"
 
 /* ---- dispatch and help ---- */
 
@@ -11,7 +12,7 @@ TEST(shell_unknown_command)
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"frob"}), -1);
 	CHECK_STR(test_console(),
 		  "unknown command 'frob'; commands: help, vm, console, exits, mem, "
-		  "log, loglevel, disk, spool, share (help [cmd] says more)\n");
+		  "log, loglevel, disk, spool, share, nic (help [cmd] says more)\n");
 }
 
 TEST(shell_vm_needs_a_sub_command)
@@ -496,4 +497,39 @@ TEST(shell_disk_lists_partitions_and_their_owners)
 		  "disk ata0-slave: 2 MiB, 4096 sectors, partition table refused: GPT: "
 		  "primary: header CRC mismatch; backup: header CRC mismatch\n");
 	machine_disk_reset(&machine_disk);
+}
+
+/* ---- nic ---- */
+
+static u32 nic_reg(void *ctx, u32 reg)
+{
+	(void)ctx;
+	return reg == E1000_CRCERRS ? 2 : reg == E1000_MPC ? 1 : 0;
+}
+
+TEST(shell_nic_shows_mac_link_and_counters)
+{
+	struct rig *r = rig_new();
+	CHECK_CONTAINS(run(r, "nic"), "no NIC (none probed)\n");
+	r->sh.nic_absent = "no 82540EM (8086:100e) on PCI bus 0";
+	CHECK_CONTAINS(run(r, "nic"), "no NIC (no 82540EM (8086:100e) on PCI bus 0)\n");
+	static const struct e1000_ops ops = {nic_reg, NULL, NULL, NULL, NULL, NULL};
+	static struct e1000 n;
+	n = (struct e1000){
+	    .ops = &ops, .up = true, .link_up = true, .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+	n.st.rx_frames = 3;
+	n.st.rx_bytes = 180;
+	n.st.tx_frames = 1;
+	n.st.tx_bytes = 42;
+	n.st.rx_errors = 4;
+	r->sh.nic = &n;
+	const char *out = run(r, "nic");
+	CHECK_CONTAINS(out, "nic 82540EM: MAC 52:54:00:12:34:56, link up, polled\n");
+	CHECK_CONTAINS(out, "  rx 3 frames 180 bytes, tx 1 frames 42 bytes\n");
+	CHECK_CONTAINS(out, "rx errors 4,");
+	CHECK_CONTAINS(out, "NIC errors: CRC 2,");
+	CHECK_CONTAINS(out, "missed 1,");
+	n.link_up = false;
+	CHECK_CONTAINS(run(r, "nic"), "CRC 4,"); /* the registers clear on read: added up */
+	CHECK_CONTAINS(run(r, "nic"), "link down");
 }
