@@ -35,7 +35,8 @@ PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.
 PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c
 # Keel's own network stack (net/): Ethernet, ARP, IPv4, ICMP, UDP, DHCP
-NET_SRCS := net/wire.c net/arp.c net/ipv4.c net/dhcp.c net/netcfg.c net/netstack.c net/sha256.c
+NET_SRCS := net/wire.c net/arp.c net/ipv4.c net/dhcp.c net/netcfg.c net/netstack.c net/sha256.c \
+	net/ctl.c
 PURE_SRCS += $(NET_SRCS)
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.

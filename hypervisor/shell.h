@@ -16,6 +16,8 @@
 
 struct shell;
 struct spool;
+struct netstack;
+struct ctl;
 
 /* What the shell asks of the hypervisor. Each action returns NULL when done, or one line
  * saying why not; the shell has already checked the VM's state. */
@@ -68,7 +70,9 @@ struct shell {
 	struct vm *attached; /* input goes to this VM's UART until SHELL_ESCAPE */
 	bool dropped;	     /* told the user that the attached VM drops input */
 
-	struct spool *spool; /* the print spool, NULL when no VM has a printer */
+	struct spool *spool;  /* the print spool, NULL when no VM has a printer */
+	struct netstack *net; /* Keel's own network stack, NULL when net= is off */
+	struct ctl *ctl;      /* its control channel, NULL without ctl_key= */
 };
 
 void shell_init(struct shell *sh, const struct shell_ops *ops, void *ctx,
