@@ -62,7 +62,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue
+FUZZERS := emulate config partition virtqueue net
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -73,7 +73,10 @@ INTEGRATION_COUNTS += virtio
 INTEGRATION_COUNTS += dedicated
 # the spooled printers: three VMs printing at once, the spool commands in the shell
 INTEGRATION_COUNTS += spool
+# scripts/keelctl against Keel's stack and shell on a host UDP socket (no Bochs)
+INTEGRATION_COUNTS += keelctl
 
+.PHONY: check-keelctl
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
 	disk-image integration-disk integration-spool $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -177,6 +180,13 @@ unit: $(BUILD)/unit/run-tests
 	@mkdir -p $(BUILD)/results
 	$(BUILD)/unit/run-tests --counts $(BUILD)/results/unit.counts
 
+# A host-side Keel on the network for scripts/keelctl: the stack and the real shell behind a
+# UDP socket on 127.0.0.1 (tests/net/ctl_shim.c, run by tests/integration/keelctl)
+$(BUILD)/host/ctl_shim: tests/net/ctl_shim.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ tests/net/ctl_shim.c $(PURE_SRCS)
+
 # No import cycles between the hypervisor's files or folders (scripts/check-layers, over the
 # symbols keel.elf's objects define and use; its self-test plants cycles it must find).
 layers: $(HV_OBJS)
@@ -196,6 +206,8 @@ FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm/pt.c \
 	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
+FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
@@ -204,6 +216,7 @@ $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
 $(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
+$(BUILD)/fuzz/fuzz_net: $(FUZZ_net_SRCS) $(wildcard net/*.h devices/netif.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -224,6 +237,9 @@ fuzz-partition: $(BUILD)/fuzz/fuzz_partition
 
 fuzz-virtqueue: $(BUILD)/fuzz/fuzz_virtqueue
 	$(call run_fuzzer,virtqueue)
+
+fuzz-net: $(BUILD)/fuzz/fuzz_net
+	$(call run_fuzzer,net)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -367,6 +383,9 @@ integration-spool: $(BUILD)/spool.iso $(BUILD)/spool-shell.iso
 	@for f in $(SPOOL_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
 		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool.counts"; \
 			print "integration-spool: " p " passed, " f " failed"; exit (f > 0)}'
+
+integration-keelctl check-keelctl: $(BUILD)/host/ctl_shim
+	BUILD=$(BUILD) tests/integration/keelctl --counts $(BUILD)/results/keelctl.counts
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
