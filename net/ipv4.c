@@ -131,7 +131,7 @@ static void icmp_input(struct netstack *ns, u32 src, bool to_us, const u8 *m, si
 	}
 	if (m[0] == ICMP_ECHO && m[1] == 0) {
 		/* no answer to a broadcast ping: Keel is no amplifier */
-		if (!to_us)
+		if (!to_us || len > ETH_MAX_FRAME - ETH_HLEN - IP_HLEN)
 			return;
 		u8 *r = ns->txbuf + ETH_HLEN + IP_HLEN;
 		memcpy(r, m, len);

@@ -28,6 +28,10 @@ static void eth_input(struct netstack *ns, const u8 *f, size_t len)
 		ns->st.rx_short++;
 		return;
 	}
+	if (len > ETH_MAX_FRAME) {
+		ns->st.rx_oversize++; /* jumbo frames: Keel's replies are built in 1514 bytes */
+		return;
+	}
 	if (memcmp(f, ns->mac, ETH_ALEN) && memcmp(f, eth_broadcast, ETH_ALEN)) {
 		ns->st.rx_not_for_us++;
 		return;
@@ -62,7 +66,10 @@ void netstack_input(void *p, const u8 *frame, size_t len)
 {
 	struct netstack *ns = p;
 	if (!net_enter(ns)) {
-		if (ns->backlog_n == NET_RX_BACKLOG || len > ETH_MAX_FRAME) {
+		if (len > ETH_MAX_FRAME) {
+			ns->st.rx_frames++;
+			ns->st.rx_oversize++;
+		} else if (ns->backlog_n == NET_RX_BACKLOG) {
 			ns->st.rx_frames++;
 			ns->st.rx_backlog_full++;
 		} else {
@@ -146,11 +153,12 @@ void netstack_print(const struct netstack *ns)
 			e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5],
 			arp_state_name(e->state));
 	}
-	kprintf("  frames: %llu in, %llu out; dropped: %llu short, %llu not for us, %llu other "
-		"type, %llu backlog full\n",
+	kprintf("  frames: %llu in, %llu out; dropped: %llu short, %llu oversize, %llu not for "
+		"us, %llu other type, %llu backlog full\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->tx_frames,
-		(unsigned long long)s->rx_short, (unsigned long long)s->rx_not_for_us,
-		(unsigned long long)s->rx_other_type, (unsigned long long)s->rx_backlog_full);
+		(unsigned long long)s->rx_short, (unsigned long long)s->rx_oversize,
+		(unsigned long long)s->rx_not_for_us, (unsigned long long)s->rx_other_type,
+		(unsigned long long)s->rx_backlog_full);
 	kprintf("  arp: %llu in, %llu bad, %llu replies and %llu requests sent, %llu queue "
 		"full, %llu unresolved\n",
 		(unsigned long long)s->arp_rx, (unsigned long long)s->arp_bad,

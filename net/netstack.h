@@ -48,7 +48,7 @@ typedef void (*udp_rx_fn)(void *ctx, struct netstack *ns, u32 src_ip, u16 src_po
 /* What the stack counts; every dropped frame lands in exactly one drop counter. */
 struct netstack_stats {
 	u64 rx_frames, tx_frames;
-	u64 rx_short, rx_not_for_us, rx_other_type, rx_backlog_full;
+	u64 rx_short, rx_oversize, rx_not_for_us, rx_other_type, rx_backlog_full;
 	u64 arp_rx, arp_bad, arp_replies_sent, arp_requests_sent, arp_queue_drop,
 	    arp_unresolved_drop;
 	u64 ip_rx, ip_bad_header, ip_bad_checksum, ip_fragment, ip_ttl_zero, ip_not_ours,

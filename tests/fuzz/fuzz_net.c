@@ -136,8 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += 3;
 		if (len > size - i)
 			len = size - i;
-		if (len > ETH_MAX_FRAME)
-			len = ETH_MAX_FRAME;
+		if (len > 9018) /* a jumbo frame at most: the stack must drop what it cannot take */
+			len = 9018;
 		u8 *f = malloc(len ? len : 1); /* exact size: ASan sees a read past the end */
 		memcpy(f, data + i, len);
 		i += len;

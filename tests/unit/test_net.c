@@ -63,6 +63,19 @@ TEST(net_malformed_arp_is_counted_and_never_answered)
 	CHECK_EQ(ns->st.rx_short, 1);
 }
 
+TEST(net_a_jumbo_ping_is_dropped_not_copied_into_the_reply_buffer)
+{
+	struct wire *w = test_alloc(sizeof(*w));
+	struct netstack *ns = net_static(w);
+	net_learn_peer(ns, w);
+	size_t data = 4000;
+	u8 *f = test_alloc(ETH_HLEN + IP_HLEN + ICMP_HLEN + data);
+	size_t n = ping_frame(f, PEER_IP, KEEL_IP, 1, 1, data);
+	netstack_input(ns, f, n);
+	CHECK_EQ(ns->st.rx_oversize, 1);
+	CHECK_EQ(w->n, 1);
+}
+
 TEST(net_ping_to_keel_is_answered_with_the_same_data)
 {
 	struct wire *w = test_alloc(sizeof(*w));
