@@ -413,3 +413,40 @@ TEST(net_end_to_end_dhcp_ping_and_a_shell_command_over_the_control_channel)
 	CHECK_CONTAINS(run(rig, "ping 10.0.2.2"), "echo request 1 sent to 10.0.2.2");
 	CHECK_CONTAINS(run(rig, "ping 10.0.2"), "not an IPv4 address");
 }
+
+/* The hook the channel's output goes through (hypervisor/console.c). */
+static unsigned hook_calls;
+static void count_hook(void *ctx)
+{
+	(void)ctx;
+	hook_calls++;
+}
+
+TEST(console_capture_takes_output_aside_and_cuts_it_at_the_buffer)
+{
+	char buf[16], hist[8];
+	bool truncated;
+	kprintf("before|");
+	console_set_write_hook(count_hook, NULL);
+	hook_calls = 0;
+	console_capture_begin(buf, sizeof(buf));
+	kprintf("captured %d", 42);
+	size_t n = console_capture_end(&truncated);
+	CHECK_EQ(n, 11);
+	CHECK(!memcmp(buf, "captured 42", 11));
+	CHECK(!truncated);
+	CHECK_EQ(hook_calls, 0);
+	CHECK_STR(test_console(), "before|");
+	CHECK_EQ(console_history(hist, 7), 7);
+	CHECK(!memcmp(hist, "before|", 7)); /* nor in the history */
+	console_capture_begin(buf, sizeof(buf));
+	kprintf("%s", "0123456789abcdefXYZ");
+	n = console_capture_end(&truncated);
+	CHECK_EQ(n, sizeof(buf));
+	CHECK(truncated);
+	CHECK(!memcmp(buf, "0123456789abcdef", 16));
+	kprintf("after");
+	console_set_write_hook(NULL, NULL);
+	CHECK_STR(test_console(), "before|after");
+	CHECK_EQ(hook_calls, 1);
+}
