@@ -38,6 +38,10 @@ PURE_SRCS += devices/ide.c devices/ide_cmd.c
 PURE_SRCS += net/nat.c net/router.c
 # the machine's NIC (82540EM) driver
 PURE_SRCS += devices/e1000.c
+# Keel's own network stack (net/): Ethernet, ARP, IPv4, ICMP, UDP, DHCP
+NET_SRCS := net/wire.c net/arp.c net/ipv4.c net/dhcp.c net/netcfg.c net/netstack.c net/sha256.c \
+	net/ctl.c
+PURE_SRCS += $(NET_SRCS)
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -63,7 +67,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue nat
+FUZZERS := emulate config partition virtqueue nat net
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -79,7 +83,10 @@ INTEGRATION_COUNTS += spool-restart
 
 # the machine's NIC: Keel's 82540EM driver answers an ARP exchange with Bochs' slirp
 INTEGRATION_COUNTS += nic
+# scripts/keelctl against Keel's stack and shell on a host UDP socket (no Bochs)
+INTEGRATION_COUNTS += keelctl
 
+.PHONY: check-keelctl
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
 	disk-image integration-disk integration-spool integration-spool-restart integration-nic $(FUZZERS:%=fuzz-%) \
 	$(INTEGRATION_COUNTS:%=integration-%)
@@ -192,6 +199,13 @@ unit: $(BUILD)/unit/run-tests
 	@mkdir -p $(BUILD)/results
 	$(BUILD)/unit/run-tests --counts $(BUILD)/results/unit.counts
 
+# A host-side Keel on the network for scripts/keelctl: the stack and the real shell behind a
+# UDP socket on 127.0.0.1 (tests/net/ctl_shim.c, run by tests/integration/keelctl)
+$(BUILD)/host/ctl_shim: tests/net/ctl_shim.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ tests/net/ctl_shim.c $(PURE_SRCS)
+
 # No import cycles between the hypervisor's files or folders (scripts/check-layers, over the
 # symbols keel.elf's objects define and use; its self-test plants cycles it must find).
 layers: $(HV_OBJS)
@@ -212,6 +226,7 @@ FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm
 	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
 FUZZ_nat_SRCS := net/nat.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
@@ -222,6 +237,7 @@ $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
 $(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
 $(BUILD)/fuzz/fuzz_nat: $(FUZZ_nat_SRCS) $(wildcard net/*.h)
+$(BUILD)/fuzz/fuzz_net: $(FUZZ_net_SRCS) $(wildcard net/*.h devices/netif.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -245,6 +261,8 @@ fuzz-virtqueue: $(BUILD)/fuzz/fuzz_virtqueue
 
 fuzz-nat: $(BUILD)/fuzz/fuzz_nat
 	$(call run_fuzzer,nat)
+fuzz-net: $(BUILD)/fuzz/fuzz_net
+	$(call run_fuzzer,net)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -426,6 +444,8 @@ integration-spool-restart: $(BUILD)/spool-paused.iso $(BUILD)/spool-restart.iso 
 	@for f in $(SPOOL_RESTART_PARTS:%=$(BUILD)/results/%.counts); do cat $$f 2>/dev/null || echo "0 1"; done | \
 		awk '{p += $$1; f += $$2} END {print p, f > "$(BUILD)/results/spool-restart.counts"; \
 			print "integration-spool-restart: " p " passed, " f " failed"; exit (f > 0)}'
+integration-keelctl check-keelctl: $(BUILD)/host/ctl_shim
+	BUILD=$(BUILD) tests/integration/keelctl --counts $(BUILD)/results/keelctl.counts
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg

@@ -12,6 +12,9 @@ static size_t history_pos; /* total bytes ever written; index = pos % size */
 static void (*write_hook)(void *ctx);
 static void *write_hook_ctx;
 static bool in_hook;
+static char *capture_buf; /* console_capture_begin: output goes here instead */
+static size_t capture_size, capture_len;
+static bool capture_truncated;
 
 static const char *const level_names[] = {"err", "warn", "info", "debug"};
 
@@ -52,8 +55,32 @@ void console_set_write_hook(void (*fn)(void *ctx), void *ctx)
 	write_hook_ctx = ctx;
 }
 
+void console_capture_begin(char *buf, size_t size)
+{
+	capture_buf = buf;
+	capture_size = size;
+	capture_len = 0;
+	capture_truncated = false;
+}
+
+size_t console_capture_end(bool *truncated)
+{
+	size_t n = capture_len;
+	*truncated = capture_truncated;
+	capture_buf = NULL;
+	capture_size = capture_len = 0;
+	return n;
+}
+
 void console_write(const char *s, size_t n)
 {
+	if (capture_buf) {
+		size_t take = MIN(n, capture_size - capture_len);
+		memcpy(capture_buf + capture_len, s, take);
+		capture_len += take;
+		capture_truncated |= take < n;
+		return;
+	}
 	if (write_hook && !in_hook && n) {
 		in_hook = true;
 		write_hook(write_hook_ctx);

@@ -23,6 +23,12 @@ void kprintf(const char *fmt, ...) __printf(1, 2);
 void kvprintf(const char *fmt, va_list ap);
 void klog(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
 
+/* Diverts all console output into buf (size bytes) until console_capture_end: the sink, the
+ * history and the write hook see none of it (the control channel's command output). */
+void console_capture_begin(char *buf, size_t size);
+/* Ends the capture; returns the bytes kept, *truncated says whether more came. */
+size_t console_capture_end(bool *truncated);
+
 /* Copies the last up-to-`size` bytes of console output into buf; returns the count. */
 size_t console_history(char *buf, size_t size);
 

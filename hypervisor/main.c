@@ -20,6 +20,8 @@
 #include "../devices/spool.h"
 #include "../mm/share.h"
 #include "../devices/e1000_hw.h"
+#include "../net/ctl.h"
+#include "../net/netstack.h"
 
 #define SLICE_MS 10
 
@@ -34,6 +36,14 @@ static char disk_selftest[40]; /* disk_selftest=PART: the machine disk's boot se
 static bool nic_selftest;      /* nic_selftest: ARP to slirp's gateway through the machine's NIC */
 static u64 boot_tsc;
 static struct shell shell;
+
+/* Keel's own network stack (net=) and its control channel (ctl_key=, ctl_port=). */
+static struct netstack_config net_cfg;
+static struct netstack keel_net;
+static struct ctl keel_ctl;
+static bool net_on;
+static char ctl_key[CTL_KEY_MAX + 2]; /* one more than allowed: a longer key is refused */
+static u16 ctl_port = CTL_PORT_DEFAULT;
 
 /* The print spool and the machine's printer, set up when a VM has printer = on. */
 static struct spool spool;
@@ -107,6 +117,42 @@ static void parse_cmdline(void)
 			pr_warn("keel: unknown spool '%s' (paused)\n", v);
 	}
 	nic_selftest = cmdline_get(boot.cmdline, "nic_selftest", NULL, 0);
+	char nv[48];
+	if (cmdline_get(boot.cmdline, "net", nv, sizeof(nv))) {
+		const char *why = netstack_parse_config(nv, &net_cfg);
+		if (why)
+			pr_warn("keel: net=%s: %s: Keel stays off the network\n", nv, why);
+	}
+	if (!cmdline_get(boot.cmdline, "ctl_key", ctl_key, sizeof(ctl_key)))
+		ctl_key[0] = 0;
+	u64 port;
+	if (cmdline_get(boot.cmdline, "ctl_port", v, sizeof(v))) {
+		if (kparse_u64(v, &port) && port && port < 65536)
+			ctl_port = (u16)port;
+		else
+			pr_warn("keel: ctl_port=%s is not a port: %u used\n", v, ctl_port);
+	}
+}
+
+/* The command line as printed at boot: the value of ctl_key= is the secret, never shown. */
+static void print_cmdline(void)
+{
+	char out[256];
+	size_t o = 0;
+	const char *p = boot.cmdline;
+	while (*p && o + 1 < sizeof(out)) {
+		if ((p == boot.cmdline || p[-1] == ' ') && !strncmp(p, "ctl_key=", 8)) {
+			for (const char *m = "ctl_key=***"; *m && o + 1 < sizeof(out);)
+				out[o++] = *m++;
+			while (*p && *p != ' ')
+				p++;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = 0;
+	kprintf("boot: loader '%s', command line '%s', %u modules\n", boot.loader, out,
+		boot.nmodules);
 }
 
 static struct printer_sink spool_attach_vm(void *ctx, const char *name)
@@ -194,6 +240,63 @@ static void create_vms(void)
 		}
 		sched_add(&sched, &vm->vcpu[0]);
 	}
+}
+
+/* A control-channel request: one shell line, its output captured instead of printed. */
+static int ctl_run_shell(void *ctx, char *line, char *out, size_t size, size_t *out_len)
+{
+	(void)ctx;
+	static const char trunc_note[] = "\n[output truncated]\n";
+	const char *w = line;
+	while (*w == ' ' || *w == '\t')
+		w++;
+	if (!strncmp(w, "console", 7) && (!w[7] || w[7] == ' ' || w[7] == '\t')) {
+		int n = ksnprintf(out, size, "console: only on the serial line\n");
+		*out_len = n < 0 ? 0 : MIN((size_t)n, size);
+		return -1;
+	}
+	char copy[64];
+	kstrlcpy(copy, line, sizeof(copy));
+	bool truncated;
+	console_capture_begin(out, size);
+	int rc = shell_run_line(&shell, line);
+	*out_len = console_capture_end(&truncated);
+	if (truncated && size > sizeof(trunc_note)) {
+		memcpy(out + size - sizeof(trunc_note) + 1, trunc_note, sizeof(trunc_note) - 1);
+		*out_len = size;
+	}
+	pr_info("ctl: ran '%s': rc %d, %zu bytes of output\n", copy, rc, *out_len);
+	return rc;
+}
+
+/* Puts Keel on the network through tx, with the NIC's MAC. */
+static void setup_net(const u8 mac[ETH_ALEN], struct net_endpoint tx)
+{
+	if (net_cfg.mode == NET_OFF) {
+		if (ctl_key[0])
+			pr_warn("keel: ctl_key= without net=: no control channel\n");
+		return;
+	}
+	netstack_init(&keel_net, mac, tx, &net_cfg);
+	net_on = true;
+	shell.net = &keel_net;
+	if (!ctl_key[0]) {
+		pr_info("net: no ctl_key=: the control channel is off\n");
+		return;
+	}
+	const char *why = ctl_init(&keel_ctl, &keel_net, ctl_key, ctl_port, ctl_run_shell, NULL);
+	if (why) {
+		pr_warn("net: control channel off: %s\n", why);
+		return;
+	}
+	shell.ctl = &keel_ctl;
+	pr_info("net: control channel on udp port %u\n", ctl_port);
+}
+
+static u64 now_ns(void)
+{
+	u64 t = time_now();
+	return t / tsc_hz * 1000000000ULL + t % tsc_hz * 1000000000ULL / tsc_hz;
 }
 
 /* A VM that keeps crashing right after each restart is not restarted forever. */
@@ -405,6 +508,8 @@ static __noreturn void run_vms(void)
 	for (;;) {
 		poll_console();
 		machine_nic_poll();
+		if (net_on)
+			netstack_poll(&keel_net, now_ns());
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
@@ -443,8 +548,7 @@ void kmain(u32 magic, u32 mbi)
 	if (err)
 		panic("boot info: %s", err);
 	parse_cmdline();
-	kprintf("boot: loader '%s', command line '%s', %u modules\n", boot.loader, boot.cmdline,
-		boot.nmodules);
+	print_cmdline();
 	char refused[512];
 	if (boot_refused_line(&boot, refused, sizeof(refused)))
 		kprintf("boot: %s\n", refused);
@@ -470,6 +574,10 @@ void kmain(u32 magic, u32 mbi)
 	setup_sharing();
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
+	/* No NIC driver on this branch: the stack's frames go nowhere until the machine's NIC
+	 * (or the virtual switch's uplink) is connected here with its MAC and endpoint. */
+	static const u8 no_nic_mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	setup_net(no_nic_mac, (struct net_endpoint){NULL, NULL});
 	create_vms();
 	run_vms();
 }

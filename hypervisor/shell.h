@@ -18,6 +18,8 @@ struct shell;
 struct spool;
 struct share;
 struct e1000;
+struct netstack;
+struct ctl;
 
 /* What the shell asks of the hypervisor. Each action returns NULL when done, or one line
  * saying why not; the shell has already checked the VM's state. */
@@ -75,6 +77,8 @@ struct shell {
 
 	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
 	const char *nic_absent; /* then: why (the probe's words) */
+	struct netstack *net;	/* Keel's own network stack, NULL when net= is off */
+	struct ctl *ctl;	/* its control channel, NULL without ctl_key= */
 };
 
 void shell_init(struct shell *sh, const struct shell_ops *ops, void *ctx,

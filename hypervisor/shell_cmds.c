@@ -7,6 +7,8 @@
 #include "../devices/spool.h"
 #include "../mm/share.h"
 #include "../devices/e1000.h"
+#include "../net/ctl.h"
+#include "../net/netstack.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -705,6 +707,45 @@ static int cmd_nic(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ---- Keel's own network stack ---- */
+
+static int cmd_ip(struct shell *sh, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	if (!sh->net) {
+		kprintf("ip: off (Keel's command line has no net=dhcp or net=ADDRESS/PREFIX)\n");
+		return 0;
+	}
+	netstack_print(sh->net);
+	if (sh->ctl)
+		ctl_print(sh->ctl);
+	else
+		kprintf("  control channel: off (no ctl_key= on Keel's command line)\n");
+	return 0;
+}
+
+static int cmd_ping(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	u32 ip;
+	if (!sh->net) {
+		kprintf("ping: Keel is not on the network (net= on its command line)\n");
+		return -1;
+	}
+	if (!ip4_parse(argv[1], &ip)) {
+		kprintf("ping: '%s' is not an IPv4 address", argv[1]);
+		shell_usage_tail(sh);
+		return -1;
+	}
+	if (!netstack_ping(sh->net, ip)) {
+		kprintf("ping: cannot send to %s (no address yet, or no route)\n", argv[1]);
+		return -1;
+	}
+	kprintf("ping: echo request %u sent to %s; `ip` counts the replies\n", sh->net->ping_seq,
+		argv[1]);
+	return 0;
+}
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -724,6 +765,9 @@ const struct shell_cmd shell_cmds[] = {
      ARRAY_SIZE(spool_cmds)},
     {"share", "", "content-based page sharing", 0, 0, NULL, share_cmds, ARRAY_SIZE(share_cmds)},
     {"nic", "", "the machine's NIC: MAC, link, frame and error counters", 0, 0, cmd_nic, NULL, 0},
+    {"ip", "", "Keel's own address, ARP cache, counters, control channel", 0, 0, cmd_ip, NULL, 0},
+    {"ping", "<ip>", "send one ICMP echo request from Keel; the reply is logged", 1, 1, cmd_ping,
+     NULL, 0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 
