@@ -34,6 +34,8 @@ PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.
 # dedicated devices: the table, ownership, the interrupt path to the owner (pure)
 PURE_SRCS += hypervisor/dedicated.c
 PURE_SRCS += devices/ide.c
+# the VMs' network: virtio-net, the virtual switch, the VMs' ports on it
+PURE_SRCS += devices/virtio_net.c devices/vswitch.c hypervisor/vm_net.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -58,7 +60,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue
+FUZZERS := emulate config partition virtqueue vnet
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -191,6 +193,9 @@ FUZZ_config_SRCS := hypervisor/config.c hypervisor/dedicated.c hypervisor/lib.c 
 FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm/pt.c \
 	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
+FUZZ_vnet_SRCS := devices/virtio_net.c devices/vswitch.c devices/virtio_pci.c devices/pci_func.c \
+	devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
+	$(FUZZ_virtqueue_SRCS)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)
 	@mkdir -p $(dir $@)
@@ -200,6 +205,7 @@ $(BUILD)/fuzz/fuzz_emulate: $(FUZZ_emulate_SRCS)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_config_SRCS)
 $(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
+$(BUILD)/fuzz/fuzz_vnet: $(FUZZ_vnet_SRCS) $(wildcard devices/*.h mm/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -220,6 +226,9 @@ fuzz-partition: $(BUILD)/fuzz/fuzz_partition
 
 fuzz-virtqueue: $(BUILD)/fuzz/fuzz_virtqueue
 	$(call run_fuzzer,virtqueue)
+
+fuzz-vnet: $(BUILD)/fuzz/fuzz_vnet
+	$(call run_fuzzer,vnet)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 

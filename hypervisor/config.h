@@ -47,6 +47,10 @@ struct vm_config {
 	enum cfg_disk_model disk_model; /* virtio (default) or an emulated IDE disk */
 	bool printer;			/* an emulated LPT1 whose jobs go to the spool */
 	u32 dedicate; /* real devices given to this VM: bit i is ded_devices[i] (dedicated.h) */
+	/* net = on | off | mac=<xx:xx:xx:xx:xx:xx>: a virtio-net port on Keel's switch */
+	bool net;
+	bool net_mac_set; /* else the MAC is made from the name (hypervisor/vm_net.c) */
+	u8 net_mac[6];
 };
 
 struct config {

@@ -3,6 +3,7 @@
  * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
 #include "vm_disk.h"
+#include "vm_net.h"
 #include "console.h"
 #include "dedicated_hw.h"
 #include "keel.h"
@@ -47,6 +48,7 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 void vm_release(struct vm *vm)
 {
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
+	vm_net_release(vm);    /* its switch port goes before its memory */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
 	paging_free(vm);
