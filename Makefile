@@ -71,6 +71,8 @@ INTEGRATION_COUNTS += virtio
 INTEGRATION_COUNTS += dedicated
 # the spooled printers: three VMs printing at once, the spool commands in the shell
 INTEGRATION_COUNTS += spool
+# the VMs' network: two Linux VMs on Keel's virtual switch (make check-net)
+INTEGRATION_COUNTS += net
 
 .PHONY: all run run-multiboot bench-micro check-virtio test unit layers integration deps clean format iso test-iso fuzz \
 	disk-image integration-disk integration-spool $(FUZZERS:%=fuzz-%) \
@@ -288,6 +290,25 @@ integration-virtio-linux check-virtio: $(BUILD)/check-virtio.iso
 	if grep -q 'KEEL PRINTER JOB 1' $(BUILD)/results/virtio-linux.parport; then \
 		echo "ok   the virtio printer port's job is on the machine's parallel port"; p=$$((p + 1)); \
 	else echo "FAIL the virtio printer port's job is not on the machine's parallel port"; \
+		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
+
+# Two Linux VMs with virtio-net on Keel's switch (guests/linux/net.cfg): ping, a forged MAC
+# dropped, 16 MiB over TCP with nc; the md5 the sender printed must be the receiver's
+$(BUILD)/check-net.iso: $(BUILD)/keel.elf guests/linux/net.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/net.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+
+.PHONY: check-net integration-net
+integration-net check-net: $(BUILD)/check-net.iso
+	@rc=0; tests/integration/run $< --name net --timeout 1500 --mem 512 \
+		--config guests/linux/net.cfg --expect-file guests/linux/net.expect || rc=$$?; \
+	c=$(BUILD)/results/net.counts; read -r p f <$$c 2>/dev/null || { p=0; f=1; }; \
+	log=$(BUILD)/results/net.serial.log; \
+	sent=$$(sed -n 's/.*\[net2\] net-check: sending \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	got=$$(sed -n 's/.*\[net1\] net-check: received \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	if [ -n "$$sent" ] && [ "$$sent" = "$$got" ]; then \
+		echo "ok   net1 received what net2 sent: $$got (bytes, md5)"; p=$$((p + 1)); \
+	else echo "FAIL net2 sent '$$sent' (bytes, md5), net1 received '$$got'"; \
 		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
 
 integration-refuse-penryn: $(BUILD)/test.iso
