@@ -47,6 +47,17 @@ void vm_net_mac(const struct vm_config *cfg, u8 mac[6])
 	mac[5] = (u8)h;
 }
 
+/* A VM that has ended (kept stopped for a look at its memory) takes no more frames. */
+static void to_guest(void *ctx, const u8 *frame, size_t len)
+{
+	struct vm *vm = ctx;
+	if (vm_is_done(vm)) {
+		vm->plat.vnet.drops[VNET_DROP_RX_OFF]++;
+		return;
+	}
+	virtio_net_receive(&vm->plat.vnet, frame, len);
+}
+
 static void net_broke(void *ctx, const char *why)
 {
 	kprintf("keel: vm %s virtio-net needs a reset: %s\n", ((struct vm *)ctx)->name, why);
@@ -58,7 +69,7 @@ const char *vm_net_plug(struct vm *vm)
 	struct vswitch *sw = vm_net_switch();
 	u8 mac[6];
 	vm_net_mac(vm->cfg, mac);
-	struct net_endpoint to_vm = {virtio_net_receive, &p->vnet};
+	struct net_endpoint to_vm = {to_guest, vm};
 	int port = vswitch_add_port(sw, VSW_PORT_VM, vm->name, mac, &to_vm);
 	if (port < 0)
 		return "virtio-net: no switch port (its MAC is another VM's, or all ports taken)";

@@ -120,12 +120,28 @@ TEST(vm_net_plugs_virtio_net_in_slot_3_on_a_switch_port)
 	struct net_endpoint in = vswitch_port_input(sw, b->plat.net_port);
 	net_deliver(&in, f, sizeof(f));
 	CHECK_EQ(a->plat.vnet.drops[VNET_DROP_RX_OFF], 1);
+	/* an ended VM (kept for a look at its memory) takes no more */
+	a->state = VM_STOPPED;
+	net_deliver(&in, f, sizeof(f));
+	CHECK_EQ(a->plat.vnet.drops[VNET_DROP_RX_OFF], 2);
+	a->state = VM_READY;
+	/* the platform's state stream carries the device (its link), and takes it back */
+	a->plat.vnet.link_up = false;
+	static u8 buf[64 << 10];
+	struct state_writer w = {buf, sizeof(buf), 0, false};
+	platform_save(a, &w);
+	REQUIRE(!w.overflow);
+	a->plat.vnet.link_up = true;
+	struct state_reader sr = {buf, w.len, 0, false};
+	CHECK(platform_load(a, &sr));
+	CHECK(!a->plat.vnet.link_up);
+	a->plat.vnet.link_up = true;
 	/* the shell shows the ports and sets a link */
 	const char *out = run(r, "net");
 	CHECK_CONTAINS(out, "uplink");
 	CHECK_CONTAINS(out, "tick1");
 	CHECK_CONTAINS(out, "tick2");
-	CHECK_CONTAINS(out, "rx-driver-off 1");
+	CHECK_CONTAINS(out, "rx-driver-off 2");
 	CHECK_CONTAINS(run(r, "net link tick1 down"), "vm tick1: link down");
 	CHECK(!a->plat.vnet.link_up);
 	CHECK(!sw->port[a->plat.net_port].link_up);
