@@ -42,6 +42,8 @@ PURE_SRCS += devices/e1000.c
 NET_SRCS := net/wire.c net/arp.c net/ipv4.c net/dhcp.c net/netcfg.c net/netstack.c net/sha256.c \
 	net/ctl.c
 PURE_SRCS += $(NET_SRCS)
+# the VMs' network: virtio-net, the virtual switch, the VMs' ports on it
+PURE_SRCS += devices/virtio_net.c devices/vswitch.c hypervisor/vm_net.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \
@@ -67,7 +69,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue nat net
+FUZZERS := emulate config partition virtqueue nat net vnet
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -80,6 +82,8 @@ INTEGRATION_COUNTS += dedicated
 INTEGRATION_COUNTS += spool
 # spool jobs kept on the disk across a Keel restart
 INTEGRATION_COUNTS += spool-restart
+# the VMs' network: two Linux VMs on Keel's virtual switch (make check-net)
+INTEGRATION_COUNTS += net
 
 # the machine's NIC: Keel's 82540EM driver answers an ARP exchange with Bochs' slirp
 INTEGRATION_COUNTS += nic
@@ -224,6 +228,9 @@ FUZZ_config_SRCS := hypervisor/config.c hypervisor/dedicated.c hypervisor/lib.c 
 FUZZ_partition_SRCS := devices/partition.c hypervisor/lib.c hypervisor/printf.c
 FUZZ_virtqueue_SRCS := devices/virtqueue.c devices/state.c mm/gmem.c mm/p2m.c mm/pt.c \
 	mm/frames.c mm/dirty_log.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
+FUZZ_vnet_SRCS := devices/virtio_net.c devices/vswitch.c devices/virtio_pci.c devices/pci_func.c \
+	devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
+	$(FUZZ_virtqueue_SRCS)
 
 FUZZ_nat_SRCS := net/nat.c hypervisor/lib.c hypervisor/printf.c
 FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
@@ -238,6 +245,7 @@ $(BUILD)/fuzz/fuzz_partition: $(FUZZ_partition_SRCS) $(wildcard devices/*.h)
 $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*.h)
 $(BUILD)/fuzz/fuzz_nat: $(FUZZ_nat_SRCS) $(wildcard net/*.h)
 $(BUILD)/fuzz/fuzz_net: $(FUZZ_net_SRCS) $(wildcard net/*.h devices/netif.h)
+$(BUILD)/fuzz/fuzz_vnet: $(FUZZ_vnet_SRCS) $(wildcard devices/*.h mm/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -263,6 +271,8 @@ fuzz-nat: $(BUILD)/fuzz/fuzz_nat
 	$(call run_fuzzer,nat)
 fuzz-net: $(BUILD)/fuzz/fuzz_net
 	$(call run_fuzzer,net)
+fuzz-vnet: $(BUILD)/fuzz/fuzz_vnet
+	$(call run_fuzzer,vnet)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -322,6 +332,25 @@ integration-virtio-linux check-virtio: $(BUILD)/check-virtio.iso
 	if grep -q 'KEEL PRINTER JOB 1' $(BUILD)/results/virtio-linux.parport; then \
 		echo "ok   the virtio printer port's job is on the machine's parallel port"; p=$$((p + 1)); \
 	else echo "FAIL the virtio printer port's job is not on the machine's parallel port"; \
+		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
+
+# Two Linux VMs with virtio-net on Keel's switch (guests/linux/net.cfg): ping, a forged MAC
+# dropped, 16 MiB over TCP with nc; the md5 the sender printed must be the receiver's
+$(BUILD)/check-net.iso: $(BUILD)/keel.elf guests/linux/net.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/net.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+
+.PHONY: check-net integration-net
+integration-net check-net: $(BUILD)/check-net.iso
+	@rc=0; tests/integration/run $< --name net --timeout 1500 --mem 512 \
+		--config guests/linux/net.cfg --expect-file guests/linux/net.expect || rc=$$?; \
+	c=$(BUILD)/results/net.counts; read -r p f <$$c 2>/dev/null || { p=0; f=1; }; \
+	log=$(BUILD)/results/net.serial.log; \
+	sent=$$(sed -n 's/.*\[net2\] net-check: sending \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	got=$$(sed -n 's/.*\[net1\] net-check: received \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	if [ -n "$$sent" ] && [ "$$sent" = "$$got" ]; then \
+		echo "ok   net1 received what net2 sent: $$got (bytes, md5)"; p=$$((p + 1)); \
+	else echo "FAIL net2 sent '$$sent' (bytes, md5), net1 received '$$got'"; \
 		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
 
 integration-refuse-penryn: $(BUILD)/test.iso

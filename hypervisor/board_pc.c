@@ -2,6 +2,7 @@
  * as docs/guest-abi.md describes them to guests. Nothing else names these addresses. */
 #include "board.h"
 #include "vm.h"
+#include "vm_net.h"
 #include "vm_virtio.h"
 #include "../devices/acpi_tables.h"
 #include "../guests/loader/linux.h"
@@ -66,6 +67,8 @@ static const struct board_device pc_devices[] = {
     {&lpt_device, AT(lpt), {{LPT1_BASE, LPT_PORTS}}, 0, 0, true, has_printer},
     /* the primary IDE channel's command block and control register; 0x3f7 is the floppy's */
     {&ide_device, AT(ide), {{IDE_PRIMARY_BASE, 8}, {IDE_PRIMARY_CTRL, 1}}, 0, 0, false, wants_ide},
+    /* virtio-net on PCI slot 3, a port of Keel's switch (hypervisor/vm_net.c plugs it) */
+    {&virtio_net_device, AT(plat.vnet), {{0}}, 0, 0, false, vm_has_net},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -116,6 +116,46 @@ static void set_disk(struct parser *p, const char *key, const char *v)
 	vm->disk_ro = ro;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* net = on | off | mac=xx:xx:xx:xx:xx:xx (a unicast address) */
+static void set_net(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->vm;
+	if (!strcmp(v, "on") || !strcmp(v, "off")) {
+		vm->net = !strcmp(v, "on");
+		vm->net_mac_set = false;
+		return;
+	}
+	bool ok = !strncmp(v, "mac=", 4) && strlen(v) == 4 + 17;
+	const char *m = ok ? v + 4 : v;
+	u8 mac[6];
+	for (unsigned i = 0; ok && i < 6; i++) {
+		int hi = hex_digit(m[3 * i]), lo = hex_digit(m[3 * i + 1]);
+		ok = hi >= 0 && lo >= 0 && (i == 5 || m[3 * i + 2] == ':');
+		mac[i] = (u8)(hi << 4 | lo);
+	}
+	if (!ok) {
+		error(p, key, "must be on, off or mac=xx:xx:xx:xx:xx:xx");
+		return;
+	}
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+		error(p, key, "the MAC must be a unicast address (first byte even), not all zero");
+		return;
+	}
+	vm->net = vm->net_mac_set = true;
+	memcpy(vm->net_mac, mac, 6);
+}
+
 static void set_field(struct parser *p, const char *key, const char *v)
 {
 	struct vm_config *vm = p->vm;
@@ -229,6 +269,8 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 2, &c))
 			vm->share = c;
+	} else if (!strcmp(key, "net")) {
+		set_net(p, key, v);
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -48,6 +48,10 @@ struct vm_config {
 	bool printer;			/* an emulated LPT1 whose jobs go to the spool */
 	u32 dedicate; /* real devices given to this VM: bit i is ded_devices[i] (dedicated.h) */
 	bool share;   /* content-based page sharing of its memory (mm/share.h) */
+	/* net = on | off | mac=<xx:xx:xx:xx:xx:xx>: a virtio-net port on Keel's switch */
+	bool net;
+	bool net_mac_set; /* else the MAC is made from the name (hypervisor/vm_net.c) */
+	u8 net_mac[6];
 };
 
 struct config {

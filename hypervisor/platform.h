@@ -18,6 +18,7 @@
 #include "../devices/rtc_cmos.h"
 #include "../devices/virtio_blk.h"
 #include "../devices/virtio_console.h"
+#include "../devices/virtio_net.h"
 
 struct vm;
 
@@ -71,6 +72,10 @@ struct platform {
 	struct virtio_blk vblk;
 	struct virtio_console vcon;
 	bool com1_level; /* the COM1 model's interrupt output (ISA line 4, which COM3 shares) */
+	/* net = ...: virtio-net on port net_port of Keel's switch (hypervisor/vm_net.c) */
+	struct virtio_net vnet;
+	unsigned net_port;
+	bool net_on;
 };
 
 /* ISA interrupt lines as the devices see them. */

@@ -9,6 +9,7 @@
 #include "../devices/e1000.h"
 #include "../net/ctl.h"
 #include "../net/netstack.h"
+#include "vm_net.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -746,6 +747,84 @@ static int cmd_ping(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ---- net: the virtual switch's ports and the VMs' virtio-net ---- */
+
+static void print_mac(const u8 *m)
+{
+	kprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void print_net_port(struct shell *sh, const struct vswitch *sw, unsigned i)
+{
+	const struct vsw_port *p = &sw->port[i];
+	kprintf("  %-16s ", p->name);
+	if (p->kind == VSW_PORT_VM)
+		print_mac(p->mac);
+	else
+		kprintf("%-17s", p->out.rx ? "trunk" : "trunk, unconnected");
+	kprintf(" link %-4s rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
+		p->link_up ? "up" : "down", (unsigned long long)p->st.rx_frames,
+		(unsigned long long)p->st.rx_bytes, (unsigned long long)p->st.tx_frames,
+		(unsigned long long)p->st.tx_bytes);
+	bool any = false;
+	for (unsigned d = 0; d < VSW_NDROPS; d++)
+		if (p->st.drops[d]) {
+			kprintf("%s %s %llu", any ? "," : "    switch drops:", vswitch_drop_name(d),
+				(unsigned long long)p->st.drops[d]);
+			any = true;
+		}
+	if (any)
+		kprintf("\n");
+	struct vm *vm = p->kind == VSW_PORT_VM ? shell_find_vm(sh, p->name) : NULL;
+	if (!vm || !vm->plat.net_on || vm->plat.net_port != i)
+		return;
+	const struct virtio_net *vn = &vm->plat.vnet;
+	kprintf("    virtio-net: driver %s, guest tx %llu frames, rx %llu frames, %llu checksums "
+		"filled",
+		vn->vp.broken				    ? "broken"
+		: (vn->vp.status & VIRTIO_STATUS_DRIVER_OK) ? "on"
+							    : "off",
+		(unsigned long long)vn->tx_frames, (unsigned long long)vn->rx_frames,
+		(unsigned long long)vn->csum_filled);
+	for (unsigned d = 0; d < VNET_NDROPS; d++)
+		if (vn->drops[d])
+			kprintf(", %s %llu", virtio_net_drop_name(d),
+				(unsigned long long)vn->drops[d]);
+	kprintf("\n");
+}
+
+static int cmd_net(struct shell *sh, int argc, char **argv)
+{
+	struct vswitch *sw = vm_net_switch();
+	if (argc == 1) {
+		kprintf("switch: %u learned addresses (%llu learned, %llu moved, %llu aged, "
+			"%llu forgotten for room)\n",
+			vswitch_learned_count(sw), (unsigned long long)sw->learned,
+			(unsigned long long)sw->moved, (unsigned long long)sw->aged,
+			(unsigned long long)sw->table_full);
+		for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
+			if (sw->port[i].used)
+				print_net_port(sh, sw, i);
+		return 0;
+	}
+	if (argc != 4 || strcmp(argv[1], "link") ||
+	    (strcmp(argv[3], "up") && strcmp(argv[3], "down"))) {
+		kprintf("net: unknown arguments");
+		shell_usage_tail(sh);
+		return -1;
+	}
+	struct vm *vm = vm_arg(sh, argv[2]);
+	if (!vm)
+		return -1;
+	bool up = !strcmp(argv[3], "up");
+	if (!vm_net_set_link(vm, up)) {
+		kprintf("vm %s has no network (its config has no `net =`)\n", vm->name);
+		return -1;
+	}
+	kprintf("vm %s: link %s\n", vm->name, up ? "up" : "down");
+	return 0;
+}
+
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -768,6 +847,9 @@ const struct shell_cmd shell_cmds[] = {
     {"ip", "", "Keel's own address, ARP cache, counters, control channel", 0, 0, cmd_ip, NULL, 0},
     {"ping", "<ip>", "send one ICMP echo request from Keel; the reply is logged", 1, 1, cmd_ping,
      NULL, 0},
+    {"net", "[link <vm> up|down]",
+     "the switch's ports: MAC, link, counters; or set a VM's virtio-net link", 0, 3, cmd_net, NULL,
+     0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 

@@ -3,6 +3,7 @@
  * failure releases what was taken and names the reason; other VMs are unaffected. */
 #include "vm_create.h"
 #include "vm_disk.h"
+#include "vm_net.h"
 #include "console.h"
 #include "dedicated_hw.h"
 #include "keel.h"
@@ -52,6 +53,7 @@ void vm_release(struct vm *vm)
 	if (vm_sharing)
 		share_remove_vm(vm_sharing, &vm->p2m);
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
+	vm_net_release(vm);    /* its switch port goes before its memory */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vmx_vcpu_free(&vm->vcpu[i]);
 	paging_free(vm);

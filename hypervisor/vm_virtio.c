@@ -5,6 +5,7 @@
 #include "config.h"
 #include "console.h"
 #include "vm.h"
+#include "vm_net.h"
 #include "../devices/virtio_blk.h"
 #include "../devices/virtio_console.h"
 
@@ -75,6 +76,10 @@ const char *vm_virtio_plug(struct vm *vm)
 				return "virtio-console could not be plugged";
 			p->vcon.vp.on_break = console_broke;
 			p->vcon.vp.break_ctx = vm;
+		} else if (ops == &virtio_net_device) {
+			const char *err = vm_net_plug(vm);
+			if (err)
+				return err;
 		}
 	}
 	return NULL;

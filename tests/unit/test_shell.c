@@ -58,7 +58,7 @@ TEST(shell_cr_lf_and_crlf_each_end_one_line)
 	type(r, "\rx\n");
 	CHECK_STR(test_console(),
 		  "\nkeel> x\nunknown command 'x'; commands: help, vm, console, exits, mem, log, "
-		  "loglevel, disk, spool, share, nic, ip, ping (help [cmd] says more)\nkeel> ");
+		  "loglevel, disk, spool, share, nic, ip, ping, net (help [cmd] says more)\nkeel> ");
 }
 
 TEST(shell_backspace_and_del_erase)

@@ -12,7 +12,7 @@ TEST(shell_unknown_command)
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"frob"}), -1);
 	CHECK_STR(test_console(),
 		  "unknown command 'frob'; commands: help, vm, console, exits, mem, "
-		  "log, loglevel, disk, spool, share, nic, ip, ping (help [cmd] says more)\n");
+		  "log, loglevel, disk, spool, share, nic, ip, ping, net (help [cmd] says more)\n");
 }
 
 TEST(shell_vm_needs_a_sub_command)
