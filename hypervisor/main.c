@@ -22,6 +22,10 @@
 #include "../devices/e1000_hw.h"
 #include "../net/ctl.h"
 #include "../net/netstack.h"
+#include "../net/router.h"
+#include "../devices/e1000.h"
+#include "../devices/vswitch.h"
+#include "vm_net.h"
 
 #define SLICE_MS 10
 
@@ -293,6 +297,66 @@ static void setup_net(const u8 mac[ETH_ALEN], struct net_endpoint tx)
 	pr_info("net: control channel on udp port %u\n", ctl_port);
 }
 
+/* The VMs' network meets the outside on the switch's uplink: their gateway (net/router.c,
+ * 10.0.0.254 on 10.0.0.0/24) translates their flows to Keel's own address, which Keel's
+ * stack sends through the machine's NIC; replies come back the same way. */
+#define VM_GATEWAY_IP IP4(10, 0, 0, 254)
+#define VM_NETMASK    IP4(255, 255, 255, 0)
+static struct router vm_router;
+static const u8 vm_gateway_mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x4b, 0x45, 0xfe};
+
+static void stack_to_nic(void *nic, const u8 *frame, size_t len)
+{
+	e1000_tx(nic, frame, len);
+}
+
+static bool router_send_ip(void *ctx, const u8 *pkt, size_t len)
+{
+	(void)ctx;
+	return net_on && keel_net.configured && netstack_send_ip(&keel_net, pkt, len);
+}
+
+static bool stack_ip_hook(void *ctx, const u8 *pkt, size_t len)
+{
+	(void)ctx;
+	return router_outside_input(&vm_router, pkt, len);
+}
+
+/* Keel's stack on the machine's NIC (its MAC and rings), the VMs' gateway on the switch. */
+static void setup_network(void)
+{
+	struct vswitch *sw = vm_net_switch();
+	router_init(&vm_router, VM_GATEWAY_IP, VM_NETMASK, vm_gateway_mac,
+		    vswitch_port_input(sw, VSW_UPLINK),
+		    (struct router_outside){router_send_ip, NULL});
+	vswitch_set_uplink(sw, &(struct net_endpoint){router_inside_input, &vm_router});
+	shell.router = &vm_router;
+	struct e1000 *nic = machine_nic();
+	static const u8 no_nic_mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	if (!nic) {
+		if (net_cfg.mode != NET_OFF)
+			pr_warn("net: no NIC (%s): Keel's frames go nowhere\n",
+				machine_nic_absent_why() ? machine_nic_absent_why() : "none found");
+		setup_net(no_nic_mac, (struct net_endpoint){NULL, NULL});
+		return;
+	}
+	setup_net(nic->mac, (struct net_endpoint){stack_to_nic, nic});
+	if (net_on) {
+		e1000_set_rx(nic, (struct net_endpoint){netstack_input, &keel_net});
+		netstack_set_ip_hook(&keel_net, stack_ip_hook, NULL);
+	}
+}
+
+/* Each pass: the gateway's clock, and Keel's outside address as DHCP leased it. */
+static void poll_network(u64 now)
+{
+	if (net_on) {
+		netstack_poll(&keel_net, now);
+		router_set_outside_address(&vm_router, keel_net.configured ? keel_net.ip : 0);
+	}
+	router_poll(&vm_router, now);
+}
+
 static u64 now_ns(void)
 {
 	u64 t = time_now();
@@ -508,8 +572,7 @@ static __noreturn void run_vms(void)
 	for (;;) {
 		poll_console();
 		machine_nic_poll();
-		if (net_on)
-			netstack_poll(&keel_net, now_ns());
+		poll_network(now_ns());
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
@@ -574,10 +637,7 @@ void kmain(u32 magic, u32 mbi)
 	setup_sharing();
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
-	/* No NIC driver on this branch: the stack's frames go nowhere until the machine's NIC
-	 * (or the virtual switch's uplink) is connected here with its MAC and endpoint. */
-	static const u8 no_nic_mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-	setup_net(no_nic_mac, (struct net_endpoint){NULL, NULL});
+	setup_network();
 	create_vms();
 	run_vms();
 }

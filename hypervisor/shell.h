@@ -17,6 +17,7 @@
 struct shell;
 struct spool;
 struct share;
+struct router;
 struct e1000;
 struct netstack;
 struct ctl;
@@ -78,6 +79,7 @@ struct shell {
 	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
 	const char *nic_absent; /* then: why (the probe's words) */
 	struct netstack *net;	/* Keel's own network stack, NULL when net= is off */
+	struct router *router;	/* the VMs' gateway on the switch's uplink */
 	struct ctl *ctl;	/* its control channel, NULL without ctl_key= */
 };
 

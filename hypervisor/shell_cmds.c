@@ -10,6 +10,7 @@
 #include "../net/ctl.h"
 #include "../net/netstack.h"
 #include "vm_net.h"
+#include "../net/router.h"
 
 struct vm *shell_find_vm(struct shell *sh, const char *name)
 {
@@ -805,6 +806,8 @@ static int cmd_net(struct shell *sh, int argc, char **argv)
 		for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
 			if (sw->port[i].used)
 				print_net_port(sh, sw, i);
+		if (sh->router)
+			router_print(sh->router);
 		return 0;
 	}
 	if (argc != 4 || strcmp(argv[1], "link") ||

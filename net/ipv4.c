@@ -52,6 +52,8 @@ void udp_unbind(struct netstack *ns, u16 port)
 			ns->udp[i] = (struct udp_binding){0, NULL, NULL};
 }
 
+static bool route_out(struct netstack *ns, u32 dst, size_t flen);
+
 bool ipv4_output(struct netstack *ns, u32 src, u32 dst, u8 proto, size_t len)
 {
 	u8 *f = ns->txbuf;
@@ -69,7 +71,14 @@ bool ipv4_output(struct netstack *ns, u32 src, u32 dst, u8 proto, size_t len)
 	put_be32(h + 12, src);
 	put_be32(h + 16, dst);
 	put_be16(h + 10, inet_fold(inet_sum(0, h, IP_HLEN)));
-	size_t flen = ETH_HLEN + IP_HLEN + len;
+	return route_out(ns, dst, ETH_HLEN + IP_HLEN + len);
+}
+
+/* The frame in ns->txbuf (flen bytes, the IPv4 packet after room for its Ethernet header)
+ * to dst: broadcast, its own address on the subnet, or the gateway. */
+static bool route_out(struct netstack *ns, u32 dst, size_t flen)
+{
+	u8 *f = ns->txbuf;
 	if (dst == IP4_BROADCAST || is_subnet_broadcast(ns, dst)) {
 		eth_output(ns, f, flen, eth_broadcast, ETH_TYPE_IPV4);
 		return true;
@@ -84,6 +93,12 @@ bool ipv4_output(struct netstack *ns, u32 src, u32 dst, u8 proto, size_t len)
 		return false;
 	}
 	return arp_output(ns, hop, f, flen);
+}
+
+bool ipv4_forward(struct netstack *ns, const u8 *pkt, size_t len)
+{
+	memcpy(ns->txbuf + ETH_HLEN, pkt, len);
+	return route_out(ns, get_be32(pkt + 16), ETH_HLEN + len);
 }
 
 bool udp_output(struct netstack *ns, u32 src_ip, u16 src_port, u32 dst_ip, u16 dst_port,
@@ -217,6 +232,8 @@ void ipv4_input(struct netstack *ns, const u8 *h, size_t len)
 		return;
 	}
 	bool to_us = ns->configured && dst == ns->ip;
+	if (to_us && ns->ip_hook && ns->ip_hook(ns->ip_hook_ctx, h, total))
+		return;
 	bool bcast = dst == IP4_BROADCAST || is_subnet_broadcast(ns, dst);
 	/* before it has an address, Keel takes only DHCP answers, which may be sent to the
 	 * offered address or to a broadcast Ethernet address */

@@ -65,6 +65,8 @@ void ipv4_input(struct netstack *ns, const u8 *pkt, size_t len);
 /* Sends an IPv4 packet whose payload (len bytes) is at ns->txbuf + ETH_HLEN + IP_HLEN; src 0
  * is allowed (DHCP before an address). */
 bool ipv4_output(struct netstack *ns, u32 src, u32 dst, u8 proto, size_t len);
+/* a whole IPv4 packet (len <= ETH_MAX_FRAME - ETH_HLEN) to its next hop, as a router sends */
+bool ipv4_forward(struct netstack *ns, const u8 *pkt, size_t len);
 bool udp_output(struct netstack *ns, u32 src_ip, u16 src_port, u32 dst_ip, u16 dst_port,
 		const void *data, size_t len);
 bool udp_bind(struct netstack *ns, u16 port, udp_rx_fn fn, void *ctx);

@@ -121,6 +121,23 @@ bool netstack_udp_send(struct netstack *ns, u16 src_port, u32 dst_ip, u16 dst_po
 	return ok;
 }
 
+bool netstack_send_ip(struct netstack *ns, const u8 *pkt, size_t len)
+{
+	if (len < IP_HLEN || len > ETH_MAX_FRAME - ETH_HLEN)
+		return false;
+	net_enter(ns);
+	bool ok = ipv4_forward(ns, pkt, len);
+	net_leave(ns);
+	return ok;
+}
+
+void netstack_set_ip_hook(struct netstack *ns, bool (*fn)(void *ctx, const u8 *pkt, size_t len),
+			  void *ctx)
+{
+	ns->ip_hook = fn;
+	ns->ip_hook_ctx = ctx;
+}
+
 bool netstack_ping(struct netstack *ns, u32 ip)
 {
 	net_enter(ns);

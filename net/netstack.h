@@ -130,6 +130,10 @@ struct netstack {
 	u32 ping_replies;  /* replies to Keel's pings */
 
 	u8 txbuf[ETH_MAX_FRAME];
+	/* IPv4 packets for Keel's address meet this first (the VMs' gateway takes the replies
+	 * to their flows out of Keel's address); true: taken, the stack never sees it */
+	bool (*ip_hook)(void *ctx, const u8 *pkt, size_t len);
+	void *ip_hook_ctx;
 	struct netstack_stats st;
 };
 
@@ -150,6 +154,12 @@ void netstack_udp_unbind(struct netstack *ns, u16 port);
  * ARP queue full). A datagram waiting for ARP counts as sent. */
 bool netstack_udp_send(struct netstack *ns, u16 src_port, u32 dst_ip, u16 dst_port,
 		       const void *data, size_t len);
+/* Sends one whole IPv4 packet (its header first, as a router forwards it) to its next hop:
+ * the destination on Keel's subnet, else the gateway; false when it cannot leave. */
+bool netstack_send_ip(struct netstack *ns, const u8 *pkt, size_t len);
+/* Registers the hook IPv4 packets for Keel's address meet first (NULL removes it). */
+void netstack_set_ip_hook(struct netstack *ns, bool (*fn)(void *ctx, const u8 *pkt, size_t len),
+			  void *ctx);
 /* Sends one ICMP echo request to ip; the reply is counted in ns->ping_* and logged. */
 bool netstack_ping(struct netstack *ns, u32 ip);
 
