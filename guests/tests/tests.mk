@@ -27,6 +27,8 @@ DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 48 boot
 # modules): the owner and a bystander of a dedicated COM2 (make integration-dedicated)
 OWN_ISO_GUESTS := dedicated
+# content-based page sharing between VMs with equal pages, and a guest racing the scanner
+OWN_ISO_GUESTS += share
 OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
@@ -88,3 +90,15 @@ $(BUILD)/ide-guest.iso: $(BUILD)/keel.elf $(TG_DIR)/ide.cfg $(TG_OUT)/ide.elf sc
 
 integration-ide: $(BUILD)/ide-guest.iso
 	tests/integration/run $< --name ide --timeout 300 --config $(TG_DIR)/ide.cfg
+
+# make integration-share: three VMs with share = on (guests/tests/share.cfg), the scanner fast
+INTEGRATION_COUNTS += share
+$(BUILD)/share.iso: $(BUILD)/keel.elf $(TG_DIR)/share.cfg $(TG_OUT)/share.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(TG_DIR)/share.cfg \
+		-a "on_idle=shutdown share_rate=100000" $(TG_OUT)/share.elf
+
+integration-share: $(BUILD)/share.iso
+	tests/integration/run $< --name share --timeout 600 --config $(TG_DIR)/share.cfg \
+		--expect 'keel: vm sb page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d{3,} shared \([1-9]\d* zero\), [1-9]\d{3,} copies on write' \
+		--expect 'keel: vm sa page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d* shared \([1-9]\d* zero\), [1-9]\d{3,} copies on write' \
+		--expect 'keel: vm racer page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d* shared \(\d+ zero\), [1-9]\d* copies on write'
