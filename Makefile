@@ -117,7 +117,7 @@ $(BUILD)/keel.elf: $(HV_OBJS) hypervisor/keel.ld
 # The demo ISO (make run: two Debian kernels with shells), the multiboot demo, and the test
 # ISO (every test guest, shut down when idle).
 $(BUILD)/keel.iso: $(BUILD)/keel.elf guests/linux/demo.cfg $(LINUX_IMAGE) scripts/mkiso
-	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/demo.cfg $(LINUX_IMAGE)
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/demo.cfg -a "net=dhcp" $(LINUX_IMAGE)
 
 DEMO_MODULES := $(BUILD)/guests/ticker.elf $(BUILD)/guests/hello.elf guests/tests/mbdata.txt
 $(BUILD)/multiboot-demo.iso: $(BUILD)/keel.elf guests/demo.cfg $(DEMO_MODULES) scripts/mkiso
@@ -182,7 +182,7 @@ run:
 	@scripts/deps run
 	@$(MAKE) --no-print-directory $(BUILD)/keel.iso $(DISK_IMAGE)
 	scripts/run --interactive --disk $(DISK_IMAGE) --parport $(BUILD)/run/printer.out \
-		$(BUILD)/keel.iso
+		--net slirp $(BUILD)/keel.iso
 
 run-multiboot:
 	@scripts/deps run
@@ -337,15 +337,27 @@ integration-virtio-linux check-virtio: $(BUILD)/check-virtio.iso
 # Two Linux VMs with virtio-net on Keel's switch (guests/linux/net.cfg): ping, a forged MAC
 # dropped, 16 MiB over TCP with nc; the md5 the sender printed must be the receiver's
 $(BUILD)/check-net.iso: $(BUILD)/keel.elf guests/linux/net.cfg $(LINUX_IMAGE) scripts/mkiso
-	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/net.cfg -a "on_idle=shutdown" \
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/net.cfg -a "on_idle=shutdown net=dhcp" \
 		$(LINUX_IMAGE)
 
 .PHONY: check-net integration-net
+# the file net1 fetches from outside: 1 MiB made afresh, served on the slirp host's port 18080
+NET_WWW := $(BUILD)/results/net-www
 integration-net check-net: $(BUILD)/check-net.iso
-	@rc=0; tests/integration/run $< --name net --timeout 1500 --mem 512 \
+	@mkdir -p $(NET_WWW) && head -c 1048576 /dev/urandom >$(NET_WWW)/fetch.bin
+	@rc=0; python3 -m http.server 18080 --bind 127.0.0.1 --directory $(NET_WWW) \
+		>$(BUILD)/results/net-www.log 2>&1 & www=$$!; \
+	tests/integration/run $< --name net --timeout 1500 --mem 512 --net slirp \
 		--config guests/linux/net.cfg --expect-file guests/linux/net.expect || rc=$$?; \
+	kill $$www 2>/dev/null; \
 	c=$(BUILD)/results/net.counts; read -r p f <$$c 2>/dev/null || { p=0; f=1; }; \
 	log=$(BUILD)/results/net.serial.log; \
+	want="$$(wc -c <$(NET_WWW)/fetch.bin) $$(md5sum <$(NET_WWW)/fetch.bin | cut -c1-32)"; \
+	fetched=$$(sed -n 's/.*\[net1\] net-check: fetched \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	if [ "$$fetched" = "$$want" ]; then \
+		echo "ok   net1 fetched the file whole through Keel's gateway: $$want (bytes, md5)"; p=$$((p + 1)); \
+	else echo "FAIL net1 fetched '$$fetched', the file is '$$want' (bytes, md5)"; \
+		f=$$((f + 1)); rc=1; fi; \
 	sent=$$(sed -n 's/.*\[net2\] net-check: sending \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
 	got=$$(sed -n 's/.*\[net1\] net-check: received \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
 	if [ -n "$$sent" ] && [ "$$sent" = "$$got" ]; then \

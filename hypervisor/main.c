@@ -523,6 +523,11 @@ static void report_finished(void)
 			stopped++;
 	}
 	kprintf("keel: all VMs finished: %u exited, %u stopped\n", exited, stopped);
+	/* what the VMs' network did, when they had one */
+	if (vm_router.st.in_frames)
+		router_print(&vm_router);
+	if (net_on)
+		netstack_print(&keel_net);
 	kprintf("keel: uptime %llu ms (TSC), %llu timer ticks\n",
 		(unsigned long long)((time_now() - boot_tsc) / (tsc_hz / 1000)),
 		(unsigned long long)time_ticks());

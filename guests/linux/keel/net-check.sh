@@ -19,12 +19,14 @@ finish() {
 	[ "$fails" -eq 0 ]
 	exit
 }
-role= peer= mib=16
+role= peer= mib=16 gw= fetch=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keel.net_role=*) role=${arg#keel.net_role=} ;;
 	keel.peer=*) peer=${arg#keel.peer=} ;;
 	keel.net_mib=*) mib=${arg#keel.net_mib=} ;;
+	keel.gw=*) gw=${arg#keel.gw=} ;;
+	keel.fetch=*) fetch=${arg#keel.fetch=} ;;
 	esac
 done
 bytes=$((mib * 1048576))
@@ -115,6 +117,38 @@ elif [ "$role" = recv ]; then
 	echo "net-check: received $got bytes, md5 $(md5sum </tmp/recv | cut -c1-32)"
 	[ "$got" = "$bytes" ] && pass "$mib MiB received from $peer over TCP with nc" ||
 		fail "received $got bytes from $peer, not $bytes"
+fi
+# keel.gw=: Keel's gateway for the VMs answers ping; keel.fetch=URL: a file from outside
+# (the development machine, through Keel's address translation, its NIC and Bochs' slirp)
+if [ -n "$gw" ]; then
+	ping -c 3 -W 2 "$gw" >/dev/null 2>&1 && pass "the gateway $gw answers ping" ||
+		fail "no answer from the gateway $gw"
+fi
+if [ -n "$fetch" ]; then
+	# HTTP/1.0 GET with nc: busybox-static's wget crashes in static glibc's resolver
+	hostport=${fetch#http://}
+	path=/${hostport#*/}
+	hostport=${hostport%%/*}
+	host=${hostport%:*} port=${hostport##*:}
+	ip route | sed 's/^/net-check: route /'
+	tries=0 len=
+	while [ $tries -lt 5 ]; do
+		printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" |
+			nc "$host" "$port" >/tmp/resp 2>/tmp/nc.err
+		len=$(head -c 4096 /tmp/resp | tr -d '\r' | sed -n 's/^Content-Length: *\([0-9]*\).*/\1/p' | head -n 1)
+		head -n 1 /tmp/resp | tr -d '\r' | sed 's/^/net-check: http: /'
+		[ -n "$len" ] && break
+		sed 's/^/net-check: nc: /' /tmp/nc.err
+		tries=$((tries + 1))
+		sleep 2
+	done
+	if [ -n "$len" ]; then
+		tail -c "$len" /tmp/resp >/tmp/fetched
+		echo "net-check: fetched $(wc -c </tmp/fetched) bytes, md5 $(md5sum </tmp/fetched | cut -c1-32)"
+		pass "fetched $fetch through Keel's gateway"
+	else
+		fail "could not fetch $fetch"
+	fi
 fi
 grep "$dev" /proc/interrupts | sed 's/^/net-check: irq /'
 finish
