@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (!(flags & 1) && rd32(pkt + 12) != KEEL_EX)
 				abort();
-			if ((flags & 1) && (rd32(pkt + 16) != to || (to & 0xffffff00u) != 0x0a000000u))
+			if ((flags & 1) &&
+			    (rd32(pkt + 16) != to || (to & 0xffffff00u) != 0x0a000000u))
 				abort();
 		}
 		if (flags & 2)
