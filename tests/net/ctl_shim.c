@@ -1,8 +1,9 @@
 /* A host-side stand-in for a Keel on the network, for testing scripts/keelctl for real:
  * Keel's network stack and its real shell (no VMs) behind a UDP socket on 127.0.0.1. Each
  * datagram that arrives becomes an Ethernet frame from 10.0.2.2 to Keel's control port; the
- * stack's replies go back to the sender. --drop N loses every Nth reply datagram, so the
- * client's retransmission and Keel's reply cache are exercised.
+ * stack's replies go back to the sender. --drop N loses one reply datagram in N on average,
+ * at no fixed period (a reply of N parts would otherwise lose the same part every time it is
+ * resent), so the client's retransmission and Keel's reply cache are exercised.
  * usage: build/host/ctl_shim PORT KEY [--drop N] [--runs FILE] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -108,7 +109,9 @@ static void wire(void *ctx, const u8 *f, size_t len)
 	if (ulen < UDP_HLEN || ETH_HLEN + IP_HLEN + ulen > len)
 		return;
 	replies++;
-	if (drop_every && replies % drop_every == 0) {
+	static u32 lcg = 12345; /* fixed seed: the same drops every run */
+	lcg = lcg * 1103515245u + 12345u;
+	if (drop_every && (lcg >> 16) % drop_every == 0) {
 		fprintf(stderr, "ctl_shim: reply datagram %u dropped\n", replies);
 		return;
 	}
