@@ -117,7 +117,7 @@ bool virtio_blk_init(struct virtio_blk *vb, struct p2m *p2m, const struct blk_ba
 	if (be->read_only)
 		f |= BIT(VIRTIO_BLK_F_RO);
 	/* class 0x0180: mass storage, other */
-	if (!virtio_pci_init(&vb->vp, p2m, VIRTIO_ID_BLOCK, 0x0180, f, 24, 1, VIRTIO_BLK_QUEUE_SIZE,
+	if (!virtio_pci_init(&vb->vp, p2m, VIRTIO_ID_BLOCK, 0x018000, f, 24, 1, VIRTIO_BLK_QUEUE_SIZE,
 			     &blk_ops))
 		return false;
 	vb->be = be;

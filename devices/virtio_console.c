@@ -203,7 +203,7 @@ bool virtio_console_init(struct virtio_console *vc, struct p2m *p2m,
 	if (printer)
 		vc->port[VCON_PORT_PRINTER] = *printer;
 	/* class 0x0780: communication, other */
-	if (!virtio_pci_init(&vc->vp, p2m, VIRTIO_ID_CONSOLE, 0x0780,
+	if (!virtio_pci_init(&vc->vp, p2m, VIRTIO_ID_CONSOLE, 0x078000,
 			     BIT(VIRTIO_CONSOLE_F_MULTIPORT), 12, VCON_QUEUES, VCON_QUEUE_SIZE,
 			     &con_ops))
 		return false;

@@ -108,6 +108,9 @@ TEST(virtio_pci_identity_and_capabilities)
 	CHECK_EQ(cfg_rd(r, 0, 2), 0x1af4);
 	CHECK_EQ(cfg_rd(r, 2, 2), 0x1042);
 	CHECK(cfg_rd(r, 8, 1) >= 1); /* revision 1: modern only */
+	CHECK_EQ(cfg_rd(r, 0x0b, 1), 0x01); /* class: mass storage */
+	CHECK_EQ(cfg_rd(r, 0x0a, 1), 0x80); /* subclass: other */
+	CHECK_EQ(cfg_rd(r, 0x09, 1), 0x00); /* programming interface */
 	CHECK_EQ(cfg_rd(r, 0x2c, 2), 0x1af4);
 	CHECK(cfg_rd(r, 0x2e, 2) >= 0x40);
 	CHECK_EQ(cfg_rd(r, PCI_BAR0, 4) & 7, 4); /* 64-bit memory */
