@@ -232,7 +232,7 @@ FUZZ_vnet_SRCS := devices/virtio_net.c devices/vswitch.c devices/virtio_pci.c de
 	devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
 	$(FUZZ_virtqueue_SRCS)
 
-FUZZ_nat_SRCS := net/nat.c hypervisor/lib.c hypervisor/printf.c
+FUZZ_nat_SRCS := net/nat.c net/wire.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hypervisor/*.h)

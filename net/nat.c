@@ -5,6 +5,7 @@
  * checked against the bytes there before it is used. Checksums are patched (RFC 1624), so
  * a payload the VM sent is never read. */
 #include "nat.h"
+#include "net_priv.h"
 #include "../hypervisor/lib.h"
 
 #define SEC		 1000000000ULL
@@ -23,49 +24,10 @@
 #define ICMP_ECHO_REQUEST  8
 #define ICMP_TIME_EXCEEDED 11
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)(v >> 16));
-	put16(p + 2, (u16)v);
-}
-
-static u32 sum_bytes(u32 sum, const u8 *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += get16(p);
-	if (len)
-		sum += (u32)p[0] << 8;
-	return sum;
-}
-
-static u16 fold(u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (u16)sum;
-}
-
 /* the checksum at csum covers a 16-bit word that changes from old to new (RFC 1624 eq. 3) */
 static void csum_patch16(u8 *csum, u16 old, u16 new)
 {
-	u32 sum = (u16)~get16(csum) + (u16)~old + new;
-	put16(csum, (u16)~fold(sum));
+	put_be16(csum, inet_fold((u16)~get_be16(csum) + (u32)(u16)~old + new));
 }
 
 static void csum_patch32(u8 *csum, u32 old, u32 new)
@@ -185,19 +147,19 @@ static int parse_ip(u8 *ip, size_t len, struct pkt *p)
 {
 	if (len < 20 || ip[0] >> 4 != 4)
 		return NAT_DROP_MALFORMED;
-	size_t ihl = (size_t)(ip[0] & 0xf) * 4, total = get16(ip + 2);
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4, total = get_be16(ip + 2);
 	if (ihl < 20 || total < ihl || total > len)
 		return NAT_DROP_MALFORMED;
-	if (fold(sum_bytes(0, ip, ihl)) != 0xffff)
+	if (inet_fold(inet_sum(0, ip, ihl)) != 0)
 		return NAT_DROP_MALFORMED;
-	if (get16(ip + 6) & 0x3fff) /* MF or an offset */
+	if (get_be16(ip + 6) & 0x3fff) /* MF or an offset */
 		return NAT_DROP_FRAGMENT;
 	*p = (struct pkt){.ip = ip,
 			  .l4 = ip + ihl,
 			  .l4_len = total - ihl,
 			  .proto = ip[9],
-			  .src = get32(ip + 12),
-			  .dst = get32(ip + 16)};
+			  .src = get_be32(ip + 12),
+			  .dst = get_be32(ip + 16)};
 	return -1;
 }
 
@@ -221,9 +183,9 @@ static bool parse_l4(struct pkt *p, struct l4 *t, bool want_echo_request)
 		*t = (struct l4){h, h + 2, h + 16, true, h[13]};
 		return true;
 	case IP_PROTO_UDP:
-		if (p->l4_len < 8 || get16(h + 4) < 8 || get16(h + 4) > p->l4_len)
+		if (p->l4_len < 8 || get_be16(h + 4) < 8 || get_be16(h + 4) > p->l4_len)
 			return false;
-		*t = (struct l4){h, h + 2, get16(h + 6) ? h + 6 : NULL, true, 0};
+		*t = (struct l4){h, h + 2, get_be16(h + 6) ? h + 6 : NULL, true, 0};
 		return true;
 	case IP_PROTO_ICMP:
 		if (p->l4_len < 8 ||
@@ -298,26 +260,26 @@ static struct nat_map *find_out(struct nat *n, const struct pkt *p, u16 sport, u
 static void rewrite(struct pkt *p, const struct l4 *t, unsigned addr_off, u32 addr, u8 *port,
 		    u16 new_port)
 {
-	u32 old_addr = get32(p->ip + addr_off);
-	u16 old_port = get16(port);
-	put32(p->ip + addr_off, addr);
+	u32 old_addr = get_be32(p->ip + addr_off);
+	u16 old_port = get_be16(port);
+	put_be32(p->ip + addr_off, addr);
 	csum_patch32(p->ip + 10, old_addr, addr);
-	put16(port, new_port);
+	put_be16(port, new_port);
 	if (t->csum) {
 		if (t->pseudo)
 			csum_patch32(t->csum, old_addr, addr);
 		csum_patch16(t->csum, old_port, new_port);
 		/* a UDP checksum that comes out 0 is sent as all ones (RFC 768) */
-		if (p->proto == IP_PROTO_UDP && get16(t->csum) == 0)
-			put16(t->csum, 0xffff);
+		if (p->proto == IP_PROTO_UDP && get_be16(t->csum) == 0)
+			put_be16(t->csum, 0xffff);
 	}
 }
 
 static void ttl_down(struct pkt *p)
 {
-	u16 old = get16(p->ip + 8);
+	u16 old = get_be16(p->ip + 8);
 	p->ip[8]--;
-	csum_patch16(p->ip + 10, old, get16(p->ip + 8));
+	csum_patch16(p->ip + 10, old, get_be16(p->ip + 8));
 }
 
 enum nat_verdict nat_outbound(struct nat *n, u8 *pkt, size_t len, u64 now_ns)
@@ -340,7 +302,7 @@ enum nat_verdict nat_outbound(struct nat *n, u8 *pkt, size_t len, u64 now_ns)
 				   : NAT_DROP_PROTO);
 	if (p.ip[8] <= 1)
 		return drop(n, NAT_DROP_TTL);
-	u16 sport = get16(t.sport), dport = p.proto == IP_PROTO_ICMP ? 0 : get16(t.dport);
+	u16 sport = get_be16(t.sport), dport = p.proto == IP_PROTO_ICMP ? 0 : get_be16(t.dport);
 	struct nat_map *m = find_out(n, &p, sport, dport);
 	if (!m) {
 		u16 port = alloc_port(n, p.proto);
@@ -386,34 +348,34 @@ static enum nat_verdict inbound_icmp_error(struct nat *n, struct pkt *p, u64 now
 	if (p->l4_len < 8 + 20 + 8 || q[0] >> 4 != 4)
 		return NAT_NOT_MINE;
 	size_t qihl = (size_t)(q[0] & 0xf) * 4;
-	if (qihl < 20 || qihl + 8 > qlen || get32(q + 12) != n->ex_ip)
+	if (qihl < 20 || qihl + 8 > qlen || get_be32(q + 12) != n->ex_ip)
 		return NAT_NOT_MINE;
 	u8 proto = q[9], *ql4 = q + qihl;
 	if (proto != IP_PROTO_TCP && proto != IP_PROTO_UDP &&
 	    !(proto == IP_PROTO_ICMP && ql4[0] == ICMP_ECHO_REQUEST))
 		return NAT_NOT_MINE;
-	u32 remote = get32(q + 16);
+	u32 remote = get_be32(q + 16);
 	/* the quoted flow's port on Keel's side: its source port, or the echo identifier */
 	u8 *qport = proto == IP_PROTO_ICMP ? ql4 + 4 : ql4;
-	u16 rport = proto == IP_PROTO_ICMP ? 0 : get16(ql4 + 2);
-	struct nat_map *m = find_in(n, proto, get16(qport), remote, rport);
+	u16 rport = proto == IP_PROTO_ICMP ? 0 : get_be16(ql4 + 2);
+	struct nat_map *m = find_in(n, proto, get_be16(qport), remote, rport);
 	if (!m)
 		return NAT_NOT_MINE;
 	m->last_ns = now_ns;
 	m->packets_in++;
 	/* the quoted header: its source back to the VM's address and port; its own checksum */
-	put32(q + 12, m->in_ip);
-	put16(qport, m->in_port);
-	put16(q + 10, 0);
-	put16(q + 10, (u16)~fold(sum_bytes(0, q, qihl)));
+	put_be32(q + 12, m->in_ip);
+	put_be16(qport, m->in_port);
+	put_be16(q + 10, 0);
+	put_be16(q + 10, inet_fold(inet_sum(0, q, qihl)));
 	/* the quoted transport checksum may be cut off: left as it was (hosts ignore it) */
 	ttl_down(p);
 	u32 old = p->dst;
-	put32(p->ip + 16, m->in_ip);
+	put_be32(p->ip + 16, m->in_ip);
 	csum_patch32(p->ip + 10, old, m->in_ip);
 	/* the ICMP checksum covers the whole message, quoted packet included: computed anew */
-	put16(p->l4 + 2, 0);
-	put16(p->l4 + 2, (u16)~fold(sum_bytes(0, p->l4, p->l4_len)));
+	put_be16(p->l4 + 2, 0);
+	put_be16(p->l4 + 2, inet_fold(inet_sum(0, p->l4, p->l4_len)));
 	*in_ip = m->in_ip;
 	n->st.in++;
 	return NAT_TRANSLATED;
@@ -435,8 +397,8 @@ enum nat_verdict nat_inbound(struct nat *n, u8 *pkt, size_t len, u64 now_ns, u32
 		return inbound_icmp_error(n, &p, now_ns, in_ip);
 	if (!parse_l4(&p, &t, false))
 		return NAT_NOT_MINE; /* Keel's own: an echo request to Keel, say */
-	u16 rport = p.proto == IP_PROTO_ICMP ? 0 : get16(t.sport);
-	struct nat_map *m = find_in(n, p.proto, get16(t.dport), p.src, rport);
+	u16 rport = p.proto == IP_PROTO_ICMP ? 0 : get_be16(t.sport);
+	struct nat_map *m = find_in(n, p.proto, get_be16(t.dport), p.src, rport);
 	if (!m)
 		return NAT_NOT_MINE;
 	if (t.flags & (TCP_FIN | TCP_RST))

@@ -3,44 +3,13 @@
  * the translator. Every frame from a VM is hostile: lengths are checked before any field is
  * read; a VM can claim only addresses no config binds to another VM. */
 #include "router.h"
+#include "net_priv.h"
 #include "../hypervisor/console.h"
 #include "../hypervisor/lib.h"
 
 #define ARP_REQUEST 1
 #define ARP_REPLY   2
 #define HOST_AGE_NS (600 * 1000000000ULL)
-
-static u16 rd16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static u32 rd32(const u8 *p)
-{
-	return (u32)rd16(p) << 16 | rd16(p + 2);
-}
-
-static void wr16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8), p[1] = (u8)v;
-}
-
-static void wr32(u8 *p, u32 v)
-{
-	wr16(p, (u16)(v >> 16)), wr16(p + 2, (u16)v);
-}
-
-static u16 sum16(const u8 *p, size_t n)
-{
-	u32 s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += rd16(p + i);
-	if (n & 1)
-		s += (u32)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (u16)s;
-}
 
 void router_init(struct router *r, u32 gw_ip, u32 mask, const u8 gw_mac[ETH_ALEN],
 		 struct net_endpoint inside, struct router_outside outside)
@@ -120,7 +89,7 @@ static void send_inside(struct router *r, const u8 *dst, u16 type, size_t payloa
 {
 	memcpy(r->buf, dst, ETH_ALEN);
 	memcpy(r->buf + ETH_ALEN, r->gw_mac, ETH_ALEN);
-	wr16(r->buf + 12, type);
+	put_be16(r->buf + 12, type);
 	size_t len = ETH_HLEN + payload_len;
 	if (len < ETH_MIN_FRAME) {
 		memset(r->buf + len, 0, ETH_MIN_FRAME - len);
@@ -131,7 +100,8 @@ static void send_inside(struct router *r, const u8 *dst, u16 type, size_t payloa
 
 static void arp_in(struct router *r, const u8 *eth_src, const u8 *a, size_t len)
 {
-	if (len < 28 || rd16(a) != 1 || rd16(a + 2) != ETH_TYPE_IPV4 || a[4] != 6 || a[5] != 4) {
+	if (len < 28 || get_be16(a) != 1 || get_be16(a + 2) != ETH_TYPE_IPV4 || a[4] != 6 ||
+	    a[5] != 4) {
 		r->st.drop_bad++;
 		return;
 	}
@@ -140,16 +110,17 @@ static void arp_in(struct router *r, const u8 *eth_src, const u8 *a, size_t len)
 		r->st.drop_bad++;
 		return;
 	}
-	u32 sip = rd32(a + 14), tip = rd32(a + 24);
+	u32 sip = get_be32(a + 14), tip = get_be32(a + 24);
 	learn(r, sip, a + 8);
-	if (rd16(a + 6) != ARP_REQUEST || tip != r->gw_ip)
+	if (get_be16(a + 6) != ARP_REQUEST || tip != r->gw_ip)
 		return;
 	u8 *o = r->buf + ETH_HLEN;
-	wr16(o, 1), wr16(o + 2, ETH_TYPE_IPV4), o[4] = 6, o[5] = 4, wr16(o + 6, ARP_REPLY);
+	put_be16(o, 1), put_be16(o + 2, ETH_TYPE_IPV4), o[4] = 6, o[5] = 4,
+							put_be16(o + 6, ARP_REPLY);
 	memcpy(o + 8, r->gw_mac, ETH_ALEN);
-	wr32(o + 14, r->gw_ip);
+	put_be32(o + 14, r->gw_ip);
 	memcpy(o + 18, a + 8, ETH_ALEN);
-	wr32(o + 24, sip);
+	put_be32(o + 24, sip);
 	r->st.arp_replies++;
 	send_inside(r, a + 8, ETH_TYPE_ARP, 28);
 }
@@ -158,18 +129,18 @@ static void arp_in(struct router *r, const u8 *eth_src, const u8 *a, size_t len)
 static void ping_gateway(struct router *r, const u8 *eth_src, const u8 *ip, size_t ihl,
 			 size_t total)
 {
-	if (total - ihl < 8 || ip[ihl] != 8 || sum16(ip + ihl, total - ihl) != 0xffff)
+	if (total - ihl < 8 || ip[ihl] != 8 || inet_fold(inet_sum(0, ip + ihl, total - ihl)) != 0)
 		return;
 	u8 *o = r->buf + ETH_HLEN;
 	memcpy(o, ip, total);
-	wr32(o + 12, r->gw_ip);
+	put_be32(o + 12, r->gw_ip);
 	memcpy(o + 16, ip + 12, 4);
 	o[8] = 64;
-	wr16(o + 10, 0);
-	wr16(o + 10, (u16)~sum16(o, ihl));
+	put_be16(o + 10, 0);
+	put_be16(o + 10, inet_fold(inet_sum(0, o, ihl)));
 	o[ihl] = 0;
-	wr16(o + ihl + 2, 0);
-	wr16(o + ihl + 2, (u16)~sum16(o + ihl, total - ihl));
+	put_be16(o + ihl + 2, 0);
+	put_be16(o + ihl + 2, inet_fold(inet_sum(0, o + ihl, total - ihl)));
 	r->st.pings++;
 	send_inside(r, eth_src, ETH_TYPE_IPV4, total);
 }
@@ -180,12 +151,12 @@ static void ip_in(struct router *r, const u8 *eth, const u8 *ip, size_t len)
 		r->st.drop_bad++;
 		return;
 	}
-	size_t ihl = (size_t)(ip[0] & 0xf) * 4, total = rd16(ip + 2);
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4, total = get_be16(ip + 2);
 	if (ihl < 20 || total < ihl || total > len) {
 		r->st.drop_bad++;
 		return;
 	}
-	u32 src = rd32(ip + 12), dst = rd32(ip + 16);
+	u32 src = get_be32(ip + 12), dst = get_be32(ip + 16);
 	if (memcmp(eth, r->gw_mac, ETH_ALEN))
 		return; /* not sent to the gateway: another VM's, or a broadcast */
 	learn(r, src, eth + ETH_ALEN);
@@ -215,7 +186,7 @@ void router_inside_input(void *ctx, const u8 *frame, size_t len)
 		r->st.drop_bad++;
 		return;
 	}
-	u16 type = rd16(frame + 12);
+	u16 type = get_be16(frame + 12);
 	if (type == ETH_TYPE_ARP)
 		arp_in(r, frame + ETH_ALEN, frame + ETH_HLEN, len - ETH_HLEN);
 	else if (type == ETH_TYPE_IPV4)
@@ -247,7 +218,7 @@ bool router_outside_input(struct router *r, const u8 *pkt, size_t len)
 	r->st.from_outside++;
 	u8 mac[ETH_ALEN];
 	memcpy(mac, h->mac, ETH_ALEN);
-	send_inside(r, mac, ETH_TYPE_IPV4, rd16(ip + 2));
+	send_inside(r, mac, ETH_TYPE_IPV4, get_be16(ip + 2));
 	return true;
 }
 
