@@ -5,20 +5,7 @@
 # keel.net_mib= MiB of random data go over TCP with busybox nc (keel.net_role=send to the
 # peer's port 5001, or =recv), both ends printing the md5 for make check-net to compare.
 # PASS:/FAIL: lines, a summary line, exit status 0 iff none failed.
-passes=0 fails=0
-pass() {
-	echo "PASS: $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-finish() {
-	echo "keel-check: $passes passed, $fails failed; powering off through ACPI"
-	[ "$fails" -eq 0 ]
-	exit
-}
+. /keel/lib.sh
 role= peer= mib=16 gw= fetch=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
