@@ -3,33 +3,9 @@
 #include "shell.h"
 #include "console.h"
 #include "lib.h"
+#include "shell_priv.h"
 #include "../devices/machine_disk.h"
 #include "../devices/spool.h"
-#include "../mm/share.h"
-#include "../devices/e1000.h"
-#include "../net/ctl.h"
-#include "../net/netstack.h"
-#include "vm_net.h"
-#include "../net/router.h"
-
-struct vm *shell_find_vm(struct shell *sh, const char *name)
-{
-	u64 id;
-	bool numeric = kparse_u64(name, &id);
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-		if (vm && !strcmp(vm->name, name))
-			return vm;
-	}
-	if (numeric) {
-		for (unsigned i = 0; i < MAX_VMS; i++) {
-			struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-			if (vm && vm->id == id)
-				return vm;
-		}
-	}
-	return NULL;
-}
 
 static int cmd_help(struct shell *sh, int argc, char **argv);
 
@@ -60,14 +36,6 @@ static const char *state_name(const struct vm *vm)
 	return vm->vcpu[0].entries ? "running" : "ready";
 }
 
-/* "12.5 MiB" for a number of 4 KiB frames */
-static void print_frames(const char *label, u64 frames)
-{
-	u64 kib = frames * (PAGE_SIZE / 1024);
-	kprintf("  %-20s %8llu frames  %6llu.%llu MiB\n", label, (unsigned long long)frames,
-		(unsigned long long)(kib / 1024), (unsigned long long)(kib % 1024 * 10 / 1024));
-}
-
 static const char *action_name(enum cfg_action a)
 {
 	return a == ACTION_RESTART ? "restart" : a == ACTION_PRESERVE ? "preserve" : "destroy";
@@ -80,26 +48,6 @@ static unsigned vm_count(struct shell *sh)
 		if (sh->ops->vm_at(sh->ctx, i))
 			n++;
 	return n;
-}
-
-/* The VM an argument names, or NULL after saying which VMs there are. */
-static struct vm *vm_arg(struct shell *sh, const char *name)
-{
-	struct vm *vm = shell_find_vm(sh, name);
-	if (vm)
-		return vm;
-	kprintf("unknown vm '%s'; vms:", name);
-	unsigned n = 0;
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		const struct vm *v = sh->ops->vm_at(sh->ctx, i);
-		if (v) {
-			kprintf(" %s", v->name);
-			n++;
-		}
-	}
-	kprintf("%s", n ? "" : " none");
-	shell_usage_tail(sh);
-	return NULL;
 }
 
 static bool refuse_ended(const struct vm *vm, const char *what)
@@ -152,7 +100,7 @@ static const char *paging_name(enum vm_paging p)
 static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm)
 		return -1;
 	const struct vcpu *v = &vm->vcpu[0];
@@ -209,7 +157,7 @@ static int cmd_vm_info(struct shell *sh, int argc, char **argv)
 static int cmd_vm_pause(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm || refuse_ended(vm, "pause"))
 		return -1;
 	if (vm->state == VM_PAUSED) {
@@ -225,7 +173,7 @@ static int cmd_vm_pause(struct shell *sh, int argc, char **argv)
 static int cmd_vm_resume(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm || refuse_ended(vm, "resume"))
 		return -1;
 	if (vm->state != VM_PAUSED) {
@@ -241,7 +189,7 @@ static int cmd_vm_resume(struct shell *sh, int argc, char **argv)
 static int cmd_vm_kill(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm || refuse_ended(vm, "kill"))
 		return -1;
 	return report(vm, "kill", sh->ops->kill(sh->ctx, vm));
@@ -250,7 +198,7 @@ static int cmd_vm_kill(struct shell *sh, int argc, char **argv)
 static int cmd_vm_reset(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm)
 		return -1;
 	return report(vm, "reset", sh->ops->reset(sh->ctx, vm));
@@ -258,7 +206,7 @@ static int cmd_vm_reset(struct shell *sh, int argc, char **argv)
 
 static int cmd_vm_paging(struct shell *sh, int argc, char **argv)
 {
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm)
 		return -1;
 	if (argc == 2) {
@@ -306,7 +254,7 @@ static const struct shell_cmd vm_cmds[] = {
 static int cmd_console(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
-	struct vm *vm = vm_arg(sh, argv[1]);
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
 	if (!vm || refuse_ended(vm, "attach to"))
 		return -1;
 	sh->attached = vm;
@@ -324,7 +272,7 @@ static int cmd_console(struct shell *sh, int argc, char **argv)
 static int cmd_exits(struct shell *sh, int argc, char **argv)
 {
 	if (argc == 2) {
-		struct vm *vm = vm_arg(sh, argv[1]);
+		struct vm *vm = shell_vm_arg(sh, argv[1]);
 		if (!vm)
 			return -1;
 		vm_print_exits(vm);
@@ -339,43 +287,6 @@ static int cmd_exits(struct shell *sh, int argc, char **argv)
 		if (vm)
 			vm_print_exits(vm);
 	}
-	return 0;
-}
-
-static int cmd_mem(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	const struct frames *fa = sh->frames;
-	if (!fa) {
-		kprintf("machine memory is not set up\n");
-		return -1;
-	}
-	kprintf("machine memory: %llu frames usable, %llu free\n", (unsigned long long)fa->ntotal,
-		(unsigned long long)fa->nfree);
-	print_frames("total", fa->ntotal);
-	print_frames("free", fa->nfree);
-	u64 boot = frames_count(fa, FRAME_BOOT), hv = frames_count(fa, FRAME_HV);
-	u64 used = boot + hv;
-	print_frames("boot (never freed)", boot);
-	print_frames("hypervisor", hv);
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-		if (!vm)
-			continue;
-		char label[CFG_NAME_LEN + 8];
-		u64 n = frames_count(fa, FRAME_VM(vm->id));
-		ksnprintf(label, sizeof(label), "vm %s", vm->name);
-		print_frames(label, n);
-		used += n;
-	}
-	u64 shared = frames_count_shared(fa);
-	print_frames("shared by VMs (page sharing)", shared);
-	used += shared;
-	/* every frame is free, boot's, the hypervisor's, a VM's or shared: anything else is a
-	 * leak */
-	if (fa->ntotal - fa->nfree != used)
-		print_frames("other owners", fa->ntotal - fa->nfree - used);
 	return 0;
 }
 
@@ -582,78 +493,6 @@ static int cmd_spool_printer(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
-/* ---- share ---- */
-
-static int cmd_share_stats(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	const struct share *s = sh->share;
-	if (!s) {
-		kprintf("page sharing is not set up\n");
-		return -1;
-	}
-	const struct share_stats *st = &s->st;
-	kprintf("page sharing: %llu pages scanned, %llu hashed, %llu shared (%llu zero), %llu "
-		"stale hints, %llu same-hash different pages, %llu refused\n",
-		(unsigned long long)st->scanned, (unsigned long long)st->hashed,
-		(unsigned long long)st->shared, (unsigned long long)st->zero_shared,
-		(unsigned long long)st->hint_stale, (unsigned long long)st->false_matches,
-		(unsigned long long)st->share_failed);
-	if (sh->frames)
-		kprintf("shared frames now: %llu\n",
-			(unsigned long long)frames_count_shared(sh->frames));
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
-		const struct share_vm *v = vm ? share_vm_of((struct share *)s, &vm->p2m) : NULL;
-		if (!v)
-			continue;
-		kprintf("  %-16s %s  %llu scanned (%llu passes), %llu shared (%llu zero), %llu "
-			"copies on write\n",
-			vm->name, v->on ? "on " : "off", (unsigned long long)v->scanned,
-			(unsigned long long)v->passes, (unsigned long long)v->shared,
-			(unsigned long long)v->zero_shared, (unsigned long long)vm->p2m.cow_breaks);
-	}
-	return 0;
-}
-
-static int share_policy(struct shell *sh, char **argv, bool on)
-{
-	struct vm *vm = shell_find_vm(sh, argv[1]);
-	if (!vm)
-		return -1;
-	if (!sh->share || !share_vm_of(sh->share, &vm->p2m)) {
-		kprintf("vm %s is not in the page-sharing scan\n", vm->name);
-		return -1;
-	}
-	share_set_policy(sh->share, &vm->p2m, on);
-	kprintf("vm %s: page sharing %s\n", vm->name,
-		on ? "on"
-		   : "off (shared pages stay "
-		     "shared until written)");
-	return 0;
-}
-
-static int cmd_share_on(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	return share_policy(sh, argv, true);
-}
-
-static int cmd_share_off(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	return share_policy(sh, argv, false);
-}
-
-static const struct shell_cmd share_cmds[] = {
-    {"stats", "", "page sharing: pages scanned, shared, zero, copies on write, per VM", 0, 0,
-     cmd_share_stats, NULL, 0},
-    {"on", "<vm>", "scan this VM's memory for pages to share", 1, 1, cmd_share_on, NULL, 0},
-    {"off", "<vm>", "stop scanning this VM (its shared pages stay until written)", 1, 1,
-     cmd_share_off, NULL, 0},
-};
-
 static const struct shell_cmd spool_cmds[] = {
     {"list", "", "the spool table: each VM with a printer, and its jobs", 0, 0, cmd_spool_list,
      NULL, 0},
@@ -666,168 +505,6 @@ static const struct shell_cmd spool_cmds[] = {
      cmd_spool_printer, NULL, 0},
 };
 
-/* ---- nic ---- */
-
-static int cmd_nic(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	struct e1000 *n = sh->nic;
-	if (!n) {
-		kprintf("no NIC (%s)\n", sh->nic_absent ? sh->nic_absent : "none probed");
-		return 0;
-	}
-	e1000_stats_update(n);
-	const struct e1000_stats *s = &n->st;
-	const u8 *m = n->mac;
-	kprintf("nic 82540EM: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s\n", m[0], m[1], m[2],
-		m[3], m[4], m[5], n->link_up ? "up" : "down", n->irq_on ? "interrupts" : "polled");
-	kprintf("  rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
-		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
-		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes);
-	kprintf("  dropped: rx errors %llu, rx bad length %llu, rx fragments %llu, tx %llu "
-		"(bad length %llu)\n",
-		(unsigned long long)s->rx_errors, (unsigned long long)s->rx_bad_length,
-		(unsigned long long)s->rx_fragments, (unsigned long long)s->tx_dropped,
-		(unsigned long long)s->tx_bad_length);
-	kprintf("  ring resets %llu, link changes %llu, interrupt causes seen %llu\n",
-		(unsigned long long)s->ring_resets, (unsigned long long)s->link_changes,
-		(unsigned long long)s->irqs);
-	kprintf(
-	    "  NIC: all rx %llu (%llu bytes) tx %llu (%llu bytes), good rx %llu (%llu bytes) tx "
-	    "%llu (%llu bytes)\n",
-	    (unsigned long long)s->hw_rx_total, (unsigned long long)s->hw_rx_total_octets,
-	    (unsigned long long)s->hw_tx_total, (unsigned long long)s->hw_tx_total_octets,
-	    (unsigned long long)s->hw_rx_good, (unsigned long long)s->hw_rx_octets,
-	    (unsigned long long)s->hw_tx_good, (unsigned long long)s->hw_tx_octets);
-	kprintf("  NIC errors: CRC %llu, alignment %llu, rx %llu, missed %llu, no buffers %llu, "
-		"undersize %llu, oversize %llu\n",
-		(unsigned long long)s->hw_crc_errors, (unsigned long long)s->hw_align_errors,
-		(unsigned long long)s->hw_rx_errors, (unsigned long long)s->hw_missed,
-		(unsigned long long)s->hw_no_buffers, (unsigned long long)s->hw_undersize,
-		(unsigned long long)s->hw_oversize);
-	return 0;
-}
-
-/* ---- Keel's own network stack ---- */
-
-static int cmd_ip(struct shell *sh, int argc, char **argv)
-{
-	(void)argc, (void)argv;
-	if (!sh->net) {
-		kprintf("ip: off (Keel's command line has no net=dhcp or net=ADDRESS/PREFIX)\n");
-		return 0;
-	}
-	netstack_print(sh->net);
-	if (sh->ctl)
-		ctl_print(sh->ctl);
-	else
-		kprintf("  control channel: off (no ctl_key= on Keel's command line)\n");
-	return 0;
-}
-
-static int cmd_ping(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	u32 ip;
-	if (!sh->net) {
-		kprintf("ping: Keel is not on the network (net= on its command line)\n");
-		return -1;
-	}
-	if (!ip4_parse(argv[1], &ip)) {
-		kprintf("ping: '%s' is not an IPv4 address", argv[1]);
-		shell_usage_tail(sh);
-		return -1;
-	}
-	if (!netstack_ping(sh->net, ip)) {
-		kprintf("ping: cannot send to %s (no address yet, or no route)\n", argv[1]);
-		return -1;
-	}
-	kprintf("ping: echo request %u sent to %s; `ip` counts the replies\n", sh->net->ping_seq,
-		argv[1]);
-	return 0;
-}
-
-/* ---- net: the virtual switch's ports and the VMs' virtio-net ---- */
-
-static void print_mac(const u8 *m)
-{
-	kprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-static void print_net_port(struct shell *sh, const struct vswitch *sw, unsigned i)
-{
-	const struct vsw_port *p = &sw->port[i];
-	kprintf("  %-16s ", p->name);
-	if (p->kind == VSW_PORT_VM)
-		print_mac(p->mac);
-	else
-		kprintf("%-17s", p->out.rx ? "trunk" : "trunk, unconnected");
-	kprintf(" link %-4s rx %llu frames %llu bytes, tx %llu frames %llu bytes\n",
-		p->link_up ? "up" : "down", (unsigned long long)p->st.rx_frames,
-		(unsigned long long)p->st.rx_bytes, (unsigned long long)p->st.tx_frames,
-		(unsigned long long)p->st.tx_bytes);
-	bool any = false;
-	for (unsigned d = 0; d < VSW_NDROPS; d++)
-		if (p->st.drops[d]) {
-			kprintf("%s %s %llu", any ? "," : "    switch drops:", vswitch_drop_name(d),
-				(unsigned long long)p->st.drops[d]);
-			any = true;
-		}
-	if (any)
-		kprintf("\n");
-	struct vm *vm = p->kind == VSW_PORT_VM ? shell_find_vm(sh, p->name) : NULL;
-	if (!vm || !vm->plat.net_on || vm->plat.net_port != i)
-		return;
-	const struct virtio_net *vn = &vm->plat.vnet;
-	kprintf("    virtio-net: driver %s, guest tx %llu frames, rx %llu frames, %llu checksums "
-		"filled",
-		vn->vp.broken				    ? "broken"
-		: (vn->vp.status & VIRTIO_STATUS_DRIVER_OK) ? "on"
-							    : "off",
-		(unsigned long long)vn->tx_frames, (unsigned long long)vn->rx_frames,
-		(unsigned long long)vn->csum_filled);
-	for (unsigned d = 0; d < VNET_NDROPS; d++)
-		if (vn->drops[d])
-			kprintf(", %s %llu", virtio_net_drop_name(d),
-				(unsigned long long)vn->drops[d]);
-	kprintf("\n");
-}
-
-static int cmd_net(struct shell *sh, int argc, char **argv)
-{
-	struct vswitch *sw = vm_net_switch();
-	if (argc == 1) {
-		kprintf("switch: %u learned addresses (%llu learned, %llu moved, %llu aged, "
-			"%llu forgotten for room)\n",
-			vswitch_learned_count(sw), (unsigned long long)sw->learned,
-			(unsigned long long)sw->moved, (unsigned long long)sw->aged,
-			(unsigned long long)sw->table_full);
-		for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
-			if (sw->port[i].used)
-				print_net_port(sh, sw, i);
-		if (sh->router)
-			router_print(sh->router);
-		return 0;
-	}
-	if (argc != 4 || strcmp(argv[1], "link") ||
-	    (strcmp(argv[3], "up") && strcmp(argv[3], "down"))) {
-		kprintf("net: unknown arguments");
-		shell_usage_tail(sh);
-		return -1;
-	}
-	struct vm *vm = vm_arg(sh, argv[2]);
-	if (!vm)
-		return -1;
-	bool up = !strcmp(argv[3], "up");
-	if (!vm_net_set_link(vm, up)) {
-		kprintf("vm %s has no network (its config has no `net =`)\n", vm->name);
-		return -1;
-	}
-	kprintf("vm %s: link %s\n", vm->name, up ? "up" : "down");
-	return 0;
-}
-
 const struct shell_cmd shell_cmds[] = {
     {"help", "[cmd [sub-command]]", "list the commands, or say what one does", 0, 2, cmd_help, NULL,
      0},
@@ -836,8 +513,8 @@ const struct shell_cmd shell_cmds[] = {
      cmd_console, NULL, 0},
     {"exits", "[<vm>]", "VM exits by reason: counts and hypervisor cycles", 0, 1, cmd_exits, NULL,
      0},
-    {"mem", "", "machine memory: total, free, boot's, the hypervisor's, each VM's", 0, 0, cmd_mem,
-     NULL, 0},
+    {"mem", "", "machine memory: total, free, boot's, the hypervisor's, each VM's", 0, 0,
+     shell_cmd_mem, NULL, 0},
     {"log", "[lines]", "recent console output (default 40 lines)", 0, 1, cmd_log, NULL, 0},
     {"loglevel", "[err|warn|info|debug]", "show or set the console log level", 0, 1, cmd_loglevel,
      NULL, 0},
@@ -845,34 +522,20 @@ const struct shell_cmd shell_cmds[] = {
      NULL, 0},
     {"spool", "", "the print spool of the VMs' printers", 0, 0, NULL, spool_cmds,
      ARRAY_SIZE(spool_cmds)},
-    {"share", "", "content-based page sharing", 0, 0, NULL, share_cmds, ARRAY_SIZE(share_cmds)},
-    {"nic", "", "the machine's NIC: MAC, link, frame and error counters", 0, 0, cmd_nic, NULL, 0},
-    {"ip", "", "Keel's own address, ARP cache, counters, control channel", 0, 0, cmd_ip, NULL, 0},
-    {"ping", "<ip>", "send one ICMP echo request from Keel; the reply is logged", 1, 1, cmd_ping,
-     NULL, 0},
-    {"net", "[link <vm> up|down]",
-     "the switch's ports: MAC, link, counters; or set a VM's virtio-net link", 0, 3, cmd_net, NULL,
+    {"share", "", "content-based page sharing", 0, 0, NULL, shell_share_cmds, SHELL_NSHARE_CMDS},
+    {"nic", "", "the machine's NIC: MAC, link, frame and error counters", 0, 0, shell_cmd_nic, NULL,
      0},
+    {"ip", "", "Keel's own address, ARP cache, counters, control channel", 0, 0, shell_cmd_ip, NULL,
+     0},
+    {"ping", "<ip>", "send one ICMP echo request from Keel; the reply is logged", 1, 1,
+     shell_cmd_ping, NULL, 0},
+    {"net", "[link <vm> up|down]",
+     "the switch's ports: MAC, link, counters; or set a VM's virtio-net link", 0, 3, shell_cmd_net,
+     NULL, 0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 
 /* ---- help ---- */
-
-void shell_print_usage(const char *prefix, const struct shell_cmd *c)
-{
-	if (prefix)
-		kprintf("%s ", prefix);
-	kprintf("%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
-}
-
-void shell_usage_tail(const struct shell *sh)
-{
-	if (sh->cmd) {
-		kprintf("; usage: ");
-		shell_print_usage(sh->cmd_parent ? sh->cmd_parent->name : NULL, sh->cmd);
-	}
-	kprintf("\n");
-}
 
 static void help_line(const char *prefix, const struct shell_cmd *c)
 {
