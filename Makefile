@@ -45,6 +45,8 @@ NET_SRCS := net/wire.c net/arp.c net/ipv4.c net/dhcp.c net/netcfg.c net/netstack
 PURE_SRCS += $(NET_SRCS)
 # the VMs' network: virtio-net, the virtual switch, the VMs' ports on it
 PURE_SRCS += devices/virtio_net.c devices/vswitch.c hypervisor/vm_net.c
+# a VM's port forwards (ip =, fwd =) on the VMs' gateway
+PURE_SRCS += hypervisor/net_fwd.c
 
 # Hardware side: privileged instructions live only in vmx/, *_hw.c and assembly.
 HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervisor/trap_hw.c \

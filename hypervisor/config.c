@@ -156,6 +156,97 @@ static void set_net(struct parser *p, const char *key, const char *v)
 	memcpy(vm->net_mac, mac, 6);
 }
 
+/* A dotted quad, each part 0-255 in decimal without leading zeros (no octal surprises). */
+static bool parse_ip4(const char *s, u32 *out)
+{
+	u32 ip = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned part = 0, digits = 0;
+		for (; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (digits == 3 || (digits == 1 && part == 0))
+				return false;
+			part = part * 10 + (unsigned)(*s - '0');
+		}
+		if (!digits || part > 255 || *s != (i == 3 ? 0 : '.'))
+			return false;
+		if (i < 3)
+			s++;
+		ip = ip << 8 | part;
+	}
+	*out = ip;
+	return true;
+}
+
+/* ip = A.B.C.D: one VM per address; whether it lies on the VMs' network the gateway says */
+static void set_ip(struct parser *p, const char *key, const char *v)
+{
+	u32 ip;
+	if (!parse_ip4(v, &ip)) {
+		error(p, key, "must be an IPv4 address A.B.C.D (the VM's, on the VMs' network)");
+		return;
+	}
+	for (unsigned i = 0; i + 1 < p->cfg->nvms; i++) {
+		if (p->cfg->vms[i].net_ip == ip) {
+			error(p, key, "another VM already has this address");
+			return;
+		}
+	}
+	p->vm->net_ip = ip;
+}
+
+/* a decimal port 1-65535 of `len` characters */
+static bool parse_port(const char *s, size_t len, u16 *out)
+{
+	char b[6];
+	u64 n;
+	if (!len || len >= sizeof(b) || s[0] == '0')
+		return false;
+	memcpy(b, s, len);
+	b[len] = 0;
+	if (!kparse_u64(b, &n) || n > 65535)
+		return false;
+	*out = (u16)n;
+	return true;
+}
+
+/* fwd = tcp|udp:<outside port>:<VM port>; an outside port is forwarded once in the file */
+static void set_fwd(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->vm;
+	struct vm_fwd_cfg f;
+	const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	bool ok =
+	    c1 && c2 &&
+	    ((c1 - v == 3 && !strncmp(v, "tcp", 3)) || (c1 - v == 3 && !strncmp(v, "udp", 3)));
+	if (ok) {
+		f.proto = v[0] == 't' ? 6 : 17;
+		ok = parse_port(c1 + 1, (size_t)(c2 - c1 - 1), &f.ex_port) &&
+		     parse_port(c2 + 1, strlen(c2 + 1), &f.in_port);
+	}
+	if (!ok) {
+		error(p, key,
+		      "must be tcp:<outside port>:<VM port> or udp:<outside port>:<VM port>, "
+		      "ports 1-65535");
+		return;
+	}
+	if (vm->nfwds == CFG_MAX_FWDS) {
+		error(p, key, "too many forwards (at most 8 a VM)");
+		return;
+	}
+	for (unsigned i = 0; i < p->cfg->nvms; i++) {
+		const struct vm_config *o = &p->cfg->vms[i];
+		for (unsigned j = 0; j < o->nfwds; j++) {
+			if (o->fwds[j].proto == f.proto && o->fwds[j].ex_port == f.ex_port) {
+				error(p, key,
+				      o == vm ? "this outside port is already forwarded"
+					      : "another VM already forwards this outside port");
+				return;
+			}
+		}
+	}
+	vm->fwds[vm->nfwds++] = f;
+}
+
 static void set_field(struct parser *p, const char *key, const char *v)
 {
 	struct vm_config *vm = p->vm;
@@ -271,6 +362,10 @@ static void set_field(struct parser *p, const char *key, const char *v)
 			vm->share = c;
 	} else if (!strcmp(key, "net")) {
 		set_net(p, key, v);
+	} else if (!strcmp(key, "ip")) {
+		set_ip(p, key, v);
+	} else if (!strcmp(key, "fwd")) {
+		set_fwd(p, key, v);
 	} else {
 		error(p, key, "unknown field");
 	}
@@ -287,6 +382,11 @@ static void finish_vm(struct parser *p)
 		error(p, "name", "missing");
 	if (!vm->kernel[0])
 		error(p, "kernel", "missing");
+	/* a forward needs the address it goes to, and an address needs the VM's NIC */
+	if (vm->nfwds && !vm->net_ip)
+		error(p, "fwd", "needs ip = (the VM's address that the forwards reach)");
+	if (vm->net_ip && !vm->net)
+		error(p, "ip", "needs net = on (the VM has no network interface)");
 	p->line = saved;
 }
 

@@ -10,6 +10,7 @@
 #define CFG_NAME_LEN	24
 #define CFG_STR_LEN	128
 #define CFG_CMDLINE_LEN 512 /* Linux command lines run long */
+#define CFG_MAX_FWDS	8   /* fwd = lines per VM */
 
 enum cfg_paging { PAGING_AUTO, PAGING_EPT, PAGING_SHADOW };
 enum cfg_action { ACTION_DESTROY, ACTION_RESTART, ACTION_PRESERVE };
@@ -52,6 +53,15 @@ struct vm_config {
 	bool net;
 	bool net_mac_set; /* else the MAC is made from the name (hypervisor/vm_net.c) */
 	u8 net_mac[6];
+	/* ip = A.B.C.D: the VM's address on the VMs' network; the gateway binds it to the VM's
+	 * MAC and sends the VM's forwarded ports there (0: none) */
+	u32 net_ip;
+	/* fwd = tcp|udp:<Keel's outside port>:<the VM's port>, repeatable */
+	unsigned nfwds;
+	struct vm_fwd_cfg {
+		u8 proto; /* 6 TCP, 17 UDP (the IP protocol numbers) */
+		u16 ex_port, in_port;
+	} fwds[CFG_MAX_FWDS];
 };
 
 struct config {

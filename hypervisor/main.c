@@ -26,6 +26,7 @@
 #include "../devices/e1000.h"
 #include "../devices/vswitch.h"
 #include "vm_net.h"
+#include "net_fwd.h"
 
 #define SLICE_MS 10
 
@@ -213,6 +214,9 @@ static void drain_spool(void)
 		pr_warn("spool: the printer stopped taking bytes: jobs left in the spool\n");
 }
 
+static bool install_forwards(const struct vm_config *c);
+static void remove_forwards(const struct vm_config *c);
+
 static void create_vms(void)
 {
 	const struct boot_module *m = boot_find_module(&boot, "keel.cfg");
@@ -237,9 +241,12 @@ static void create_vms(void)
 			continue;
 		}
 		const char *err;
+		if (!install_forwards(c))
+			continue;
 		struct vm *vm = vm_create(c, &boot, test_hypercalls, &err);
 		if (!vm) {
 			kprintf("keel: vm %s not started: %s\n", c->name, err);
+			remove_forwards(c);
 			continue;
 		}
 		sched_add(&sched, &vm->vcpu[0]);
@@ -345,6 +352,27 @@ static void setup_network(void)
 		e1000_set_rx(nic, (struct net_endpoint){netstack_input, &keel_net});
 		netstack_set_ip_hook(&keel_net, stack_ip_hook, NULL);
 	}
+}
+
+/* A VM's ip = and fwd = on the gateway, before it starts: refused, the VM does not start. */
+static bool install_forwards(const struct vm_config *c)
+{
+	char why[128];
+	if (!net_fwd_install(&vm_router, net_on ? &keel_net : NULL, c, why, sizeof(why))) {
+		kprintf("keel: vm %s not started: %s\n", c->name, why);
+		return false;
+	}
+	for (unsigned i = 0; i < c->nfwds; i++)
+		pr_info("net: vm %s: %s port %u of Keel's address forwarded to %u.%u.%u.%u:%u\n",
+			c->name, c->fwds[i].proto == IP_PROTO_TCP ? "tcp" : "udp",
+			c->fwds[i].ex_port, c->net_ip >> 24, (c->net_ip >> 16) & 255,
+			(c->net_ip >> 8) & 255, c->net_ip & 255, c->fwds[i].in_port);
+	return true;
+}
+
+static void remove_forwards(const struct vm_config *c)
+{
+	net_fwd_remove(&vm_router, c);
 }
 
 /* Each pass: the gateway's clock, and Keel's outside address as DHCP leased it. */

@@ -92,6 +92,15 @@ const char *nat_forward(struct nat *n, u8 proto, u16 ex_port, u32 in_ip, u16 in_
 	return "no room for another mapping";
 }
 
+void nat_unforward(struct nat *n, u8 proto, u16 ex_port)
+{
+	for (unsigned i = 0; i < NAT_MAX_MAPS; i++) {
+		struct nat_map *m = &n->maps[i];
+		if (m->fixed && m->proto == proto && m->ex_port == ex_port)
+			*m = (struct nat_map){0};
+	}
+}
+
 static u64 timeout_of(const struct nat_map *m)
 {
 	if (m->proto == IP_PROTO_ICMP)

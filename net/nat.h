@@ -64,6 +64,8 @@ void nat_init(struct nat *n, u32 in_net, u32 in_mask, u16 port_lo, u16 port_hi);
 void nat_set_external(struct nat *n, u32 ex_ip);
 /* outside port ex_port (proto TCP or UDP) reaches in_ip:in_port; NULL, or why not */
 const char *nat_forward(struct nat *n, u8 proto, u16 ex_port, u32 in_ip, u16 in_port);
+/* the forward of outside port ex_port goes away (nothing if there is none) */
+void nat_unforward(struct nat *n, u8 proto, u16 ex_port);
 
 /* a VM's packet (IPv4 header first, len bytes of the frame's payload) leaving for the outside */
 enum nat_verdict nat_outbound(struct nat *n, u8 *pkt, size_t len, u64 now_ns);

@@ -60,6 +60,13 @@ const char *router_bind(struct router *r, u32 ip, const u8 mac[ETH_ALEN])
 	return NULL;
 }
 
+void router_unbind(struct router *r, u32 ip)
+{
+	struct router_host *h = ip ? host_by_ip(r, ip) : NULL;
+	if (h)
+		*h = (struct router_host){0};
+}
+
 /* The sender of an ARP or IPv4 packet says it holds ip: believed unless a config binds ip
  * to another MAC. The table holds one entry per address; when full, the oldest learned
  * entry makes room. */

@@ -45,6 +45,8 @@ void router_init(struct router *r, u32 gw_ip, u32 mask, const u8 gw_mac[ETH_ALEN
 		 struct net_endpoint inside, struct router_outside outside);
 /* a VM's address from its config: only that MAC answers for it */
 const char *router_bind(struct router *r, u32 ip, const u8 mac[ETH_ALEN]);
+/* the address is no longer bound (forgotten, free to be learned again) */
+void router_unbind(struct router *r, u32 ip);
 /* a frame from the switch (net_rx_fn; ctx is the router) */
 void router_inside_input(void *r, const u8 *frame, size_t len);
 /* an IPv4 packet from outside for Keel's address: true when it was a VM's (translated and

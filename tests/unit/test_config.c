@@ -536,3 +536,122 @@ TEST(config_share)
 	CHECK_STR(msgs[0], "keel.cfg:8: field 'share': must be one of: off on");
 	CHECK(c->vms[2].valid && !c->vms[2].share); /* off unless asked for */
 }
+
+/* [vm] name = a, kernel = k, net = on, then `extra` (lines) */
+static struct config *parse_net_vm(const char *extra)
+{
+	static char text[1024];
+	ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\nnet = on\n%s", extra);
+	return parse(text);
+}
+
+TEST(config_ip_and_forwards)
+{
+	static const char text[] = "[vm]\n"
+				   "name = web\n"
+				   "kernel = k\n"
+				   "net = on\n"
+				   "ip = 10.0.0.1\n"
+				   "fwd = tcp:8080:80\n"
+				   "fwd = udp:5353:53\n"
+				   "fwd = tcp:65535:1\n"
+				   "[vm]\n"
+				   "name = plain\n"
+				   "kernel = k\n"
+				   "net = on\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 2);
+	CHECK_EQ(nmsgs, 0);
+	CHECK(c->vms[0].valid);
+	CHECK_EQ(c->vms[0].net_ip, 0x0a000001u);
+	REQUIRE(c->vms[0].nfwds == 3);
+	CHECK_EQ(c->vms[0].fwds[0].proto, 6);
+	CHECK_EQ(c->vms[0].fwds[0].ex_port, 8080);
+	CHECK_EQ(c->vms[0].fwds[0].in_port, 80);
+	CHECK_EQ(c->vms[0].fwds[1].proto, 17);
+	CHECK_EQ(c->vms[0].fwds[1].ex_port, 5353);
+	CHECK_EQ(c->vms[0].fwds[1].in_port, 53);
+	CHECK_EQ(c->vms[0].fwds[2].ex_port, 65535);
+	CHECK_EQ(c->vms[0].fwds[2].in_port, 1);
+	/* none unless asked for */
+	CHECK(c->vms[1].valid);
+	CHECK_EQ(c->vms[1].net_ip, 0u);
+	CHECK_EQ(c->vms[1].nfwds, 0u);
+}
+
+TEST(config_hostile_forwards_are_refused_with_the_reason)
+{
+	static const char *const bad_fwd[] = {
+	    "fwd = tcp:8080",	   "fwd = tcp:8080:80:1",
+	    "fwd = icmp:1:1",	   "fwd = TCP:1:1",
+	    "fwd = tcp:0:80",	   "fwd = tcp:80:0",
+	    "fwd = tcp:65536:1",   "fwd = tcp:1:99999999999999999999",
+	    "fwd = tcp:-1:80",	   "fwd = tcp:0x50:80",
+	    "fwd = tcp:080:80",	   "fwd = tcp::80",
+	    "fwd = tcp:80:",	   "fwd = tcp: 80:80",
+	    "fwd = tcpx:1:1",	   "fwd = ",
+	    "fwd = udp:5353:53 x", "fwd = tc:1:1",
+	};
+	for (unsigned i = 0; i < sizeof(bad_fwd) / sizeof(bad_fwd[0]); i++) {
+		char extra[128];
+		ksnprintf(extra, sizeof(extra), "ip = 10.0.0.1\n%s\n", bad_fwd[i]);
+		struct config *c = parse_net_vm(extra);
+		CHECK_ONE_ERROR(c, "keel.cfg:6: field 'fwd': must be tcp:<outside port>:<VM port> "
+				   "or udp:<outside port>:<VM port>, ports 1-65535");
+		CHECK(!c->vms[0].valid);
+		CHECK_EQ(c->vms[0].nfwds, 0u);
+	}
+	static const char *const bad_ip[] = {"ip = 10.0.0",
+					     "ip = 10.0.0.256",
+					     "ip = 10.0.0.1.2",
+					     "ip = 010.0.0.1",
+					     "ip = 10.0.0.1/24",
+					     "ip = 10..0.1",
+					     "ip = -1.0.0.1",
+					     "ip = 1000.0.0.1",
+					     "ip = 10.0.0.1 ",
+					     "ip = a.b.c.d",
+					     "ip = "};
+	for (unsigned i = 0; i < sizeof(bad_ip) / sizeof(bad_ip[0]); i++) {
+		char extra[128];
+		ksnprintf(extra, sizeof(extra), "%s\n", bad_ip[i]);
+		/* a trailing space is trimmed by the parser: that one is a good address */
+		struct config *c = parse_net_vm(extra);
+		if (!strcmp(bad_ip[i], "ip = 10.0.0.1 ")) {
+			CHECK_EQ(nmsgs, 0);
+			continue;
+		}
+		CHECK_ONE_ERROR(c, "keel.cfg:5: field 'ip': must be an IPv4 address A.B.C.D");
+		CHECK(!c->vms[0].valid);
+	}
+}
+
+TEST(config_forward_rules_across_lines_and_vms)
+{
+	/* a forward without an address to go to */
+	struct config *c = parse_net_vm("fwd = tcp:8080:80\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:1: field 'fwd': needs ip = (the VM's address");
+	CHECK(!c->vms[0].valid);
+	/* an address without a NIC */
+	c = parse("[vm]\nname = a\nkernel = k\nip = 10.0.0.1\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:1: field 'ip': needs net = on");
+	/* one outside port twice in a VM */
+	c = parse_net_vm(
+	    "ip = 10.0.0.1\nfwd = tcp:8080:80\nfwd = tcp:8080:81\nfwd = udp:8080:80\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:7: field 'fwd': this outside port is already forwarded");
+	/* the same outside port in another VM, and the same address */
+	c = parse("[vm]\nname = a\nkernel = k\nnet = on\nip = 10.0.0.1\nfwd = tcp:8080:80\n"
+		  "[vm]\nname = b\nkernel = k\nnet = on\nip = 10.0.0.1\nfwd = tcp:8080:80\n");
+	CHECK_EQ(nmsgs, 2);
+	CHECK_STR(msgs[0], "keel.cfg:11: field 'ip': another VM already has this address");
+	CHECK_STR(msgs[1],
+		  "keel.cfg:12: field 'fwd': another VM already forwards this outside port");
+	CHECK(c->vms[0].valid);
+	CHECK(!c->vms[1].valid);
+	/* at most 8 a VM */
+	c = parse_net_vm(
+	    "ip = 10.0.0.1\nfwd = tcp:1:1\nfwd = tcp:2:1\nfwd = tcp:3:1\nfwd = tcp:4:1\n"
+	    "fwd = tcp:5:1\nfwd = tcp:6:1\nfwd = tcp:7:1\nfwd = tcp:8:1\nfwd = tcp:9:1\n");
+	CHECK_ONE_ERROR(c, "keel.cfg:14: field 'fwd': too many forwards (at most 8 a VM)");
+	CHECK_EQ(c->vms[0].nfwds, 8u);
+}
