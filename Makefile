@@ -87,6 +87,8 @@ INTEGRATION_COUNTS += spool
 INTEGRATION_COUNTS += spool-restart
 # the VMs' network: two Linux VMs on Keel's virtual switch (make check-net)
 INTEGRATION_COUNTS += net
+# the outside reaches a VM's forwarded port, keelctl against Keel in Bochs (make check-net-fwd)
+INTEGRATION_COUNTS += net-fwd
 
 # the machine's NIC: Keel's 82540EM driver answers an ARP exchange with Bochs' slirp
 INTEGRATION_COUNTS += nic
@@ -366,6 +368,38 @@ integration-net check-net: $(BUILD)/check-net.iso
 	if [ -n "$$sent" ] && [ "$$sent" = "$$got" ]; then \
 		echo "ok   net1 received what net2 sent: $$got (bytes, md5)"; p=$$((p + 1)); \
 	else echo "FAIL net2 sent '$$sent' (bytes, md5), net1 received '$$got'"; \
+		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
+
+# make check-net-fwd: the outside reaches a VM's port forwarded in its config (guests/linux/
+# fwd.cfg): Bochs' slirp forwards two free ports of this machine to Keel's address, a TCP one
+# to Keel's forward 8080 -> the VM's nc on port 80, a UDP one to Keel's control channel for
+# scripts/keelctl (tests/integration/fwd-host drives both); the md5s of both ends compared
+FWD_KEY := check-net-fwd-key
+$(BUILD)/check-net-fwd.iso: $(BUILD)/keel.elf guests/linux/fwd.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/fwd.cfg \
+		-a "on_idle=shutdown net=dhcp ctl_key=$(FWD_KEY)" $(LINUX_IMAGE)
+
+.PHONY: check-net-fwd integration-net-fwd
+integration-net-fwd check-net-fwd: $(BUILD)/check-net-fwd.iso
+	@mkdir -p $(BUILD)/results; r=$(BUILD)/results; log=$$r/net-fwd.serial.log; rm -f $$log; \
+	set -- $$(python3 -c 'import socket as s; a=s.socket(); a.bind(("127.0.0.1",0)); \
+		b=s.socket(s.AF_INET,s.SOCK_DGRAM); b.bind(("127.0.0.1",0)); \
+		print(a.getsockname()[1], b.getsockname()[1])'); \
+	tests/integration/fwd-host $$log $$1 $$2 $(FWD_KEY) 65536 $$r/net-fwd-host.counts \
+		>$$r/net-fwd-host.log 2>&1 & host=$$!; \
+	rc=0; tests/integration/run $< --name net-fwd --timeout 1500 --mem 512 --net slirp \
+		--hostfwd tcp:$$1:8080 --hostfwd udp:$$2:7777 \
+		--config guests/linux/fwd.cfg --expect-file guests/linux/fwd.expect || rc=$$?; \
+	sleep 2; kill $$host 2>/dev/null; wait $$host; cat $$r/net-fwd-host.log; \
+	c=$$r/net-fwd.counts; read -r p f <$$c 2>/dev/null || { p=0; f=1; }; \
+	read -r hp hf <$$r/net-fwd-host.counts 2>/dev/null || { hp=0; hf=1; }; \
+	p=$$((p + hp)); f=$$((f + hf)); [ $$hf -eq 0 ] || rc=1; \
+	sent=$$(sed -n 's/^fwd-host: sent \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$r/net-fwd-host.log); \
+	got=$$(sed -n 's/.*\[fwd1\] fwd-check: received \([0-9]*\) bytes, md5 \([0-9a-f]*\).*/\1 \2/p' $$log); \
+	if [ -n "$$sent" ] && [ "$$sent" = "$$got" ]; then \
+		echo "ok   fwd1 received through Keel's forward what this machine sent: $$got (bytes, md5)"; \
+		p=$$((p + 1)); \
+	else echo "FAIL this machine sent '$$sent' (bytes, md5), fwd1 received '$$got'"; \
 		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
 
 integration-refuse-penryn: $(BUILD)/test.iso
