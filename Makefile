@@ -89,6 +89,8 @@ INTEGRATION_COUNTS += spool-restart
 INTEGRATION_COUNTS += net
 # the outside reaches a VM's forwarded port, keelctl against Keel in Bochs (make check-net-fwd)
 INTEGRATION_COUNTS += net-fwd
+# two Keel hosts in two Bochs joined by bxhub (make check-net-2host)
+INTEGRATION_COUNTS += net-2host
 
 # the machine's NIC: Keel's 82540EM driver answers an ARP exchange with Bochs' slirp
 INTEGRATION_COUNTS += nic
@@ -401,6 +403,19 @@ integration-net-fwd check-net-fwd: $(BUILD)/check-net-fwd.iso
 		p=$$((p + 1)); \
 	else echo "FAIL this machine sent '$$sent' (bytes, md5), fwd1 received '$$got'"; \
 		f=$$((f + 1)); rc=1; fi; echo "$$p $$f" >$$c; exit $$rc
+
+# make check-net-2host (in make test: about 3 min of wall time, two Bochs at once): Keel A and
+# Keel B in two Bochs joined by bxhub (socket backend) ping each other from their shells, and
+# A's VM sends 32 KiB to B's VM through B's port forward (tests/integration/two-host)
+$(BUILD)/check-net-2host-a.iso: $(BUILD)/keel.elf guests/linux/2host-a.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/2host-a.cfg \
+		-a "on_idle=shutdown net=10.0.2.15/24,gw=10.0.2.2" $(LINUX_IMAGE)
+$(BUILD)/check-net-2host-b.iso: $(BUILD)/keel.elf guests/linux/2host-b.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/2host-b.cfg \
+		-a "on_idle=shutdown net=10.0.2.16/24,gw=10.0.2.2" $(LINUX_IMAGE)
+.PHONY: check-net-2host integration-net-2host
+integration-net-2host check-net-2host: $(BUILD)/check-net-2host-a.iso $(BUILD)/check-net-2host-b.iso
+	tests/integration/two-host $^
 
 integration-refuse-penryn: $(BUILD)/test.iso
 	tests/integration/run $< --name refuse-penryn --timeout 120 \
