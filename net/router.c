@@ -279,12 +279,18 @@ void router_print(const struct router *r)
 			continue;
 		ip_str(m->in_ip, a);
 		ip_str(m->remote_ip, b);
-		kprintf("router: %s %s:%u <-> :%u%s%s:%u (%llu out, %llu in)\n",
-			m->proto == IP_PROTO_TCP   ? "tcp"
-			: m->proto == IP_PROTO_UDP ? "udp"
-						   : "icmp",
-			a, m->in_port, m->ex_port, m->fixed ? " forwarded" : " to ",
-			m->fixed ? "" : b, m->fixed ? 0 : m->remote_port,
-			(unsigned long long)m->packets_out, (unsigned long long)m->packets_in);
+		const char *proto = m->proto == IP_PROTO_TCP   ? "tcp"
+				    : m->proto == IP_PROTO_UDP ? "udp"
+							       : "icmp";
+		/* a forward has no one remote: any may use it */
+		if (m->fixed)
+			kprintf("router: %s %s:%u <-> :%u forwarded (%llu out, %llu in)\n", proto,
+				a, m->in_port, m->ex_port, (unsigned long long)m->packets_out,
+				(unsigned long long)m->packets_in);
+		else
+			kprintf("router: %s %s:%u <-> :%u to %s:%u (%llu out, %llu in)\n", proto, a,
+				m->in_port, m->ex_port, b, m->remote_port,
+				(unsigned long long)m->packets_out,
+				(unsigned long long)m->packets_in);
 	}
 }

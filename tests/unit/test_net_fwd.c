@@ -4,6 +4,7 @@
  * refused forward installs nothing, and a removed one is Keel's again. */
 #include "net_fake.h"
 #include "../../hypervisor/config.h"
+#include "../../hypervisor/console.h"
 #include "../../hypervisor/net_fwd.h"
 #include "../../hypervisor/vm_net.h"
 #include "../../net/router.h"
@@ -149,6 +150,18 @@ TEST(net_fwd_outside_reaches_the_vms_port_and_the_answer_leaves_from_the_forward
 	netstack_input(g->ns, f, n);
 	CHECK_EQ(g->to_vm, 2u);
 	CHECK_EQ(g->ns->st.udp_no_port, 1u);
+
+	/* the gateway's listing shows each forward with its packets, no remote */
+	static char out[4096];
+	console_capture_begin(out, sizeof(out) - 1);
+	router_print(&g->r);
+	bool cut;
+	out[console_capture_end(&cut)] = 0;
+	CHECK(!cut);
+	CHECK(strstr(out, "router: tcp 10.0.0.1:80 <-> :8080 forwarded (1 out, 1 in)\n") != NULL);
+	CHECK(strstr(out, "router: udp 10.0.0.1:53 <-> :5353 forwarded (0 out, 1 in)\n") != NULL);
+	CHECK(strstr(out, "router: host 10.0.0.1 at ") != NULL &&
+	      strstr(out, " (config)\n") != NULL);
 
 	/* removed: port 8080 is nobody's, nothing reaches the VM */
 	net_fwd_remove(&g->r, c);
