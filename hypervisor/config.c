@@ -142,7 +142,8 @@ static void set_net(struct parser *p, const char *key, const char *v)
 	for (unsigned i = 0; ok && i < 6; i++) {
 		int hi = hex_digit(m[3 * i]), lo = hex_digit(m[3 * i + 1]);
 		ok = hi >= 0 && lo >= 0 && (i == 5 || m[3 * i + 2] == ':');
-		mac[i] = (u8)(hi << 4 | lo);
+		/* only when both digits are: a shift of -1 is undefined */
+		mac[i] = ok ? (u8)(hi << 4 | lo) : 0;
 	}
 	if (!ok) {
 		error(p, key, "must be on, off or mac=xx:xx:xx:xx:xx:xx");

@@ -43,6 +43,7 @@ TEST(config_net)
 	    "mac=",
 	    "mac=52:54:00:ab:cd",
 	    "mac=52:54:00:ab:cd:0g",
+	    "mac=52:54:00:ab:!d:01",
 	    "mac=52-54-00-ab-cd-01",
 	    "mac=52:54:00:ab:cd:011",
 	    "mac=01:00:5e:00:00:01",
