@@ -73,5 +73,9 @@ ticks
 status=$?
 /bench/keelbench quit # the peer's server, when there is one: it powers off
 ticks
+# the clocksource the workloads ran on, and why the kernel changed it (a clocksource that
+# is a port, acpi_pm, costs an exit per clock read under a hypervisor)
+echo "BENCH-INFO clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+dmesg | grep -iE 'clocksource|tsc' | tail -n 6 | cut -c1-150 | sed 's/^/BENCH-INFO dmesg: /'
 echo "BENCH-END status=$status"
 sleep 1 # init's poweroff -f does not wait for the UART: let the last lines out
