@@ -10,6 +10,8 @@
 # BENCH_ARGS passes more options to scripts/bench (e.g. BENCH_ARGS="--configs native,keel-ept").
 # The disk workloads alone: BENCH_ARGS="--workloads diskwrite,diskread,disklat" (they run on
 # partition vm1 of build/bench/disk.img, which scripts/bench builds; docs/devices.md).
+# The network workloads alone: BENCH_ARGS="--workloads netsend,netrr,outsend,outrr" (a peer VM
+# serving beside the bench VM, and a server outside: docs/network.md, Figures).
 
 BN_OUT := $(BUILD)/bench
 BN_PROG := $(BN_OUT)/keelbench

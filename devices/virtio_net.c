@@ -30,19 +30,32 @@ static void net_config(struct virtio_pci *vp, u8 *cfg)
 	memcpy(cfg + 8, &pairs, 2);
 }
 
+typedef u32 __attribute__((aligned(1), may_alias)) u32_any; /* a u32 at any address */
+
 /* The Internet checksum of frame[start, len) written at start + off, as the driver asked:
  * it left the pseudo-header's sum in that field. False if the field is outside the frame. */
 static bool fill_csum(u8 *frame, u32 len, u32 start, u32 off)
 {
 	if (start >= len || off > len - start || len - start - off < 2)
 		return false;
-	u32 sum = 0;
-	for (u32 i = start; i + 1 < len; i += 2)
-		sum += (u32)frame[i] << 8 | frame[i + 1];
-	if ((len - start) & 1)
-		sum += (u32)frame[len - 1] << 8;
+	/* four bytes at a time in the CPU's byte order, swapped once at the end (RFC 1071: the
+	 * one's-complement sum does not depend on byte order): a third of the instructions of a
+	 * 16-bit big-endian loop, which Bochs counts one by one for every frame sent */
+	u64 sum = 0;
+	const u8 *p = frame + start;
+	u32 n = len - start;
+	for (; n >= 4; n -= 4, p += 4)
+		sum += *(const u32_any *)p;
+	if (n >= 2) {
+		sum += (u32)p[0] | (u32)p[1] << 8;
+		p += 2;
+		n -= 2;
+	}
+	if (n)
+		sum += p[0];
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum >> 8 | sum << 8) & 0xffff; /* back to network order */
 	u16 c = (u16)~sum;
 	frame[start + off] = (u8)(c >> 8);
 	frame[start + off + 1] = (u8)c;

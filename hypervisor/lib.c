@@ -2,6 +2,20 @@
  * Only the parts that libc lacks are compiled into the hosted tests (see KEEL_HOSTED). */
 #include "lib.h"
 
+/* an 8-byte word at any address: x86 loads and stores it unaligned in one instruction */
+typedef u64 __attribute__((aligned(1), may_alias)) u64_any;
+
+void *kmemcpy(void *d, const void *s, size_t n)
+{
+	u8 *dp = d;
+	const u8 *sp = s;
+	for (; n >= 8; n -= 8, dp += 8, sp += 8)
+		*(u64_any *)dp = *(const u64_any *)sp;
+	while (n--)
+		*dp++ = *sp++;
+	return d;
+}
+
 #ifndef KEEL_HOSTED
 /* Word-at-a-time when both ends are 8-byte aligned: frames are zeroed and guest images
  * copied through these, and Bochs runs them instruction by instruction. */
@@ -18,16 +32,11 @@ void *memset(void *d, int c, size_t n)
 	return d;
 }
 
+/* Word-at-a-time whatever the alignment: guest buffers (network frames at an offset of 2 or
+ * 12 bytes) were copied byte by byte before, about 5 instructions a byte in Bochs. */
 void *memcpy(void *d, const void *s, size_t n)
 {
-	u8 *dp = d;
-	const u8 *sp = s;
-	if ((((uintptr_t)dp | (uintptr_t)sp) & 7) == 0)
-		for (; n >= 8; n -= 8, dp += 8, sp += 8)
-			*(u64 *)dp = *(const u64 *)sp;
-	while (n--)
-		*dp++ = *sp++;
-	return d;
+	return kmemcpy(d, s, n);
 }
 
 void *memmove(void *d, const void *s, size_t n)

@@ -19,6 +19,10 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 #endif
 
+/* memcpy (non-overlapping), eight bytes at a time at any alignment: the hypervisor's memcpy,
+ * and in the hosted tests the same code under its own name. */
+void *kmemcpy(void *d, const void *s, size_t n);
+
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t kstrlcpy(char *dst, const char *src, size_t size);
 

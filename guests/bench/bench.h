@@ -40,5 +40,14 @@ int bench_disk_named(void);
 
 extern const struct workload wl_syscall, wl_pagefault, wl_fork, wl_pipe, wl_memsweep, wl_cpu;
 extern const struct workload wl_diskwrite, wl_diskread, wl_disklat;
+extern const struct workload wl_netsend, wl_netrr, wl_outsend, wl_outrr;
+
+/* net.c: whether keel.bench_peer= (outside 0) or keel.bench_out= (1) names a server; the
+ * server (`keelbench serve`) and its end (`keelbench quit`); the interface's frames sent and
+ * received (-1 without one) */
+int bench_net_named(int outside);
+int bench_net_serve(void);
+int bench_net_quit(void);
+long bench_net_packets(void);
 
 #endif

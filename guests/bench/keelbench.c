@@ -5,6 +5,7 @@
  *   keelbench boot      the TSC read when the kernel started init (see below)
  *   keelbench list      the workloads, one per line: name, quick and full sizes, what
  *   keelbench rdtsc     the TSC now
+ * keelbench serve: the network workloads' server (net.c); keelbench quit ends the peer's.
  * The disk workloads (disk.c) use the device keel.bench_disk= names on the kernel command
  * line; "all" includes them only when it names one.
  * Started as "init" (the kernel's rdinit=/bench/init), it reads the TSC before anything
@@ -25,8 +26,8 @@
 #include "bench.h"
 
 static const struct workload *const workloads[] = {
-    &wl_syscall, &wl_pagefault, &wl_fork,     &wl_pipe,	   &wl_memsweep,
-    &wl_cpu,	 &wl_diskwrite, &wl_diskread, &wl_disklat,
+    &wl_syscall,  &wl_pagefault, &wl_fork,    &wl_pipe,	 &wl_memsweep, &wl_cpu,	  &wl_diskwrite,
+    &wl_diskread, &wl_disklat,	 &wl_netsend, &wl_netrr, &wl_outsend,  &wl_outrr,
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
@@ -36,7 +37,26 @@ static int is_disk(const struct workload *w)
 	return w == &wl_diskwrite || w == &wl_diskread || w == &wl_disklat;
 }
 
+/* the network workloads need a server: "all" skips those whose server is not named */
+static int skip_in_all(const struct workload *w)
+{
+	if (is_disk(w))
+		return !bench_disk_named();
+	if (w == &wl_netsend || w == &wl_netrr)
+		return !bench_net_named(0);
+	if (w == &wl_outsend || w == &wl_outrr)
+		return !bench_net_named(1);
+	return 0;
+}
+
+static int is_net(const struct workload *w)
+{
+	return w == &wl_netsend || w == &wl_netrr || w == &wl_outsend || w == &wl_outrr;
+}
+
 static uint64_t t0_tsc, t1_tsc, t0_ns, t1_ns;
+static long pk0, pk1; /* the interface's frames around the window (network workloads) */
+static int count_packets;
 static struct rusage ru0, ru1; /* page faults and context switches in the window */
 static const char *current = "keelbench";
 
@@ -49,6 +69,7 @@ static uint64_t mono_ns(void)
 
 void bench_start(void)
 {
+	pk0 = count_packets ? bench_net_packets() : -1;
 	getrusage(RUSAGE_SELF, &ru0);
 	t0_ns = mono_ns();
 	t0_tsc = rdtsc();
@@ -59,6 +80,7 @@ void bench_stop(void)
 	t1_tsc = rdtsc();
 	t1_ns = mono_ns();
 	getrusage(RUSAGE_SELF, &ru1);
+	pk1 = count_packets ? bench_net_packets() : -1;
 }
 
 void bench_die(const char *what)
@@ -96,11 +118,12 @@ static int run_one(const struct workload *w, long iters, int reps, int quick, in
 	struct bench_args a = {.iters = iters / 10 ? iters / 10 : 1, .quick = quick};
 	uint64_t cyc[64];
 	double ops[64];
-	long minflt[64], csw[64];
+	long minflt[64], csw[64], pkts[64];
 	char label[64];
 	if (reps > 64)
 		reps = 64;
 	current = w->name;
+	count_packets = is_net(w);
 	if (w->run(&a))
 		return 1;
 	a.iters = iters;
@@ -116,16 +139,21 @@ static int run_one(const struct workload *w, long iters, int reps, int quick, in
 		ops[r] = ns ? (double)iters * 1e9 / (double)ns : 0;
 		minflt[r] = ru1.ru_minflt - ru0.ru_minflt;
 		csw[r] = (ru1.ru_nvcsw - ru0.ru_nvcsw) + (ru1.ru_nivcsw - ru0.ru_nivcsw);
+		pkts[r] = pk0 >= 0 && pk1 >= 0 ? pk1 - pk0 : -1;
 	}
 	if (sync) {
 		snprintf(label, sizeof(label), "after-%s", w->name);
 		sync_point(label);
 	}
-	for (int r = 0; r < reps; r++)
+	for (int r = 0; r < reps; r++) {
+		char pk[32] = "";
+		if (pkts[r] >= 0)
+			snprintf(pk, sizeof(pk), " packets=%ld", pkts[r]);
 		printf("BENCH name=%s rep=%d iters=%ld cycles=%" PRIu64 " cyc_per_op=%.1f "
-		       "ops_per_sec=%.1f minflt=%ld csw=%ld\n",
+		       "ops_per_sec=%.1f minflt=%ld csw=%ld%s\n",
 		       w->name, r, iters, cyc[r], (double)cyc[r] / (double)iters, ops[r], minflt[r],
-		       csw[r]);
+		       csw[r], pk);
+	}
 	fflush(stdout);
 	return 0;
 }
@@ -147,7 +175,7 @@ static int cmd_run(int argc, char **argv)
 			iters = atol(argv[++i]);
 		else if (!strcmp(argv[i], "all")) {
 			for (size_t k = 0; k < NWORKLOADS && nsel < NWORKLOADS * 4; k++)
-				if (!is_disk(workloads[k]) || bench_disk_named())
+				if (!skip_in_all(workloads[k]))
 					sel[nsel++] = workloads[k];
 		} else if (find(argv[i]) && nsel < NWORKLOADS * 4)
 			sel[nsel++] = find(argv[i]);
@@ -240,6 +268,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "boot"))
 		return cmd_boot();
+	if (argc == 2 && !strcmp(argv[1], "serve"))
+		return bench_net_serve();
+	if (argc == 2 && !strcmp(argv[1], "quit"))
+		return bench_net_quit();
 	if (argc == 2 && !strcmp(argv[1], "rdtsc")) {
 		printf("%" PRIu64 "\n", rdtsc());
 		return 0;
@@ -252,6 +284,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: keelbench run [--quick] [--reps R] [--iters N] [--sync] "
-			"WORKLOAD...|all\n       keelbench boot | list | rdtsc\n");
+			"WORKLOAD...|all\n       keelbench boot | list | rdtsc | serve | quit\n");
 	return 2;
 }
