@@ -16,7 +16,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c hypervisor/shell_mem.c hypervisor/shell_net.c \
-	hypervisor/shell_args.c \
+	hypervisor/shell_args.c hypervisor/vm_mem.c \
 	hypervisor/platform.c hypervisor/board.c hypervisor/board_pc.c hypervisor/vm_virtio.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \

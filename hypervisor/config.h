@@ -52,6 +52,11 @@ struct vm_config {
 	bool net;
 	bool net_mac_set; /* else the MAC is made from the name (hypervisor/vm_net.c) */
 	u8 net_mac[6];
+	/* memory policy (mm/mempolicy.h, docs/overcommit.md): mem_min is the reservation, never
+	 * reclaimed and checked at admission (0: none); mem_max the most it may hold (0: its
+	 * memory); mem_shares its weight (0: 10 per MiB of memory, ESX's "normal") */
+	u64 mem_min_mib, mem_max_mib, mem_shares;
+	unsigned wss; /* working-set sampling, an enum wss_method (mm/wss.h): off by default */
 };
 
 struct config {
