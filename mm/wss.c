@@ -128,9 +128,8 @@ static void start_period(struct wss *w, struct wss_vm *v)
 				/* refuses what is not RAM and what this sample holds already */
 				armed = p2m_sample_withhold(v->p2m, gfn);
 			} else {
-				armed = !in_sample(v, gfn) &&
-					p2m_type_has_frame(p2m_lookup(v->p2m, gfn, NULL)) &&
-					p2m_lookup(v->p2m, gfn, NULL) != P2M_ROM &&
+				enum p2m_type t = p2m_lookup(v->p2m, gfn, NULL);
+				armed = (t == P2M_RAM || t == P2M_SHARED) && !in_sample(v, gfn) &&
 					p2m_ad_clear(v->p2m, gfn);
 			}
 			if (armed) {
