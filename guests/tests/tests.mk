@@ -121,4 +121,7 @@ integration-wss: $(BUILD)/wss.iso
 		--expect 'keel: vm ad50 working set: accessed, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (4[2-9]|5\d)\.\d%\).* 0 sampling faults, \d+ cycles/period, \d+ gone, 0 fallbacks' \
 		--expect 'keel: vm sh25 working set: invalidate, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[7-9]|2\d|3[0-4])\.\d%\).*[1-9]\d* sampling faults' \
 		--expect 'keel: vm phase working set: accessed, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[5-9]|2\d|3[0-5])\.\d%\), last [0-5]%, fast [0-5]%' \
-		--expect 'keel: vm idle working set: invalidate, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean [0-5]\.\d%\)'
+		--expect 'keel: vm idle working set: invalidate, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean [0-5]\.\d%\)' \
+		--expect 'keel: vm adpml working set: accessed, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[7-9]|2\d|3[0-4])\.\d%\).* 0 sampling faults' \
+		--expect 'keel: vm adpml ran .* dirty-log rounds .*PML: [1-9]\d* pages logged' \
+		--expect 'keel: vm flip working set: invalidate, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[7-9]|2\d|3[0-4])\.\d%\).*[1-9]\d* sampling faults'
