@@ -643,7 +643,13 @@ static void setup_wss(void)
  * here (one CPU), as wss_tick wants. */
 static void sample_working_sets(void)
 {
-	wss_tick(&wss, time_now());
+	if (!wss_tick(&wss, time_now()))
+		return;
+	/* new estimates: each VM's target (vm->mem.target) for balloon and swap to drive to */
+	static struct vm *vms[MAX_VMS];
+	for (unsigned i = 0; i < MAX_VMS; i++)
+		vms[i] = vm_by_index(i);
+	vm_mem_update_targets(vms, MAX_VMS, &wss, vm_mem_guest_pages(&machine_frames), mem_tax);
 }
 
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell

@@ -200,6 +200,7 @@ struct vm {
 	struct vm_mem_policy {
 		u64 min_mib, max_mib; /* reservation (0 none), limit (0: all its memory) */
 		u64 shares;
+		u64 target; /* pages it should hold, set each sampling period (0: not yet) */
 	} mem;
 };
 

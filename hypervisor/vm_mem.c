@@ -70,3 +70,15 @@ u64 vm_mem_targets(struct vm *const *vms, unsigned n, const struct wss *w, u64 g
 		held[i]->target = packed[i].target;
 	return sum;
 }
+
+u64 vm_mem_update_targets(struct vm *const *vms, unsigned n, const struct wss *w, u64 guest_pages,
+			  unsigned tax_pct)
+{
+	static struct mp_vm t[MAX_VMS];
+	n = MIN(n, (unsigned)MAX_VMS);
+	u64 sum = vm_mem_targets(vms, n, w, guest_pages, tax_pct, t);
+	for (unsigned i = 0; i < n; i++)
+		if (vms[i])
+			vms[i]->mem.target = t[i].target;
+	return sum;
+}

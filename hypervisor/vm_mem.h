@@ -29,5 +29,9 @@ const char *vm_mem_admit(struct vm *const *vms, unsigned n, const struct vm *sel
  * the sum of the targets. Balloon and swap drive each VM toward out[i]. */
 u64 vm_mem_targets(struct vm *const *vms, unsigned n, const struct wss *w, u64 guest_pages,
 		   unsigned tax_pct, struct mp_vm *out);
+/* The same, kept in each VM's mem.target (0 for those holding no memory): what main.c runs
+ * at the end of each sampling period, so balloon and swap read a field, not a computation. */
+u64 vm_mem_update_targets(struct vm *const *vms, unsigned n, const struct wss *w, u64 guest_pages,
+			  unsigned tax_pct);
 
 #endif

@@ -134,4 +134,12 @@ TEST(vm_mem_admission_counts_the_reservations_of_vms_holding_memory)
 	b.mem.max_mib = 40;
 	vm_mem_targets(vms, 4, NULL, 1000 << 8, 75, t);
 	CHECK_EQ(t[1].target, 40u << 8);
+	/* kept in each VM: b's target, and 0 for a, which holds nothing */
+	a.mem.target = 123;
+	CHECK_EQ(vm_mem_update_targets(vms, 4, NULL, 1000 << 8, 75), 40u << 8);
+	CHECK_EQ(b.mem.target, 40u << 8);
+	CHECK_EQ(a.mem.target, 0u);
+	/* tight memory: b gives down to what there is */
+	CHECK_EQ(vm_mem_update_targets(vms, 4, NULL, 30 << 8, 75), 30u << 8);
+	CHECK_EQ(b.mem.target, 30u << 8);
 }
