@@ -16,7 +16,7 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T hypervisor/keel.ld
 PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	hypervisor/multiboot2.c hypervisor/config.c hypervisor/cpuid.c hypervisor/hypercall.c \
 	hypervisor/sched.c hypervisor/vm.c hypervisor/shell.c hypervisor/shell_cmds.c hypervisor/shell_mem.c hypervisor/shell_net.c \
-	hypervisor/shell_args.c \
+	hypervisor/shell_args.c hypervisor/vm_mem.c \
 	hypervisor/platform.c hypervisor/board.c hypervisor/board_pc.c hypervisor/vm_virtio.c \
 	hypervisor/emu_decode.c hypervisor/emulate.c \
 	mm/frames.c mm/pt.c mm/p2m.c mm/guest_pt.c mm/shadow.c \
@@ -29,6 +29,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
+# working-set sampling, the idle-memory tax and admission control (docs/overcommit.md)
+PURE_SRCS += mm/wss.c mm/mempolicy.c
 PURE_SRCS += devices/blk_ram.c
 # the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c

@@ -7,6 +7,7 @@
 #define MIN_MEMORY_MIB 2
 #define MAX_MEMORY_MIB 65536
 #define MAX_VCPUS      1 /* one vCPU per VM until SMP guests arrive */
+#define MAX_MEM_SHARES 1000000
 
 struct parser {
 	struct config *cfg;
@@ -367,6 +368,28 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		set_ip(p, key, v);
 	} else if (!strcmp(key, "fwd")) {
 		set_fwd(p, key, v);
+	} else if (!strcmp(key, "mem_min") || !strcmp(key, "mem_max")) {
+		bool min = key[4] == 'm' && key[5] == 'i';
+		if (!kparse_u64(v, &n) || n > MAX_MEMORY_MIB || (!min && n < 1))
+			error(
+			    p, key,
+			    min ? "must be a number of MiB between 0 and 65536 (0: no reservation)"
+				: "must be a number of MiB between 1 and 65536");
+		else if (min)
+			vm->mem_min_mib = n;
+		else
+			vm->mem_max_mib = n;
+	} else if (!strcmp(key, "mem_shares")) {
+		if (!kparse_u64(v, &n) || n < 1 || n > MAX_MEM_SHARES)
+			error(p, key, "must be a number between 1 and 1000000");
+		else
+			vm->mem_shares = n;
+	} else if (!strcmp(key, "wss")) {
+		/* the order of enum wss_method (mm/wss.h) */
+		static const char *const names[] = {"off", "invalidate", "accessed"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 3, &c))
+			vm->wss = c;
 	} else {
 		error(p, key, "unknown field");
 	}
@@ -388,6 +411,13 @@ static void finish_vm(struct parser *p)
 		error(p, "fwd", "needs ip = (the VM's address that the forwards reach)");
 	if (vm->net_ip && !vm->net)
 		error(p, "ip", "needs net = on (the VM has no network interface)");
+	/* the memory keys may come in any order: checked against each other at the end */
+	if (vm->mem_min_mib > vm->memory_mib)
+		error(p, "mem_min", "is more than the VM's memory");
+	if (vm->mem_max_mib > vm->memory_mib)
+		error(p, "mem_max", "is more than the VM's memory (leave it out for all of it)");
+	if (vm->mem_max_mib && vm->mem_max_mib < vm->mem_min_mib)
+		error(p, "mem_max", "is less than mem_min");
 	p->line = saved;
 }
 

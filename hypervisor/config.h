@@ -62,6 +62,11 @@ struct vm_config {
 		u8 proto; /* 6 TCP, 17 UDP (the IP protocol numbers) */
 		u16 ex_port, in_port;
 	} fwds[CFG_MAX_FWDS];
+	/* memory policy (mm/mempolicy.h, docs/overcommit.md): mem_min is the reservation, never
+	 * reclaimed and checked at admission (0: none); mem_max the most it may hold (0: its
+	 * memory); mem_shares its weight (0: 10 per MiB of memory, ESX's "normal") */
+	u64 mem_min_mib, mem_max_mib, mem_shares;
+	unsigned wss; /* working-set sampling, an enum wss_method (mm/wss.h): off by default */
 };
 
 struct config {

@@ -19,6 +19,9 @@
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
 #include "../mm/share.h"
+#include "../mm/wss.h"
+#include "../vmx/caps.h"
+#include "vm_mem.h"
 #include "../devices/e1000_hw.h"
 #include "../net/ctl.h"
 #include "../net/netstack.h"
@@ -61,6 +64,11 @@ static bool spool_start_paused; /* spool=paused: the printer takes nothing until
 static struct share share;
 static u64 share_rate = 2000; /* pages per second */
 static u64 share_last_tsc;
+/* Working-set sampling (wss_period_ms=, wss_sample=) and the idle-memory tax (mem_tax=) */
+static struct wss wss;
+static u64 wss_period_ms = 1000;
+static u64 wss_sample = 100;
+static unsigned mem_tax = MP_TAX_DEFAULT;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -115,6 +123,25 @@ static void parse_cmdline(void)
 		disk_selftest[0] = 0;
 	if (cmdline_get(boot.cmdline, "share_rate", v, sizeof(v)) && !kparse_u64(v, &share_rate))
 		pr_warn("keel: share_rate '%s' is not a number of pages per second\n", v);
+	if (cmdline_get(boot.cmdline, "wss_period_ms", v, sizeof(v)) &&
+	    (!kparse_u64(v, &wss_period_ms) || !wss_period_ms || wss_period_ms > 3600000)) {
+		pr_warn("keel: wss_period_ms '%s' is not 1 to 3600000 ms: 1000 used\n", v);
+		wss_period_ms = 1000;
+	}
+	if (cmdline_get(boot.cmdline, "wss_sample", v, sizeof(v)) &&
+	    (!kparse_u64(v, &wss_sample) || !wss_sample || wss_sample > WSS_MAX_SAMPLE)) {
+		pr_warn("keel: wss_sample '%s' is not 1 to %u pages: 100 used\n", v,
+			WSS_MAX_SAMPLE);
+		wss_sample = 100;
+	}
+	u64 tax;
+	if (cmdline_get(boot.cmdline, "mem_tax", v, sizeof(v))) {
+		if (kparse_u64(v, &tax) && tax <= MP_TAX_MAX)
+			mem_tax = (unsigned)tax;
+		else
+			pr_warn("keel: mem_tax '%s' is not a percentage 0 to %u: %u used\n", v,
+				MP_TAX_MAX, mem_tax);
+	}
 	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
 		if (!strcmp(v, "paused"))
 			spool_start_paused = true;
@@ -415,6 +442,27 @@ static void vm_report(const struct vm *vm)
 			kprintf(" (write protection)");
 	}
 	kprintf("\n");
+	const struct wss_vm *wv = vm_wss ? wss_vm_of(vm_wss, &vm->p2m) : NULL;
+	if (wv && (wv->want != WSS_OFF || wv->periods)) {
+		u32 f;
+		wss_active_fraction(vm_wss, &vm->p2m, &f);
+		u64 p = wv->periods ? wv->periods : 1;
+		kprintf(
+		    "keel: vm %s working set: %s, %llu periods, %llu of %llu samples touched "
+		    "(mean %llu.%llu%%), last %llu%%, fast %llu%%, slow %llu%%, estimate %llu%%; "
+		    "%llu sampling faults, %llu cycles/period, %llu gone, %llu fallbacks, %llu "
+		    "discarded\n",
+		    vm->name, wss_method_name(wv->method), (unsigned long long)wv->periods,
+		    (unsigned long long)wv->touched, (unsigned long long)wv->sampled,
+		    (unsigned long long)(wv->sampled ? wv->touched * 100 / wv->sampled : 0),
+		    (unsigned long long)(wv->sampled ? wv->touched * 1000 / wv->sampled % 10 : 0),
+		    (unsigned long long)(wv->last * 100ULL / WSS_ONE),
+		    (unsigned long long)(wv->fast * 100ULL / WSS_ONE),
+		    (unsigned long long)(wv->slow * 100ULL / WSS_ONE),
+		    (unsigned long long)(f * 100ULL / WSS_ONE), (unsigned long long)wv->faults,
+		    (unsigned long long)(wv->cycles / p), (unsigned long long)wv->gone,
+		    (unsigned long long)wv->fallbacks, (unsigned long long)wv->discarded);
+	}
 	const struct share_vm *sv = vm_sharing ? share_vm_of(vm_sharing, &vm->p2m) : NULL;
 	if (sv && sv->on)
 		kprintf("keel: vm %s page sharing: %llu pages scanned (%llu passes), %llu shared "
@@ -596,6 +644,42 @@ static void scan_for_sharing(void)
 	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
 }
 
+/* A/D sampling needs the VM on EPT and a CPU with EPT accessed/dirty flags. */
+static bool wss_ad_ok(void *ctx, struct p2m *p)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = vm_by_index(i);
+		if (vm && &vm->p2m == p)
+			return vm->paging == VM_PAGING_EPT && !vmx_no_ept_reason &&
+			       (vmx_cpu.caps.ept_vpid & EPTCAP_AD);
+	}
+	return false;
+}
+
+static void setup_wss(void)
+{
+	wss_init(&wss, (unsigned)wss_sample, wss_period_ms * (tsc_hz / 1000));
+	wss.ad_ok = wss_ad_ok;
+	wss.clock = time_now;
+	vm_wss = &wss;
+	shell.wss = &wss;
+	shell.mem_tax = &mem_tax;
+}
+
+/* A sampling period ends every wss_period_ms of TSC time; every VM is out of guest mode
+ * here (one CPU), as wss_tick wants. */
+static void sample_working_sets(void)
+{
+	if (!wss_tick(&wss, time_now()))
+		return;
+	/* new estimates: each VM's target (vm->mem.target) for balloon and swap to drive to */
+	static struct vm *vms[MAX_VMS];
+	for (unsigned i = 0; i < MAX_VMS; i++)
+		vms[i] = vm_by_index(i);
+	vm_mem_update_targets(vms, MAX_VMS, &wss, vm_mem_guest_pages(&machine_frames), mem_tax);
+}
+
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
  * going, where `vm reset` can start a VM again. */
 static __noreturn void run_vms(void)
@@ -609,6 +693,7 @@ static __noreturn void run_vms(void)
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
+		sample_working_sets();
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -668,6 +753,7 @@ void kmain(u32 magic, u32 mbi)
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
 	setup_sharing();
+	setup_wss();
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
 	setup_network();

@@ -247,6 +247,9 @@ static const struct shell_cmd vm_cmds[] = {
      NULL, 0},
     {"paging", "<vm> [ept|shadow]", "show the VM's paging, or switch it live", 1, 2, cmd_vm_paging,
      NULL, 0},
+    {"mem", "<vm> [min=MiB] [max=MiB] [shares=N] [wss=off|invalidate|accessed]",
+     "the VM's memory policy, sampled working set and target; or change them live", 1, 5,
+     shell_cmd_vm_mem, NULL, 0},
 };
 
 /* ---- console, exits, mem, log, loglevel ---- */

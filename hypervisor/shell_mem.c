@@ -1,6 +1,8 @@
-/* The shell's memory commands: `mem` (machine memory by owner) and `share` (content-based
- * page sharing: its counters, and turning it on or off per VM). */
+/* The shell's memory commands: `mem` (machine memory by owner, and each VM's policy),
+ * `share` (content-based page sharing: its counters, and turning it on or off per VM) and
+ * `vm mem` (a VM's policy, working-set estimate and target; changing the policy live). */
 #include "shell_priv.h"
+#include "vm_mem.h"
 #include "../mm/share.h"
 
 int shell_cmd_mem(struct shell *sh, int argc, char **argv)
@@ -37,6 +39,154 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 	 * leak */
 	if (fa->ntotal - fa->nfree != used)
 		shell_print_frames("other owners", fa->ntotal - fa->nfree - used);
+	shell_mem_policies(sh, NULL);
+	return 0;
+}
+
+/* ---- memory policy: `vm mem`, and the table at the end of `mem` ---- */
+
+static unsigned tax_of(const struct shell *sh)
+{
+	return sh->mem_tax ? *sh->mem_tax : MP_TAX_DEFAULT;
+}
+
+static u64 mib(u64 pages)
+{
+	return pages >> (20 - PAGE_SHIFT);
+}
+
+/* One VM's policy line: what the owner set, what sampling saw, what the policy wants. */
+static void print_policy(struct shell *sh, const struct vm *vm, const struct mp_vm *t)
+{
+	const struct wss_vm *wv = sh->wss ? wss_vm_of(sh->wss, &vm->p2m) : NULL;
+	char act[48];
+	u32 f;
+	if (sh->wss && wss_active_fraction(sh->wss, &vm->p2m, &f))
+		ksnprintf(act, sizeof(act), "%llu%% active (%llu periods)",
+			  (unsigned long long)(f * 100ULL / WSS_ONE),
+			  (unsigned long long)wv->periods);
+	else
+		ksnprintf(act, sizeof(act), "no estimate (all taken as active)");
+	kprintf("  %-16s min %llu MiB, max %llu MiB, shares %llu, wss %s: %s, estimate %llu MiB, "
+		"holds %llu MiB, target %llu MiB\n",
+		vm->name, (unsigned long long)mib(vm_mem_min_pages(vm)),
+		(unsigned long long)mib(vm_mem_max_pages(vm)), (unsigned long long)vm->mem.shares,
+		wv ? wss_method_name(wv->want) : "-", act, (unsigned long long)mib(t->active_pages),
+		(unsigned long long)mib(vm->p2m.nr_ram), (unsigned long long)mib(t->target));
+}
+
+void shell_mem_policies(struct shell *sh, const struct vm *only)
+{
+	static struct vm *vms[MAX_VMS];
+	static struct mp_vm t[MAX_VMS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		if (vm_mem_holds(vm))
+			vms[n++] = vm;
+	}
+	if (!n && !only)
+		return;
+	u64 guest = sh->frames ? vm_mem_guest_pages(sh->frames) : 0;
+	u64 sum = vm_mem_targets(vms, n, sh->wss, guest, tax_of(sh), t);
+	kprintf("memory policy: %llu MiB for guests, targets sum to %llu MiB, idle-memory tax "
+		"%u%%\n",
+		(unsigned long long)mib(guest), (unsigned long long)mib(sum), tax_of(sh));
+	for (unsigned i = 0; i < n; i++)
+		if (!only || vms[i] == only)
+			print_policy(sh, vms[i], &t[i]);
+	if (only && !vm_mem_holds(only))
+		kprintf("  %-16s holds no memory (ended)\n", only->name);
+}
+
+/* key=value with value a number in [lo, hi]; false after saying what is wrong */
+static bool kv_number(const char *arg, const char *key, u64 lo, u64 hi, u64 *out)
+{
+	if (!kparse_u64(arg + strlen(key) + 1, out) || *out < lo || *out > hi) {
+		kprintf("vm mem: %s must be a number from %llu to %llu\n", key,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return false;
+	}
+	return true;
+}
+
+static bool has_key(const char *arg, const char *key)
+{
+	size_t n = strlen(key);
+	return !strncmp(arg, key, n) && arg[n] == '=';
+}
+
+int shell_cmd_vm_mem(struct shell *sh, int argc, char **argv)
+{
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
+	if (!vm)
+		return -1;
+	if (argc == 2) {
+		shell_mem_policies(sh, vm);
+		return 0;
+	}
+	/* every argument is checked before anything changes */
+	struct vm_mem_policy m = vm->mem;
+	int method = -1;
+	u64 mem_mib = vm->mem_bytes >> 20;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (has_key(a, "min")) {
+			if (!kv_number(a, "min", 0, mem_mib, &m.min_mib))
+				return -1;
+		} else if (has_key(a, "max")) {
+			if (!kv_number(a, "max", 1, mem_mib, &m.max_mib))
+				return -1;
+		} else if (has_key(a, "shares")) {
+			if (!kv_number(a, "shares", 1, 1000000, &m.shares))
+				return -1;
+		} else if (has_key(a, "wss")) {
+			static const char *const names[] = {"off", "invalidate", "accessed"};
+			for (int k = 0; k < 3; k++)
+				if (!strcmp(a + 4, names[k]))
+					method = k;
+			if (method < 0) {
+				kprintf("vm mem: wss must be off, invalidate or accessed\n");
+				return -1;
+			}
+		} else {
+			kprintf("vm mem: '%s' is not min=, max=, shares= or wss=\n", a);
+			return -1;
+		}
+	}
+	if (m.max_mib && m.max_mib < m.min_mib) {
+		kprintf("vm mem: max (%llu MiB) is less than min (%llu MiB)\n",
+			(unsigned long long)m.max_mib, (unsigned long long)m.min_mib);
+		return -1;
+	}
+	if (m.min_mib > vm->mem.min_mib && vm_mem_holds(vm)) {
+		/* a bigger reservation must fit beside the others', as at admission */
+		u64 reserved = 0;
+		for (unsigned i = 0; i < MAX_VMS; i++) {
+			struct vm *o = sh->ops->vm_at(sh->ctx, i);
+			if (o && o != vm && vm_mem_holds(o))
+				reserved += vm_mem_min_pages(o);
+		}
+		char msg[200];
+		u64 guest = sh->frames ? vm_mem_guest_pages(sh->frames) : 0;
+		const char *why = mempolicy_admit(reserved, m.min_mib << (20 - PAGE_SHIFT), guest,
+						  msg, sizeof(msg));
+		if (why) {
+			kprintf("vm mem: %s: %s\n", vm->name, why);
+			return -1;
+		}
+	}
+	vm->mem = m;
+	if (method >= 0) {
+		if (!sh->wss || !wss_vm_of(sh->wss, &vm->p2m)) {
+			kprintf("vm mem: vm %s is not in the working-set sampler\n", vm->name);
+			return -1;
+		}
+		wss_set_method(sh->wss, &vm->p2m, (enum wss_method)method);
+	}
+	kprintf("vm %s: memory policy set%s\n", vm->name,
+		method >= 0 ? " (sampling changes at the next period)" : "");
+	shell_mem_policies(sh, vm);
 	return 0;
 }
 

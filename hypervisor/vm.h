@@ -196,6 +196,12 @@ struct vm {
 	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
 	struct ded_guest ded;
 	struct ide ide; /* the emulated IDE disk on vm->disk (disk_model = ide) */
+	/* memory policy (hypervisor/vm_mem.h): from the config, changed live by `vm mem` */
+	struct vm_mem_policy {
+		u64 min_mib, max_mib; /* reservation (0 none), limit (0: all its memory) */
+		u64 shares;
+		u64 target; /* pages it should hold, set each sampling period (0: not yet) */
+	} mem;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

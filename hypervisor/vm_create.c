@@ -11,6 +11,8 @@
 #include "../devices/acpi_tables.h"
 #include "../mm/gmem.h"
 #include "../mm/share.h"
+#include "../mm/wss.h"
+#include "vm_mem.h"
 #include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
@@ -47,11 +49,14 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 }
 
 struct share *vm_sharing;
+struct wss *vm_wss;
 
 void vm_release(struct vm *vm)
 {
 	if (vm_sharing)
 		share_remove_vm(vm_sharing, &vm->p2m);
+	if (vm_wss)
+		wss_remove_vm(vm_wss, &vm->p2m);
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	vm_net_release(vm);    /* its switch port goes before its memory */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -208,6 +213,16 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	vm->vcpu[0].vm = vm;
 	vm->vcpu[0].id = 0;
 
+	vm_mem_policy_init(&vm->mem, cfg);
+	/* admission control: the reservations of the VMs that hold memory and this one's must
+	 * fit in the memory Keel has for guests */
+	static char admit_msg[200];
+	static struct vm *all[MAX_VMS];
+	for (unsigned i = 0; i < MAX_VMS; i++)
+		all[i] = &vms[i];
+	if ((*err = vm_mem_admit(all, MAX_VMS, vm, cfg, vm_mem_guest_pages(&machine_frames),
+				 admit_msg, sizeof(admit_msg))))
+		goto fail;
 	/* refuse at once what cannot fit, instead of taking every free frame first */
 	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
 		*err = "not enough machine memory for the guest";
@@ -249,6 +264,9 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	if (vm_sharing &&
 	    !share_add_vm(vm_sharing, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT, cfg->share))
 		pr_warn("keel: vm %s: page sharing has no room for it\n", vm->name);
+	if (vm_wss &&
+	    !wss_add_vm(vm_wss, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT, (enum wss_method)cfg->wss))
+		pr_warn("keel: vm %s: working-set sampling has no room for it\n", vm->name);
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s%s%s%s%s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,
@@ -280,6 +298,7 @@ struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **er
 {
 	const struct vm_config *cfg = vm->cfg;
 	unsigned id = vm->id, crash_restarts = vm->crash_restarts;
+	struct vm_mem_policy mem = vm->mem; /* changed live: kept across the restart */
 	bool test_hypercalls = vm->test_hypercalls;
 	u8 cmos[RTC_CMOS_SIZE];
 	memcpy(cmos, vm->plat.rtc.cmos, sizeof(cmos));
@@ -287,6 +306,7 @@ struct vm *vm_restart(struct vm *vm, const struct boot_info *bi, const char **er
 	struct vm *n = vm_build(id, cfg, bi, test_hypercalls, err);
 	if (n) {
 		n->crash_restarts = crash_restarts;
+		n->mem = mem;
 		rtc_cmos_keep_nvram(&n->plat.rtc, cmos); /* battery-backed */
 		return n;
 	}

@@ -18,5 +18,9 @@ struct vm *vm_by_index(unsigned i);
 /* The page-sharing scanner every VM joins when built (its config's `share` sets whether it
  * is scanned) and leaves when released; NULL until main sets it up. */
 extern struct share *vm_sharing;
+/* The working-set sampler every VM joins when built (its config's `wss` picks the method)
+ * and leaves when released; NULL until main sets it up. */
+struct wss;
+extern struct wss *vm_wss;
 
 #endif

@@ -14,6 +14,8 @@
 #define P2M_VALID      BIT(0)
 #define P2M_TYPE_SHIFT 1
 #define P2M_TYPE_MASK  (7ULL << P2M_TYPE_SHIFT)
+#define P2M_WITHHELD   BIT(4) /* a working-set sample: the EPT leaf is withheld */
+#define P2M_TOUCHED    BIT(5) /* ... and the guest's access brought it back */
 
 const struct pt_format pt_fmt_p2m = {
     .name = "p2m",
@@ -187,6 +189,8 @@ bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 		dlog_mark(&p->log, &p->log_ops, gfn);
 	if (counts_as_ram(ot))
 		p->nr_ram--;
+	if (old & P2M_WITHHELD)
+		p->nr_withheld--; /* a new entry ends the sample */
 	*pe = t == P2M_NONE ? 0 : (mfn << PAGE_SHIFT) | ((u64)t << P2M_TYPE_SHIFT) | P2M_VALID;
 	u64 old_ept = *ee;
 	*ee = ept_leaf(p, gfn, mfn, t);
@@ -266,6 +270,7 @@ void p2m_destroy(struct p2m *p)
 	dlog_disable(&p->log, &p->log_ops);
 	p->root = p->ept_root = 0;
 	p->nr_ram = 0;
+	p->nr_withheld = 0;
 }
 
 bool p2m_share(struct p2m *a, u64 gfn_a, struct p2m *b, u64 gfn_b)
@@ -380,7 +385,7 @@ bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page)
 	return give_frame(p, gfn, P2M_SWAPPED, page);
 }
 
-enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
+static enum p2m_fault fault_on(struct p2m *p, u64 gfn, bool write)
 {
 	switch (p2m_lookup(p, gfn, NULL)) {
 	case P2M_BALLOONED:
@@ -403,6 +408,14 @@ enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
 	default:
 		return P2M_FAULT_NOT_MINE;
 	}
+}
+
+enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
+{
+	/* a withheld sample first: the access may need the dirty log or a copy too */
+	bool touched = p2m_sample_touch(p, gfn);
+	enum p2m_fault f = fault_on(p, gfn, write);
+	return touched && f == P2M_FAULT_NOT_MINE ? P2M_FAULT_FIXED : f;
 }
 
 bool p2m_may_write(struct p2m *p, u64 gfn, bool write)
@@ -431,6 +444,8 @@ void p2m_mark_dirty(struct p2m *p, u64 gfn)
 		return;
 	if (p->log_pml)
 		return; /* writable already; rebuilding the leaf would drop D without a flush */
+	if (p2m_withheld(p, gfn))
+		return; /* the leaf comes back, with the log's rights, when the sample ends */
 	u64 *ee = ept_slot(p, gfn);
 	if (ee)
 		*ee = ept_leaf(p, gfn, mfn, P2M_RAM); /* rights only grow: no flush */
@@ -446,8 +461,8 @@ bool p2m_is_dirty(struct p2m *p, u64 gfn)
 static void log_protect(struct p2m *p, u64 gfn, u64 mfn)
 {
 	u64 *ee = ept_slot(p, gfn);
-	if (!ee)
-		return;
+	if (!ee || p2m_withheld(p, gfn))
+		return; /* a withheld leaf is rebuilt with the log's rights when it comes back */
 	u64 old = *ee;
 	*ee = ept_leaf(p, gfn, mfn, P2M_RAM);
 	ept_changed(p, old, *ee);
@@ -473,7 +488,7 @@ static bool log_start(struct p2m *p, u64 gfn, u64 e)
 static bool log_stop(struct p2m *p, u64 gfn, u64 e)
 {
 	u64 *ee = type_of(e) == P2M_RAM ? ept_slot(p, gfn) : NULL;
-	if (ee)
+	if (ee && (*ee & EPT_R)) /* a withheld leaf stays not present: W alone is invalid */
 		*ee |= EPT_W;
 	return true;
 }
@@ -564,4 +579,98 @@ u64 p2m_log_take(struct p2m *p, u64 gfn, u64 nwords, u64 *bits)
 		}
 	}
 	return n;
+}
+
+/* ---- working-set sampling ---- */
+
+static u64 *p2m_slot(struct p2m *p, u64 gfn)
+{
+	if (gfn > P2M_MAX_GFN || !p->root)
+		return NULL;
+	return pt_entry(&pt_fmt_p2m, &p->ops, p->root, gfn << PAGE_SHIFT, 0, false);
+}
+
+bool p2m_withheld(struct p2m *p, u64 gfn)
+{
+	if (!p->nr_withheld) /* the common case: nothing sampled, no walk */
+		return false;
+	u64 *pe = p2m_slot(p, gfn);
+	return pe && (*pe & P2M_WITHHELD);
+}
+
+bool p2m_sample_withhold(struct p2m *p, u64 gfn)
+{
+	u64 *pe = p2m_slot(p, gfn), *ee = ept_slot(p, gfn);
+	if (!pe || !ee || !counts_as_ram(type_of(*pe)) || (*pe & P2M_WITHHELD))
+		return false;
+	u64 old = *ee;
+	*pe = (*pe & ~P2M_TOUCHED) | P2M_WITHHELD;
+	*ee = 0;
+	ept_changed(p, old, 0);
+	p->nr_withheld++;
+	if (p->hook)
+		p->hook(p->hook_ctx, (*pe & ADDR_MASK) >> PAGE_SHIFT, true);
+	return true;
+}
+
+/* The withheld leaf again, as p2m_set would build it now (rights only grow: no flush). */
+static void sample_restore(struct p2m *p, u64 gfn, u64 *pe)
+{
+	*pe &= ~P2M_WITHHELD;
+	p->nr_withheld--;
+	u64 *ee = ept_slot(p, gfn);
+	if (ee)
+		*ee = ept_leaf(p, gfn, (*pe & ADDR_MASK) >> PAGE_SHIFT, type_of(*pe));
+}
+
+bool p2m_sample_touch(struct p2m *p, u64 gfn)
+{
+	if (!p->nr_withheld)
+		return false;
+	u64 *pe = p2m_slot(p, gfn);
+	if (!pe || !(*pe & P2M_WITHHELD))
+		return false;
+	sample_restore(p, gfn, pe);
+	*pe |= P2M_TOUCHED;
+	p->sample_faults++;
+	return true;
+}
+
+enum p2m_sample p2m_sample_end(struct p2m *p, u64 gfn)
+{
+	u64 *pe = p2m_slot(p, gfn);
+	if (!pe)
+		return P2M_SAMPLE_GONE;
+	if (*pe & P2M_TOUCHED) {
+		*pe &= ~P2M_TOUCHED;
+		return P2M_SAMPLE_TOUCHED;
+	}
+	if (!(*pe & P2M_WITHHELD))
+		return P2M_SAMPLE_GONE;
+	sample_restore(p, gfn, pe);
+	return P2M_SAMPLE_UNTOUCHED;
+}
+
+void p2m_use_ad(struct p2m *p, bool on)
+{
+	if (p->ept_ad == on)
+		return;
+	p->ept_ad = on;
+	p->ept_stale = true; /* a new EPTP, and translations cached without the flags */
+}
+
+bool p2m_ad_clear(struct p2m *p, u64 gfn)
+{
+	u64 *ee = ept_slot(p, gfn);
+	if (!ee || !(*ee & EPT_R))
+		return false;
+	*ee &= ~EPT_A;
+	p->ept_stale = true;
+	return true;
+}
+
+bool p2m_ad_test(struct p2m *p, u64 gfn)
+{
+	u64 *ee = ept_slot(p, gfn);
+	return ee && (*ee & EPT_R) && (*ee & EPT_A);
 }

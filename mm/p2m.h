@@ -37,15 +37,20 @@ struct p2m {
 	p2m_hook_fn hook;
 	void *hook_ctx;
 	u64 cow_breaks; /* shared frames a write made private again (p2m_unshare) */
+	/* working-set sampling (mm/wss.c): A/D flags on for the sampler, gfns withheld now,
+	 * withheld gfns the guest touched (each one an EPT violation or #PF exit) */
+	bool ept_ad;
+	u64 nr_withheld;
+	u64 sample_faults;
 };
 
 #define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */
 
 /* EPT pointer: 4 levels, write-back paging-structure memory type; accessed and dirty flags
- * only while PML keeps the dirty log. */
+ * only while PML keeps the dirty log or the working-set sampler reads accessed flags. */
 static inline u64 p2m_eptp(const struct p2m *p)
 {
-	return p->ept_root | (p->log_pml ? EPTP_AD : 0) | (3 << 3) | 6;
+	return p->ept_root | (p->log_pml || p->ept_ad ? EPTP_AD : 0) | (3 << 3) | 6;
 }
 
 /* Types with a machine frame behind them. */
@@ -144,6 +149,25 @@ void p2m_log_use_pml(struct p2m *p, bool pml);
  * nr_gfn, or without contents (MMIO, a hole), or not covered by the log is counted in
  * *ignored and never written. Returns the entries that set a bit. */
 u64 p2m_log_drain_pml(struct p2m *p, const u64 *pml, u16 index, u64 nr_gfn, u64 *ignored);
+
+/* Working-set sampling by invalidation (mm/wss.c): a RAM or shared gfn's mapping is
+ * withheld (its EPT leaf made not present, the hook told, so the shadow drops its leaves)
+ * while the P2M keeps the frame; the guest's next access faults, and p2m_fault (EPT) or
+ * p2m_sample_touch (the shadow's #PF path) maps it again and marks it touched.
+ * p2m_sample_end says what happened and maps it again. Any p2m_set of the gfn in between
+ * (sharing, ballooning, swapping) ends the sample: P2M_SAMPLE_GONE. The hypervisor's own
+ * accesses (gmem) see the frame as usual and count as nothing. */
+enum p2m_sample { P2M_SAMPLE_UNTOUCHED, P2M_SAMPLE_TOUCHED, P2M_SAMPLE_GONE };
+bool p2m_sample_withhold(struct p2m *p, u64 gfn);
+bool p2m_sample_touch(struct p2m *p, u64 gfn);
+enum p2m_sample p2m_sample_end(struct p2m *p, u64 gfn);
+bool p2m_withheld(struct p2m *p, u64 gfn);
+/* Sampling by EPT accessed flags: A/D on in the EPTP (ept_stale: the caller rewrites the
+ * EPTP and flushes), the accessed flag of a gfn's leaf cleared (false: no present leaf) or
+ * read. A clear asks for the INVEPT (ept_stale): a cached translation sets no flag. */
+void p2m_use_ad(struct p2m *p, bool on);
+bool p2m_ad_clear(struct p2m *p, u64 gfn);
+bool p2m_ad_test(struct p2m *p, u64 gfn);
 
 extern const struct pt_format pt_fmt_p2m, pt_fmt_ept;
 

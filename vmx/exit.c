@@ -189,6 +189,9 @@ enum run_result vmx_run(struct vcpu *v, u64 slice_end)
 			return RUN_DONE;
 		}
 		if (vm->p2m.ept_stale) {
+			/* the EPTP's A/D flag may have changed with it (p2m_use_ad, PML) */
+			if (vm->paging == VM_PAGING_EPT)
+				vmcs_write(VMCS_EPT_POINTER, p2m_eptp(&vm->p2m));
 			vmx_invept_context(p2m_eptp(&vm->p2m));
 			vm->p2m.ept_stale = false;
 		}

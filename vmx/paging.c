@@ -348,6 +348,8 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 	case GWALK_OK:
 		break;
 	}
+	/* a working-set sample (mm/wss.c): the guest touched it; its leaf may come back now */
+	p2m_sample_touch(&vm->p2m, w.gpa >> PAGE_SHIFT);
 	enum shadow_fill r = shadow_fill(sh, &v->sv, &gp, gva, access, &w);
 	const char *why = NULL;
 	enum p2m_type t;
@@ -433,6 +435,9 @@ static enum p2m_type hw_lookup(void *ctx, u64 gfn, u64 *mfn)
 	struct vm *vm = ctx;
 	if (rmode_tss_frame(vm, gfn, mfn))
 		return P2M_ROM; /* mapped read-only */
+	/* withheld for working-set sampling: no leaf (nor a prefetched one) until it faults */
+	if (p2m_withheld(&vm->p2m, gfn))
+		return P2M_NONE;
 	return p2m_lookup(&vm->p2m, gfn, mfn);
 }
 

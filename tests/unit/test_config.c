@@ -655,3 +655,73 @@ TEST(config_forward_rules_across_lines_and_vms)
 	CHECK_ONE_ERROR(c, "keel.cfg:14: field 'fwd': too many forwards (at most 8 a VM)");
 	CHECK_EQ(c->vms[0].nfwds, 8u);
 }
+
+TEST(config_memory_policy)
+{
+	static const char text[] =
+	    "[vm]\n"
+	    "name = a\n"
+	    "kernel = k\n"
+	    "mem_max = 48\n" /* before memory: checked at the section's end */
+	    "memory = 64\n"
+	    "mem_min = 32\n"
+	    "mem_shares = 2000\n"
+	    "wss = accessed\n"
+	    "[vm]\n"
+	    "name = b\n"
+	    "kernel = k\n"
+	    "wss = invalidate\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 2);
+	CHECK_EQ(nmsgs, 0u);
+	CHECK(c->vms[0].valid);
+	CHECK_EQ(c->vms[0].mem_min_mib, 32u);
+	CHECK_EQ(c->vms[0].mem_max_mib, 48u);
+	CHECK_EQ(c->vms[0].mem_shares, 2000u);
+	CHECK_EQ(c->vms[0].wss, 2u); /* WSS_ACCESSED */
+	/* defaults: no reservation, all of its memory, shares by size, no sampling */
+	CHECK(c->vms[1].valid);
+	CHECK_EQ(c->vms[1].mem_min_mib, 0u);
+	CHECK_EQ(c->vms[1].mem_max_mib, 0u);
+	CHECK_EQ(c->vms[1].mem_shares, 0u);
+	CHECK_EQ(c->vms[1].wss, 1u);
+	struct config *d = parse("[vm]\nname = c\nkernel = k\n");
+	CHECK_EQ(d->vms[0].wss, 0u);
+}
+
+TEST(config_memory_policy_hostile_values)
+{
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+	    {"mem_min = -1", "keel.cfg:4: field 'mem_min': must be a number of MiB between 0"},
+	    {"mem_min = 65537", "keel.cfg:4: field 'mem_min': must be a number of MiB between 0"},
+	    {"mem_min = 18446744073709551616",
+	     "keel.cfg:4: field 'mem_min': must be a number of MiB between 0"},
+	    {"mem_min = 12abc", "keel.cfg:4: field 'mem_min': must be a number"},
+	    {"mem_max = 0", "keel.cfg:4: field 'mem_max': must be a number of MiB between 1"},
+	    {"mem_max =", "keel.cfg:4: field 'mem_max': must be a number of MiB between 1"},
+	    {"mem_shares = 0", "keel.cfg:4: field 'mem_shares': must be a number between 1"},
+	    {"mem_shares = 1000001", "keel.cfg:4: field 'mem_shares': must be a number between 1"},
+	    {"mem_shares = 1e3", "keel.cfg:4: field 'mem_shares': must be a number between 1"},
+	    {"wss = yes", "keel.cfg:4: field 'wss': must be one of: off invalidate accessed"},
+	    /* against memory (16 MiB by default) and each other: the [vm] line is named */
+	    {"mem_min = 17", "keel.cfg:1: field 'mem_min': is more than the VM's memory"},
+	    {"mem_max = 17", "keel.cfg:1: field 'mem_max': is more than the VM's memory"},
+	};
+	char text[256];
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		ksnprintf(text, sizeof(text), "[vm]\nname = a\nkernel = k\n%s\n", bad[i].line);
+		struct config *c = parse(text);
+		CHECK(!c->vms[0].valid);
+		CHECK_ONE_ERROR(c, bad[i].msg);
+	}
+	struct config *c = parse("[vm]\nname = a\nkernel = k\nmem_min = 8\nmem_max = 4\n");
+	CHECK(!c->vms[0].valid);
+	CHECK_ONE_ERROR(c, "keel.cfg:1: field 'mem_max': is less than mem_min");
+	/* the bounds themselves are fine */
+	c = parse("[vm]\nname = a\nkernel = k\nmemory = 65536\nmem_min = 65536\nmem_max = 65536\n"
+		  "mem_shares = 1000000\n");
+	CHECK(c->vms[0].valid);
+	CHECK_EQ(nmsgs, 0u);
+}
