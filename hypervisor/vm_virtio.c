@@ -4,8 +4,10 @@
 #include "vm_virtio.h"
 #include "config.h"
 #include "console.h"
+#include "keel.h"
 #include "vm.h"
 #include "vm_net.h"
+#include "../devices/virtio_balloon.h"
 #include "../devices/virtio_blk.h"
 #include "../devices/virtio_console.h"
 
@@ -17,6 +19,11 @@ bool vm_has_virtio_disk(const struct vm_config *cfg)
 bool vm_has_console_ports(const struct vm_config *cfg)
 {
 	return cfg->printer;
+}
+
+bool vm_has_balloon(const struct vm_config *cfg)
+{
+	return cfg->balloon;
 }
 
 static void console_out(void *ctx, const u8 *buf, size_t n)
@@ -55,6 +62,11 @@ static void console_broke(void *ctx, const char *why)
 	kprintf("keel: vm %s virtio-console needs a reset: %s\n", ((struct vm *)ctx)->name, why);
 }
 
+static void balloon_broke(void *ctx, const char *why)
+{
+	kprintf("keel: vm %s virtio-balloon needs a reset: %s\n", ((struct vm *)ctx)->name, why);
+}
+
 const char *vm_virtio_plug(struct vm *vm)
 {
 	struct platform *p = &vm->plat;
@@ -76,6 +88,15 @@ const char *vm_virtio_plug(struct vm *vm)
 				return "virtio-console could not be plugged";
 			p->vcon.vp.on_break = console_broke;
 			p->vcon.vp.break_ctx = vm;
+		} else if (ops == &virtio_balloon_device) {
+			struct virtio_balloon *vb = &p->vballoon;
+			if (!virtio_balloon_init(vb, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT,
+						 vm->mem_bytes >> 20) ||
+			    !pci_host_plug(&p->pci, VM_VIRTIO_BALLOON_SLOT, &vb->vp.f))
+				return "virtio-balloon could not be plugged";
+			vb->vp.on_break = balloon_broke;
+			vb->vp.break_ctx = vm;
+			vb->clock = time_now;
 		} else if (ops == &virtio_net_device) {
 			const char *err = vm_net_plug(vm);
 			if (err)
