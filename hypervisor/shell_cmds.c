@@ -247,6 +247,8 @@ static const struct shell_cmd vm_cmds[] = {
      NULL, 0},
     {"paging", "<vm> [ept|shadow]", "show the VM's paging, or switch it live", 1, 2, cmd_vm_paging,
      NULL, 0},
+    {"balloon", "[<vm> [<MiB>]]", "VMs' balloons, or the memory size a VM should shrink to", 0, 2,
+     shell_cmd_vm_balloon, NULL, 0},
 };
 
 /* ---- console, exits, mem, log, loglevel ---- */

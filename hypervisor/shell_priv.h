@@ -14,6 +14,7 @@ void shell_print_frames(const char *label, u64 frames);
 
 /* shell_mem.c */
 int shell_cmd_mem(struct shell *sh, int argc, char **argv);
+int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv);
 #define SHELL_NSHARE_CMDS 3
 extern const struct shell_cmd shell_share_cmds[SHELL_NSHARE_CMDS];
 

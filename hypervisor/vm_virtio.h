@@ -22,6 +22,13 @@ bool vm_has_console_ports(const struct vm_config *cfg);
 /* Whether the VM has virtio-balloon (`balloon = on`). */
 bool vm_has_balloon(const struct vm_config *cfg);
 
+/* Frames the VM's balloon holds now: given back by inflate or free page reports and not
+ * mapped again (by deflate, or a touch); 0 without a balloon. */
+u64 vm_balloon_frames(const struct vm *vm);
+/* The VM's balloon on the console: target, actual, counters, cost and the guest's stats
+ * (brief: one line, for the VM's report at its end). */
+void vm_balloon_print(const struct vm *vm, bool brief);
+
 /* Sets up and plugs the virtio functions the platform attached; NULL or why not. */
 const char *vm_virtio_plug(struct vm *vm);
 
