@@ -72,7 +72,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue nat net vnet
+FUZZERS := emulate config partition virtqueue nat net vnet balloon
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -235,6 +235,10 @@ FUZZ_vnet_SRCS := devices/virtio_net.c devices/vswitch.c devices/virtio_pci.c de
 	devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
 	$(FUZZ_virtqueue_SRCS)
 
+FUZZ_balloon_SRCS := devices/virtio_balloon.c mm/balloon.c devices/virtio_pci.c \
+	devices/pci_func.c devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
+	$(FUZZ_virtqueue_SRCS)
+
 FUZZ_nat_SRCS := net/nat.c net/wire.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
@@ -249,6 +253,7 @@ $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*
 $(BUILD)/fuzz/fuzz_nat: $(FUZZ_nat_SRCS) $(wildcard net/*.h)
 $(BUILD)/fuzz/fuzz_net: $(FUZZ_net_SRCS) $(wildcard net/*.h devices/netif.h)
 $(BUILD)/fuzz/fuzz_vnet: $(FUZZ_vnet_SRCS) $(wildcard devices/*.h mm/*.h)
+$(BUILD)/fuzz/fuzz_balloon: $(FUZZ_balloon_SRCS) $(wildcard devices/*.h mm/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -276,6 +281,9 @@ fuzz-net: $(BUILD)/fuzz/fuzz_net
 	$(call run_fuzzer,net)
 fuzz-vnet: $(BUILD)/fuzz/fuzz_vnet
 	$(call run_fuzzer,vnet)
+
+fuzz-balloon: $(BUILD)/fuzz/fuzz_balloon
+	$(call run_fuzzer,balloon)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -493,6 +501,18 @@ integration-keelctl check-keelctl: $(BUILD)/host/ctl_shim
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
+
+# A Linux VM with virtio-balloon (guests/linux/balloon.cfg) ballooned down by 48 MiB and back
+# up from Keel's shell (tests/integration/balloon): free frames grow and shrink, pages are
+# reported free, the guest's stats arrive and its workload's md5 is unchanged
+INTEGRATION_COUNTS += balloon
+$(BUILD)/balloon.iso: $(BUILD)/keel.elf guests/linux/balloon.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/balloon.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+.PHONY: integration-balloon
+integration-balloon: $(BUILD)/balloon.iso
+	tests/integration/balloon $< --name balloon --timeout 1800 --config guests/linux/balloon.cfg \
+		--expect-file guests/linux/balloon.expect
 
 # The machine's COM2 (Bochs writes it to a file) dedicated to one VM, which sends a line
 # through it by THR-empty interrupts; a bystander VM reads all ones there and its writes reach
