@@ -31,6 +31,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
 # working-set sampling, the idle-memory tax and admission control (docs/overcommit.md)
 PURE_SRCS += mm/wss.c mm/mempolicy.c
+# ballooning: the bookkeeping and virtio-balloon
+PURE_SRCS += mm/balloon.c devices/virtio_balloon.c
 PURE_SRCS += devices/blk_ram.c
 # the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
@@ -74,7 +76,7 @@ include guests/linux/linux.mk
 include guests/kvm/kvm.mk
 include bench.mk
 
-FUZZERS := emulate config partition virtqueue nat net vnet
+FUZZERS := emulate config partition virtqueue nat net vnet balloon
 # run and refusal behaviour of the runner scripts; each fuzzer's seed corpus replayed once
 INTEGRATION_COUNTS += run-selftest fuzz
 INTEGRATION_COUNTS += pml
@@ -241,6 +243,10 @@ FUZZ_vnet_SRCS := devices/virtio_net.c devices/vswitch.c devices/virtio_pci.c de
 	devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
 	$(FUZZ_virtqueue_SRCS)
 
+FUZZ_balloon_SRCS := devices/virtio_balloon.c mm/balloon.c devices/virtio_pci.c \
+	devices/pci_func.c devices/io_bus.c devices/mmio_bus.c devices/bus_range.c \
+	$(FUZZ_virtqueue_SRCS)
+
 FUZZ_nat_SRCS := net/nat.c net/wire.c hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 FUZZ_net_SRCS := $(NET_SRCS) hypervisor/lib.c hypervisor/printf.c hypervisor/console.c
 
@@ -255,6 +261,7 @@ $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS) $(wildcard devices/*.h mm/*
 $(BUILD)/fuzz/fuzz_nat: $(FUZZ_nat_SRCS) $(wildcard net/*.h)
 $(BUILD)/fuzz/fuzz_net: $(FUZZ_net_SRCS) $(wildcard net/*.h devices/netif.h)
 $(BUILD)/fuzz/fuzz_vnet: $(FUZZ_vnet_SRCS) $(wildcard devices/*.h mm/*.h)
+$(BUILD)/fuzz/fuzz_balloon: $(FUZZ_balloon_SRCS) $(wildcard devices/*.h mm/*.h)
 
 # $(call run_fuzzer,NAME)
 define run_fuzzer
@@ -282,6 +289,9 @@ fuzz-net: $(BUILD)/fuzz/fuzz_net
 	$(call run_fuzzer,net)
 fuzz-vnet: $(BUILD)/fuzz/fuzz_vnet
 	$(call run_fuzzer,vnet)
+
+fuzz-balloon: $(BUILD)/fuzz/fuzz_balloon
+	$(call run_fuzzer,balloon)
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -544,6 +554,27 @@ integration-keelctl check-keelctl: $(BUILD)/host/ctl_shim
 
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
+
+# A Linux VM with virtio-balloon (guests/linux/balloon.cfg) ballooned down by 48 MiB and back
+# up from Keel's shell (tests/integration/balloon): free frames grow and shrink, pages are
+# reported free, the guest's stats arrive and its workload's md5 is unchanged
+INTEGRATION_COUNTS += balloon
+$(BUILD)/balloon.iso: $(BUILD)/keel.elf guests/linux/balloon.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/balloon.cfg -a "on_idle=shutdown" \
+		$(LINUX_IMAGE)
+# a hostile bare-metal virtio-balloon driver (guests/tests/balloon.c): bad page numbers
+# refused and counted, the device live, a page given back reads as zero
+INTEGRATION_COUNTS += balloon-hostile
+$(BUILD)/balloon-guest.iso: $(BUILD)/keel.elf guests/tests/balloon.cfg $(BUILD)/guests/balloon.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/tests/balloon.cfg -a "on_idle=shutdown" \
+		$(BUILD)/guests/balloon.elf
+.PHONY: integration-balloon integration-balloon-hostile
+integration-balloon-hostile: $(BUILD)/balloon-guest.iso
+	tests/integration/run $< --name balloon-hostile --timeout 300 --config guests/tests/balloon.cfg \
+		--expect 'keel: vm balloon balloon: 2 pages inflated, 2 deflated \(\d+ on OOM\), 0 reported free, 9 refused, [1-9]\d* refilled on touch'
+integration-balloon: $(BUILD)/balloon.iso
+	tests/integration/balloon $< --name balloon --timeout 1800 --config guests/linux/balloon.cfg \
+		--expect-file guests/linux/balloon.expect
 
 # The machine's COM2 (Bochs writes it to a file) dedicated to one VM, which sends a line
 # through it by THR-empty interrupts; a bystander VM reads all ones there and its writes reach

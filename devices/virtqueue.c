@@ -75,7 +75,7 @@ static bool read_desc(struct p2m *p, u64 table, u16 i, struct desc *d)
 }
 
 /* Appends one descriptor's buffer to the chain, with the ordering and size rules. */
-static const char *add_seg(struct virtq_chain *c, const struct desc *d)
+static const char *add_seg(struct virtq_chain *c, const struct desc *d, u64 cap)
 {
 	bool write = d->flags & VIRTQ_DESC_F_WRITE;
 	if (!d->len)
@@ -86,7 +86,7 @@ static const char *add_seg(struct virtq_chain *c, const struct desc *d)
 		return "a readable buffer after a writable one";
 	if (c->nseg == VIRTQ_MAX_SEGS)
 		return "too many buffers in one chain";
-	if ((u64)c->readable + c->writable + d->len > VIRTQ_MAX_CHAIN_LEN)
+	if ((u64)c->readable + c->writable + d->len > cap)
 		return "a chain larger than the device takes";
 	c->seg[c->nseg++] = (struct virtq_seg){d->addr, d->len, write};
 	if (write)
@@ -127,7 +127,7 @@ static enum virtq_result walk(const struct virtq *q, struct p2m *p, u16 head, st
 			i = 0;
 			continue;
 		}
-		const char *err = add_seg(c, &d);
+		const char *err = add_seg(c, &d, q->max_chain ? q->max_chain : VIRTQ_MAX_CHAIN_LEN);
 		if (err)
 			return broken(why, err);
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
@@ -270,7 +270,7 @@ void virtq_save(const struct virtq *q, struct state_writer *w)
 
 bool virtq_load(struct virtq *q, struct state_reader *r, u16 max, unsigned nvec)
 {
-	struct virtq n;
+	struct virtq n = {0};
 	u8 ready;
 	if (!state_get_tag(r, "VIRQ", VIRTQ_STATE_VERSION) || !STATE_GET(r, n.size) ||
 	    !STATE_GET(r, ready) || !STATE_GET(r, n.msix_vector) || !STATE_GET(r, n.desc) ||

@@ -26,6 +26,7 @@ struct virtq {
 	u64 desc, avail, used; /* guest-physical addresses of the three parts */
 	u16 last_avail;	       /* the next available entry the device takes */
 	u16 used_idx;	       /* the next used entry the device writes */
+	u32 max_chain;	       /* bytes one chain may hold, 0: VIRTQ_MAX_CHAIN_LEN (not saved) */
 };
 
 /* A buffer piece of a chain: guest memory the device reads (driver -> device) or writes. */

@@ -69,6 +69,8 @@ static const struct board_device pc_devices[] = {
     {&ide_device, AT(ide), {{IDE_PRIMARY_BASE, 8}, {IDE_PRIMARY_CTRL, 1}}, 0, 0, false, wants_ide},
     /* virtio-net on PCI slot 3, a port of Keel's switch (hypervisor/vm_net.c plugs it) */
     {&virtio_net_device, AT(plat.vnet), {{0}}, 0, 0, false, vm_has_net},
+    /* virtio-balloon on PCI slot 4 (hypervisor/vm_virtio.c plugs it) */
+    {&virtio_balloon_device, AT(plat.vballoon), {{0}}, 0, 0, false, vm_has_balloon},
 };
 
 _Static_assert(ARRAY_SIZE(pc_devices) <= PLATFORM_MAX_DEVICES, "the platform's device table");

@@ -390,6 +390,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 3, &c))
 			vm->wss = c;
+	} else if (!strcmp(key, "balloon")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->balloon = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -67,6 +67,7 @@ struct vm_config {
 	 * memory); mem_shares its weight (0: 10 per MiB of memory, ESX's "normal") */
 	u64 mem_min_mib, mem_max_mib, mem_shares;
 	unsigned wss; /* working-set sampling, an enum wss_method (mm/wss.h): off by default */
+	bool balloon; /* virtio-balloon: Keel may ask for memory back (devices/virtio_balloon.h) */
 };
 
 struct config {

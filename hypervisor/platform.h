@@ -16,6 +16,7 @@
 #include "../devices/pci_host.h"
 #include "../devices/pvpanic.h"
 #include "../devices/rtc_cmos.h"
+#include "../devices/virtio_balloon.h"
 #include "../devices/virtio_blk.h"
 #include "../devices/virtio_console.h"
 #include "../devices/virtio_net.h"
@@ -76,6 +77,8 @@ struct platform {
 	struct virtio_net vnet;
 	unsigned net_port;
 	bool net_on;
+	/* balloon = on: virtio-balloon (hypervisor/vm_virtio.c plugs it) */
+	struct virtio_balloon vballoon;
 };
 
 /* ISA interrupt lines as the devices see them. */

@@ -3,6 +3,12 @@
  * `vm mem` (a VM's policy, working-set estimate and target; changing the policy live). */
 #include "shell_priv.h"
 #include "vm_mem.h"
+/* The shell's memory commands: `mem` (machine memory by owner), `share` (content-based
+ * page sharing: its counters, and turning it on or off per VM) and `vm balloon` (a VM's
+ * balloon: its view, and the size Keel asks the guest to shrink to). */
+#include "shell_priv.h"
+#include "vm.h"
+#include "vm_virtio.h"
 #include "../mm/share.h"
 
 int shell_cmd_mem(struct shell *sh, int argc, char **argv)
@@ -34,6 +40,14 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 	}
 	u64 shared = frames_count_shared(fa);
 	shell_print_frames("shared by VMs (page sharing)", shared);
+	/* not an owner: frames the VMs' balloons gave back, counted in free above */
+	u64 ballooned = 0;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		if (vm)
+			ballooned += vm_balloon_frames(vm);
+	}
+	shell_print_frames("ballooned by VMs (in free)", ballooned);
 	used += shared;
 	/* every frame is free, boot's, the hypervisor's, a VM's or shared: anything else is a
 	 * leak */
@@ -261,3 +275,59 @@ const struct shell_cmd shell_share_cmds[SHELL_NSHARE_CMDS] = {
     {"off", "<vm>", "stop scanning this VM (its shared pages stay until written)", 1, 1,
      cmd_share_off, NULL, 0},
 };
+
+/* ---- vm balloon ---- */
+
+static bool has_balloon(const struct vm *vm)
+{
+	return vm->cfg && vm->cfg->balloon;
+}
+
+int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv)
+{
+	if (argc == 1) {
+		unsigned n = 0;
+		for (unsigned i = 0; i < MAX_VMS; i++) {
+			struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+			if (!vm || !has_balloon(vm))
+				continue;
+			vm_balloon_print(vm, false);
+			virtio_balloon_request_stats(&vm->plat.vballoon); /* fresh ones next time */
+			n++;
+		}
+		if (!n)
+			kprintf("no VM has a balloon (balloon = on in its config)\n");
+		return 0;
+	}
+	struct vm *vm = shell_vm_arg(sh, argv[1]);
+	if (!vm)
+		return -1;
+	if (!has_balloon(vm)) {
+		kprintf("vm %s has no balloon (balloon = on in its config)\n", vm->name);
+		return -1;
+	}
+	if (argc == 2) {
+		vm_balloon_print(vm, false);
+		virtio_balloon_request_stats(&vm->plat.vballoon);
+		return 0;
+	}
+	if (vm->state == VM_EXITED || vm->state == VM_STOPPED) {
+		kprintf("vm %s has ended: no balloon to set\n", vm->name);
+		return -1;
+	}
+	u64 want;
+	if (!kparse_u64(argv[2], &want)) {
+		kprintf("vm balloon: '%s' is not a size in MiB\n", argv[2]);
+		return -1;
+	}
+	const char *err = virtio_balloon_set_size(&vm->plat.vballoon, want);
+	if (err) {
+		kprintf("vm %s: cannot shrink to %llu MiB: %s\n", vm->name,
+			(unsigned long long)want, err);
+		return -1;
+	}
+	virtio_balloon_request_stats(&vm->plat.vballoon);
+	kprintf("vm %s: balloon target %llu MiB (the balloon takes %llu MiB)\n", vm->name,
+		(unsigned long long)want, (unsigned long long)(vm->plat.vballoon.mem_mib - want));
+	return 0;
+}

@@ -4,6 +4,7 @@
 #include "vm_create.h"
 #include "vm_disk.h"
 #include "vm_net.h"
+#include "vm_virtio.h"
 #include "console.h"
 #include "dedicated_hw.h"
 #include "keel.h"
@@ -57,6 +58,8 @@ void vm_release(struct vm *vm)
 		share_remove_vm(vm_sharing, &vm->p2m);
 	if (vm_wss)
 		wss_remove_vm(vm_wss, &vm->p2m);
+	if (vm->cfg && vm->cfg->balloon)
+		vm_balloon_print(vm, true);
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	vm_net_release(vm);    /* its switch port goes before its memory */
 	for (unsigned i = 0; i < vm->nvcpus; i++)

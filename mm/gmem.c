@@ -51,6 +51,16 @@ static enum gmem_result page_ok(enum p2m_type t, enum access a)
 	}
 }
 
+/* gfn's type; a ballooned gfn is first given a fresh zeroed frame when the VM's balloon
+ * lets a touch refill it (a device writing into a page the guest reported free). */
+static enum p2m_type lookup_refill(struct p2m *p, u64 gfn, u64 *mfn)
+{
+	enum p2m_type t = p2m_lookup(p, gfn, mfn);
+	if (t == P2M_BALLOONED && p->balloon_refill && p2m_balloon_refill(p, gfn))
+		t = p2m_lookup(p, gfn, mfn);
+	return t;
+}
+
 /* First and one-past-last page of a non-empty range, GMEM_RANGE if it wraps. */
 static enum gmem_result pages(u64 gpa, u64 len, u64 *first, u64 *end)
 {
@@ -66,8 +76,9 @@ static enum gmem_result prepare(struct p2m *p, u64 gpa, u64 len, enum access a)
 {
 	u64 first, end;
 	enum gmem_result r = pages(gpa, len, &first, &end);
+	/* a refill before a later page fails changes nothing the guest can see: zeros stay */
 	for (u64 g = first; r == GMEM_OK && g < end; g++)
-		r = page_ok(p2m_lookup(p, g, NULL), a);
+		r = page_ok(lookup_refill(p, g, NULL), a);
 	if (r != GMEM_OK || a == ACC_READ)
 		return r;
 	for (u64 g = first; g < end; g++)
@@ -89,7 +100,7 @@ static void *host(struct p2m *p, u64 gpa)
 static enum gmem_result copy_one_page(struct p2m *p, u64 gpa, void *buf, size_t len, enum access a)
 {
 	u64 gfn = gpa >> PAGE_SHIFT, mfn;
-	enum p2m_type t = p2m_lookup(p, gfn, &mfn);
+	enum p2m_type t = lookup_refill(p, gfn, &mfn);
 	enum gmem_result r = page_ok(t, a);
 	if (r != GMEM_OK)
 		return r;
@@ -187,7 +198,7 @@ void *gmem_table(void *p2m, u64 gpa)
 {
 	struct p2m *p = p2m;
 	u64 gfn = gpa >> PAGE_SHIFT, mfn;
-	enum p2m_type t = p2m_lookup(p, gfn, &mfn);
+	enum p2m_type t = lookup_refill(p, gfn, &mfn);
 	if (t == P2M_SHARED) {
 		if (!p2m_unshare(p, gfn))
 			return NULL;

@@ -365,7 +365,20 @@ static bool give_frame(struct p2m *p, u64 gfn, enum p2m_type was, const void *pa
 
 bool p2m_balloon_out(struct p2m *p, u64 gfn)
 {
-	return drop_frame(p, gfn, 0, P2M_BALLOONED);
+	return drop_frame(p, gfn, P2M_BALLOON_REPORTED, P2M_BALLOONED);
+}
+
+bool p2m_balloon_out_as(struct p2m *p, u64 gfn, u64 why)
+{
+	return drop_frame(p, gfn, why, P2M_BALLOONED);
+}
+
+bool p2m_balloon_refill(struct p2m *p, u64 gfn)
+{
+	if (!give_frame(p, gfn, P2M_BALLOONED, NULL))
+		return false;
+	p->balloon_refills++;
+	return true;
 }
 
 bool p2m_balloon_in(struct p2m *p, u64 gfn)
@@ -389,7 +402,9 @@ static enum p2m_fault fault_on(struct p2m *p, u64 gfn, bool write)
 {
 	switch (p2m_lookup(p, gfn, NULL)) {
 	case P2M_BALLOONED:
-		return P2M_FAULT_BALLOONED;
+		if (!p->balloon_refill)
+			return P2M_FAULT_BALLOONED;
+		return p2m_balloon_refill(p, gfn) ? P2M_FAULT_FIXED : P2M_FAULT_NOMEM;
 	case P2M_SWAPPED:
 		return P2M_FAULT_SWAPPED;
 	case P2M_SHARED:

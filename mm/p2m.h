@@ -42,6 +42,10 @@ struct p2m {
 	bool ept_ad;
 	u64 nr_withheld;
 	u64 sample_faults;
+	/* ballooning: a touch of a ballooned gfn gets a fresh zeroed frame (KVM's way) instead
+	 * of stopping the VM; counted */
+	bool balloon_refill;
+	u64 balloon_refills;
 };
 
 #define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */
@@ -92,6 +96,13 @@ bool p2m_unshare(struct p2m *p, u64 gfn);
  * frame. false if gfn is not of the right type, or out of memory. */
 bool p2m_balloon_out(struct p2m *p, u64 gfn);
 bool p2m_balloon_in(struct p2m *p, u64 gfn);
+/* The mfn field of a ballooned entry says why the guest gave the frame back. */
+#define P2M_BALLOON_REPORTED 0 /* a free page it reported: it may use it again at any time */
+#define P2M_BALLOON_INFLATED 1 /* in its balloon until it deflates it */
+bool p2m_balloon_out_as(struct p2m *p, u64 gfn, u64 why);
+/* A ballooned gfn the guest (or a device for it) touches: a fresh zeroed frame, counted in
+ * balloon_refills. false if gfn is not ballooned or there is no free frame. */
+bool p2m_balloon_refill(struct p2m *p, u64 gfn);
 /* Swapping: a RAM gfn whose contents the caller saved in `slot` loses its frame; swap-in
  * maps a fresh frame holding `page` (PAGE_SIZE bytes). */
 bool p2m_swap_out(struct p2m *p, u64 gfn, u64 slot);
@@ -101,7 +112,7 @@ bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page);
 enum p2m_fault {
 	P2M_FAULT_FIXED,     /* resolved (dirty logged, copy broken): run the access again */
 	P2M_FAULT_NOT_MINE,  /* nothing to fix: MMIO, ROM, a hole, or an allowed access */
-	P2M_FAULT_BALLOONED, /* the guest touched a frame it gave back */
+	P2M_FAULT_BALLOONED, /* the guest touched a frame it gave back (balloon_refill off) */
 	P2M_FAULT_SWAPPED,   /* the frame is in swap */
 	P2M_FAULT_NOMEM,     /* a copy-on-write break found no free frame */
 };

@@ -23,6 +23,8 @@ BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/guests/%.elf)
 DEVICE_GUESTS := virtio_blk
 # the emulated IDE disk (guests/tests/ide.cfg: disk = ram:4, disk_model = ide)
 DEVICE_GUESTS += ide
+# a hostile virtio-balloon driver (guests/tests/balloon.cfg: balloon = on)
+DEVICE_GUESTS += balloon
 DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
 # guests only in an ISO of their own, kept out of the test ISO (Keel takes at most 48 boot
 # modules): the owner and a bystander of a dedicated COM2 (make integration-dedicated)

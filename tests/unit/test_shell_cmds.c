@@ -19,11 +19,11 @@ TEST(shell_vm_needs_a_sub_command)
 {
 	struct rig *r = rig_new();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm"}), -1);
-	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset|paging|mem ...\n");
+	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset|paging|mem|balloon ...\n");
 	test_console_clear();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm frob tick1"}), -1);
 	CHECK_STR(test_console(), "vm: unknown sub-command 'frob'; usage: vm "
-				  "list|info|pause|resume|kill|reset|paging|mem ...\n");
+				  "list|info|pause|resume|kill|reset|paging|mem|balloon ...\n");
 }
 
 TEST(shell_help)
