@@ -29,6 +29,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 	vmx/vmcs.c vmx/caps.c vmx/cr.c vmx/event.c vmx/guest_check.c vmx/v86.c \
 	guests/loader/multiboot.c guests/loader/linux.c
 PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
+# hypervisor swap to the machine disk's swap partition
+PURE_SRCS += mm/swap.c
 PURE_SRCS += devices/blk_ram.c
 # the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
