@@ -52,6 +52,7 @@ struct vm_config {
 	bool net;
 	bool net_mac_set; /* else the MAC is made from the name (hypervisor/vm_net.c) */
 	u8 net_mac[6];
+	bool swap; /* its pages may go to the hypervisor's swap partition (mm/swap.h) */
 };
 
 struct config {

@@ -19,6 +19,7 @@
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
 #include "../mm/share.h"
+#include "../mm/swap.h"
 #include "../devices/e1000_hw.h"
 #include "../net/ctl.h"
 #include "../net/netstack.h"
@@ -60,6 +61,9 @@ static bool spool_start_paused; /* spool=paused: the printer takes nothing until
 static struct share share;
 static u64 share_rate = 2000; /* pages per second */
 static u64 share_last_tsc;
+/* Hypervisor swap on the machine disk's `swap` partition (mm/swap.h) */
+static struct swap swap;
+static struct blk_backend swap_part;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -394,6 +398,16 @@ static void vm_report(const struct vm *vm)
 			vm->name, (unsigned long long)sv->scanned, (unsigned long long)sv->passes,
 			(unsigned long long)sv->shared, (unsigned long long)sv->zero_shared,
 			(unsigned long long)vm->p2m.cow_breaks);
+	const struct swap_vm *wv = vm->swap ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
+	if (wv && (wv->on || wv->st.out))
+		kprintf(
+		    "keel: vm %s swap: %llu pages out, %llu in, %llu in swap now, %llu checksum "
+		    "failures, %llu I/O errors, %llu cycles a page out, %llu a page in\n",
+		    vm->name, (unsigned long long)wv->st.out, (unsigned long long)wv->st.in,
+		    (unsigned long long)wv->swapped, (unsigned long long)wv->st.checksum_failures,
+		    (unsigned long long)wv->st.io_errors,
+		    (unsigned long long)(wv->st.out ? wv->st.cycles_out / wv->st.out : 0),
+		    (unsigned long long)(wv->st.in ? wv->st.cycles_in / wv->st.in : 0));
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
@@ -552,6 +566,43 @@ static void setup_sharing(void)
 	shell.share = &share;
 }
 
+/* The machine disk's partition named `swap`, held by the swap alone, its slot table in
+ * hypervisor frames; without one, no VM is swapped (`swap = on` is then a no-op). */
+static void setup_swap(void)
+{
+	char why[96];
+	if (!machine_disk.present || machine_disk_find(&machine_disk, "swap") < 0)
+		return;
+	if (!machine_disk_claim(&machine_disk, "swap", false, "swap", &swap_part, why,
+				sizeof(why))) {
+		pr_warn("swap: partition swap not usable: %s\n", why);
+		return;
+	}
+	u64 frames = (swap_meta_bytes(swap_part.sectors) + PAGE_SIZE - 1) / PAGE_SIZE, first = 0;
+	for (u64 i = 0; i < frames; i++) {
+		/* one contiguous run: frames come in address order from a fresh allocator */
+		u64 pa = frames_alloc(&machine_frames, FRAME_HV);
+		if (!pa || (i && pa != first + i * PAGE_SIZE)) {
+			pr_warn("swap: off: no room for its slot table\n");
+			machine_disk_release(&machine_disk, "swap");
+			return;
+		}
+		first = i ? first : pa;
+	}
+	const char *err =
+	    swap_init(&swap, &swap_part, phys_to_virt(first), frames * PAGE_SIZE, time_now);
+	if (err) {
+		pr_warn("swap: off: %s\n", err);
+		machine_disk_release(&machine_disk, "swap");
+		return;
+	}
+	vm_swap = &swap;
+	shell.swap = &swap;
+	kprintf("swap: partition swap: %llu slots of 4 KiB (%llu MiB), table in %llu frames\n",
+		(unsigned long long)swap.nslots, (unsigned long long)(swap.nslots >> 8),
+		(unsigned long long)frames);
+}
+
 /* Scans at share_rate pages per second of TSC time, at most SHARE_BATCH at a time. Every
  * VM is out of guest mode here (one CPU): see share_scan. */
 static void scan_for_sharing(void)
@@ -640,6 +691,7 @@ void kmain(u32 magic, u32 mbi)
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
 	setup_sharing();
+	setup_swap();
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
 	setup_network();

@@ -17,6 +17,7 @@
 struct shell;
 struct spool;
 struct share;
+struct swap;
 struct router;
 struct e1000;
 struct netstack;
@@ -75,6 +76,7 @@ struct shell {
 
 	struct spool *spool; /* the print spool, NULL when no VM has a printer */
 	struct share *share; /* the page-sharing scanner, NULL when it could not be set up */
+	struct swap *swap;   /* the hypervisor swap, NULL without a swap partition */
 
 	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
 	const char *nic_absent; /* then: why (the probe's words) */

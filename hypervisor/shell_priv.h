@@ -16,6 +16,8 @@ void shell_print_frames(const char *label, u64 frames);
 int shell_cmd_mem(struct shell *sh, int argc, char **argv);
 #define SHELL_NSHARE_CMDS 3
 extern const struct shell_cmd shell_share_cmds[SHELL_NSHARE_CMDS];
+int shell_cmd_swap(struct shell *sh, int argc, char **argv);
+int shell_cmd_vm_swap(struct shell *sh, int argc, char **argv);
 
 /* shell_net.c */
 int shell_cmd_nic(struct shell *sh, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "../mm/p2m.h"
 #include "../mm/shadow.h"
+#include "../mm/swap.h"
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
@@ -195,7 +196,8 @@ struct vm {
 	struct printer_sink printer;
 	/* real devices of the machine given to this VM (dedicate = ...): ports, interrupts */
 	struct ded_guest ded;
-	struct ide ide; /* the emulated IDE disk on vm->disk (disk_model = ide) */
+	struct ide ide;	   /* the emulated IDE disk on vm->disk (disk_model = ide) */
+	struct swap *swap; /* the hypervisor swap it joined (mm/swap.h), NULL when none */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

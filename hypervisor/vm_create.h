@@ -18,5 +18,8 @@ struct vm *vm_by_index(unsigned i);
 /* The page-sharing scanner every VM joins when built (its config's `share` sets whether it
  * is scanned) and leaves when released; NULL until main sets it up. */
 extern struct share *vm_sharing;
+/* The hypervisor swap every VM joins when built (its config's `swap` sets whether its pages
+ * may go out) and leaves when released, its slots freed; NULL without a swap partition. */
+extern struct swap *vm_swap;
 
 #endif
