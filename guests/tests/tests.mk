@@ -29,6 +29,8 @@ DEVICE_GUEST_ELFS := $(DEVICE_GUESTS:%=$(BUILD)/guests/%.elf)
 OWN_ISO_GUESTS := dedicated
 # content-based page sharing between VMs with equal pages, and a guest racing the scanner
 OWN_ISO_GUESTS += share
+# hypervisor swap: pages swapped out and back in, checked (make integration-swap)
+OWN_ISO_GUESTS += swap
 OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
@@ -102,3 +104,22 @@ integration-share: $(BUILD)/share.iso
 		--expect 'keel: vm sb page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d{3,} shared \([1-9]\d* zero\), [1-9]\d{3,} copies on write' \
 		--expect 'keel: vm sa page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d* shared \([1-9]\d* zero\), [1-9]\d{3,} copies on write' \
 		--expect 'keel: vm racer page sharing: \d+ pages scanned \([1-9]\d* passes\), [1-9]\d* shared \(\d+ zero\), [1-9]\d* copies on write'
+
+# make integration-swap: hypervisor swap to the swap partition of a fresh machine disk
+# (guests/tests/swap.cfg), under EPT and under shadow paging, a VM with swap = off beside
+INTEGRATION_COUNTS += swap
+$(BUILD)/swap.iso: $(BUILD)/keel.elf $(TG_DIR)/swap.cfg $(TG_OUT)/swap.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(TG_DIR)/swap.cfg \
+		-a "on_idle=shutdown test_hypercalls" $(TG_OUT)/swap.elf
+
+integration-swap: $(BUILD)/swap.iso scripts/mkdisk
+	@scripts/deps build
+	scripts/mkdisk $(BUILD)/swap-disk.img
+	tests/integration/run $< --name swap --timeout 600 --disk $(BUILD)/swap-disk.img \
+		--config $(TG_DIR)/swap.cfg \
+		--expect 'swap: partition swap: 16384 slots of 4 KiB \(64 MiB\)' \
+		--expect '\[swept\] swap: string output from a swapped-out page reached Keel' \
+		--expect '\[swshadow\] swap: string output from a swapped-out page reached Keel' \
+		--expect 'keel: vm swept swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
+		--expect 'keel: vm swshadow swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
+		--expect 'keel: vm swept: [1-9]\d* swap slots freed'
