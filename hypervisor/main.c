@@ -64,6 +64,12 @@ static u64 share_last_tsc;
 /* Hypervisor swap on the machine disk's `swap` partition (mm/swap.h) */
 static struct swap swap;
 static struct blk_backend swap_part;
+/* swap_free=MiB, swap_rate=pages/s: while free machine memory is below swap_free, pages of
+ * VMs with swap = on go out at up to swap_rate a second (0, the default: only on request) */
+#define SWAP_BATCH 32 /* pages at most per pass: about 10k cycles each */
+static u64 swap_free_mib, swap_rate;
+static u64 swap_last_tsc;
+static unsigned swap_turn;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -118,6 +124,10 @@ static void parse_cmdline(void)
 		disk_selftest[0] = 0;
 	if (cmdline_get(boot.cmdline, "share_rate", v, sizeof(v)) && !kparse_u64(v, &share_rate))
 		pr_warn("keel: share_rate '%s' is not a number of pages per second\n", v);
+	if (cmdline_get(boot.cmdline, "swap_free", v, sizeof(v)) && !kparse_u64(v, &swap_free_mib))
+		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
+	if (cmdline_get(boot.cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
+		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
 	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
 		if (!strcmp(v, "paused"))
 			spool_start_paused = true;
@@ -619,6 +629,31 @@ static void scan_for_sharing(void)
 	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
 }
 
+/* Memory pressure (swap_free=, swap_rate=): while free machine memory is below the mark,
+ * one VM with swap = on at a time, in turn, gives up to SWAP_BATCH pages to the swap. No
+ * vCPU is in guest mode here (one CPU): see swap_out_gfn. */
+static void swap_under_pressure(void)
+{
+	u64 now = time_now(), want_free = swap_free_mib << (20 - PAGE_SHIFT);
+	if (!vm_swap || !swap_rate || machine_frames.nfree >= want_free) {
+		swap_last_tsc = now;
+		return;
+	}
+	u64 budget = (now - swap_last_tsc) / (tsc_hz / 1000) * swap_rate / 1000;
+	if (!budget)
+		return;
+	swap_last_tsc = now;
+	budget = MIN(MIN(budget, (u64)SWAP_BATCH), want_free - machine_frames.nfree);
+	for (unsigned n = 0; n < MAX_VMS; n++) {
+		struct vm *vm = vm_by_index(swap_turn);
+		swap_turn = (swap_turn + 1) % MAX_VMS;
+		const struct swap_vm *sv =
+		    vm && vm->swap && !vm_is_done(vm) ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
+		if (sv && sv->on && swap_out_pages(&swap, &vm->p2m, budget, NULL, NULL))
+			return;
+	}
+}
+
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
  * going, where `vm reset` can start a VM again. */
 static __noreturn void run_vms(void)
@@ -632,6 +667,7 @@ static __noreturn void run_vms(void)
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
+		swap_under_pressure();
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
