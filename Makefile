@@ -316,7 +316,7 @@ integration-linux check-linux: $(BUILD)/check-linux.iso
 # swap partition; not in make test on its own (two Linux boots under swap take minutes)
 $(BUILD)/check-linux-swap.iso: $(BUILD)/keel.elf guests/linux/swap.cfg $(LINUX_IMAGE) scripts/mkiso
 	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/swap.cfg \
-		-a "on_idle=shutdown swap_free=65536 swap_rate=2000" $(LINUX_IMAGE)
+		-a "on_idle=shutdown swap_free=65536 swap_rate=250" $(LINUX_IMAGE)
 
 .PHONY: check-linux-swap
 check-linux-swap: $(BUILD)/check-linux-swap.iso scripts/mkdisk
