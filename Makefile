@@ -33,6 +33,8 @@ PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
 PURE_SRCS += mm/wss.c mm/mempolicy.c
 # ballooning: the bookkeeping and virtio-balloon
 PURE_SRCS += mm/balloon.c devices/virtio_balloon.c
+# hypervisor swap to the machine disk's swap partition
+PURE_SRCS += mm/swap.c
 PURE_SRCS += devices/blk_ram.c
 # the spooled device class: the emulated LPT, the spool, the machine's parallel-port driver
 PURE_SRCS += devices/lpt.c devices/spool.c devices/spool_disk.c devices/parport.c
@@ -327,6 +329,22 @@ $(BUILD)/check-linux.iso: $(BUILD)/keel.elf guests/linux/check.cfg $(LINUX_IMAGE
 integration-linux check-linux: $(BUILD)/check-linux.iso
 	tests/integration/run $< --name linux --timeout 1800 --mem 1024 \
 		--config guests/linux/check.cfg --expect-file guests/linux/check.expect
+
+# Linux under constant hypervisor swapping (guests/linux/swap.cfg), on a fresh disk image's
+# swap partition; not in make test on its own (two Linux boots under swap take minutes)
+$(BUILD)/check-linux-swap.iso: $(BUILD)/keel.elf guests/linux/swap.cfg $(LINUX_IMAGE) scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/swap.cfg \
+		-a "on_idle=shutdown swap_free=65536 swap_rate=250" $(LINUX_IMAGE)
+
+.PHONY: check-linux-swap
+check-linux-swap: $(BUILD)/check-linux-swap.iso scripts/mkdisk
+	@scripts/deps build
+	scripts/mkdisk $(BUILD)/linux-swap-disk.img
+	tests/integration/run $< --name linux-swap --timeout 1800 --mem 1024 \
+		--disk $(BUILD)/linux-swap-disk.img --config guests/linux/swap.cfg \
+		--expect 'keel: vm lswap-ept powered off' --expect 'keel: vm lswap-shadow powered off' \
+		--expect 'keel: vm lswap-ept swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
+		--expect 'keel: vm lswap-shadow swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors'
 
 # Debian's virtio modules on Keel's virtio-pci devices (not part of make test: the
 # coordinator's check-devices runs it)

@@ -395,6 +395,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 2, &c))
 			vm->balloon = c;
+	} else if (!strcmp(key, "swap")) {
+		static const char *const names[] = {"off", "on"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->swap = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -68,6 +68,7 @@ struct vm_config {
 	u64 mem_min_mib, mem_max_mib, mem_shares;
 	unsigned wss; /* working-set sampling, an enum wss_method (mm/wss.h): off by default */
 	bool balloon; /* virtio-balloon: Keel may ask for memory back (devices/virtio_balloon.h) */
+	bool swap;    /* its pages may go to the hypervisor's swap partition (mm/swap.h) */
 };
 
 struct config {

@@ -24,6 +24,7 @@ static s64 hc_timer(struct vcpu *v, u64 vector, u64 lo, u64 hi, u64 now)
 
 s64 hypercall(struct vcpu *v, u64 nr, u64 a0, u64 a1, u64 a2, u64 now)
 {
+	struct swap_vm *sv;
 	switch (nr) {
 	case KEEL_HC_VERSION:
 		return KEEL_VERSION;
@@ -34,6 +35,13 @@ s64 hypercall(struct vcpu *v, u64 nr, u64 a0, u64 a1, u64 a2, u64 now)
 			return -HC_ENOSYS;
 		v->break_entry = true;
 		return 0;
+	case KEEL_HC_TEST_SWAP_OUT:
+		if (!v->vm->test_hypercalls)
+			return -HC_ENOSYS;
+		sv = v->vm->swap ? swap_vm_of(v->vm->swap, &v->vm->p2m) : NULL;
+		if (!sv || !sv->on)
+			return -HC_EPERM; /* no swap partition, or swap = off */
+		return (s64)swap_out_pages(v->vm->swap, &v->vm->p2m, a0, NULL, NULL);
 	default:
 		return -HC_ENOSYS;
 	}

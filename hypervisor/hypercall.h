@@ -11,6 +11,9 @@ enum {
 	/* test builds only (Keel command line `test_hypercalls`): make the caller's next VM
 	 * entry fail on guest state, to exercise that path end to end */
 	KEEL_HC_TEST_BREAK_ENTRY = 0x7e57,
+	/* test builds only: swap out up to RBX pages of the caller's VM now (the clock picks
+	 * them); returns how many went out. Lets a test guest check its pages come back. */
+	KEEL_HC_TEST_SWAP_OUT = 0x7e58,
 };
 
 #define HC_EPERM  1

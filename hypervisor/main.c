@@ -22,6 +22,7 @@
 #include "../mm/wss.h"
 #include "../vmx/caps.h"
 #include "vm_mem.h"
+#include "../mm/swap.h"
 #include "../devices/e1000_hw.h"
 #include "../net/ctl.h"
 #include "../net/netstack.h"
@@ -69,6 +70,15 @@ static struct wss wss;
 static u64 wss_period_ms = 1000;
 static u64 wss_sample = 100;
 static unsigned mem_tax = MP_TAX_DEFAULT;
+/* Hypervisor swap on the machine disk's `swap` partition (mm/swap.h) */
+static struct swap swap;
+static struct blk_backend swap_part;
+/* swap_free=MiB, swap_rate=pages/s: while free machine memory is below swap_free, pages of
+ * VMs with swap = on go out at up to swap_rate a second (0, the default: only on request) */
+#define SWAP_BATCH 32 /* pages at most per pass: about 10k cycles each */
+static u64 swap_free_mib, swap_rate;
+static u64 swap_last_tsc;
+static unsigned swap_turn;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -142,6 +152,10 @@ static void parse_cmdline(void)
 			pr_warn("keel: mem_tax '%s' is not a percentage 0 to %u: %u used\n", v,
 				MP_TAX_MAX, mem_tax);
 	}
+	if (cmdline_get(boot.cmdline, "swap_free", v, sizeof(v)) && !kparse_u64(v, &swap_free_mib))
+		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
+	if (cmdline_get(boot.cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
+		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
 	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
 		if (!strcmp(v, "paused"))
 			spool_start_paused = true;
@@ -470,6 +484,16 @@ static void vm_report(const struct vm *vm)
 			vm->name, (unsigned long long)sv->scanned, (unsigned long long)sv->passes,
 			(unsigned long long)sv->shared, (unsigned long long)sv->zero_shared,
 			(unsigned long long)vm->p2m.cow_breaks);
+	const struct swap_vm *swv = vm->swap ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
+	if (swv && (swv->on || swv->st.out))
+		kprintf(
+		    "keel: vm %s swap: %llu pages out, %llu in, %llu in swap now, %llu checksum "
+		    "failures, %llu I/O errors, %llu cycles a page out, %llu a page in\n",
+		    vm->name, (unsigned long long)swv->st.out, (unsigned long long)swv->st.in,
+		    (unsigned long long)swv->swapped, (unsigned long long)swv->st.checksum_failures,
+		    (unsigned long long)swv->st.io_errors,
+		    (unsigned long long)(swv->st.out ? swv->st.cycles_out / swv->st.out : 0),
+		    (unsigned long long)(swv->st.in ? swv->st.cycles_in / swv->st.in : 0));
 }
 
 /* The end of a VM: its report, then what its config says to do (on_poweroff after an exit,
@@ -628,6 +652,43 @@ static void setup_sharing(void)
 	shell.share = &share;
 }
 
+/* The machine disk's partition named `swap`, held by the swap alone, its slot table in
+ * hypervisor frames; without one, no VM is swapped (`swap = on` is then a no-op). */
+static void setup_swap(void)
+{
+	char why[96];
+	if (!machine_disk.present || machine_disk_find(&machine_disk, "swap") < 0)
+		return;
+	if (!machine_disk_claim(&machine_disk, "swap", false, "swap", &swap_part, why,
+				sizeof(why))) {
+		pr_warn("swap: partition swap not usable: %s\n", why);
+		return;
+	}
+	u64 frames = (swap_meta_bytes(swap_part.sectors) + PAGE_SIZE - 1) / PAGE_SIZE, first = 0;
+	for (u64 i = 0; i < frames; i++) {
+		/* one contiguous run: frames come in address order from a fresh allocator */
+		u64 pa = frames_alloc(&machine_frames, FRAME_HV);
+		if (!pa || (i && pa != first + i * PAGE_SIZE)) {
+			pr_warn("swap: off: no room for its slot table\n");
+			machine_disk_release(&machine_disk, "swap");
+			return;
+		}
+		first = i ? first : pa;
+	}
+	const char *err =
+	    swap_init(&swap, &swap_part, phys_to_virt(first), frames * PAGE_SIZE, time_now);
+	if (err) {
+		pr_warn("swap: off: %s\n", err);
+		machine_disk_release(&machine_disk, "swap");
+		return;
+	}
+	vm_swap = &swap;
+	shell.swap = &swap;
+	kprintf("swap: partition swap: %llu slots of 4 KiB (%llu MiB), table in %llu frames\n",
+		(unsigned long long)swap.nslots, (unsigned long long)(swap.nslots >> 8),
+		(unsigned long long)frames);
+}
+
 /* Scans at share_rate pages per second of TSC time, at most SHARE_BATCH at a time. Every
  * VM is out of guest mode here (one CPU): see share_scan. */
 static void scan_for_sharing(void)
@@ -680,6 +741,31 @@ static void sample_working_sets(void)
 	vm_mem_update_targets(vms, MAX_VMS, &wss, vm_mem_guest_pages(&machine_frames), mem_tax);
 }
 
+/* Memory pressure (swap_free=, swap_rate=): while free machine memory is below the mark,
+ * one VM with swap = on at a time, in turn, gives up to SWAP_BATCH pages to the swap. No
+ * vCPU is in guest mode here (one CPU): see swap_out_gfn. */
+static void swap_under_pressure(void)
+{
+	u64 now = time_now(), want_free = swap_free_mib << (20 - PAGE_SHIFT);
+	if (!vm_swap || !swap_rate || machine_frames.nfree >= want_free) {
+		swap_last_tsc = now;
+		return;
+	}
+	u64 budget = (now - swap_last_tsc) / (tsc_hz / 1000) * swap_rate / 1000;
+	if (!budget)
+		return;
+	swap_last_tsc = now;
+	budget = MIN(MIN(budget, (u64)SWAP_BATCH), want_free - machine_frames.nfree);
+	for (unsigned n = 0; n < MAX_VMS; n++) {
+		struct vm *vm = vm_by_index(swap_turn);
+		swap_turn = (swap_turn + 1) % MAX_VMS;
+		const struct swap_vm *sv =
+		    vm && vm->swap && !vm_is_done(vm) ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
+		if (sv && sv->on && swap_out_pages(&swap, &vm->p2m, budget, NULL, NULL))
+			return;
+	}
+}
+
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
  * going, where `vm reset` can start a VM again. */
 static __noreturn void run_vms(void)
@@ -694,6 +780,7 @@ static __noreturn void run_vms(void)
 			spool_print(&spool, PRINT_BUDGET);
 		scan_for_sharing();
 		sample_working_sets();
+		swap_under_pressure();
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -754,6 +841,7 @@ void kmain(u32 magic, u32 mbi)
 	console_set_write_hook(shell_console_hook, &shell);
 	setup_sharing();
 	setup_wss();
+	setup_swap();
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
 	setup_network();

@@ -18,6 +18,7 @@ struct shell;
 struct spool;
 struct share;
 struct wss;
+struct swap;
 struct router;
 struct e1000;
 struct netstack;
@@ -78,6 +79,7 @@ struct shell {
 	struct share *share; /* the page-sharing scanner, NULL when it could not be set up */
 	struct wss *wss;     /* the working-set sampler, NULL when not set up */
 	unsigned *mem_tax;   /* the idle-memory tax rate in percent (mem_tax=), NULL: 75 */
+	struct swap *swap;   /* the hypervisor swap, NULL without a swap partition */
 
 	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
 	const char *nic_absent; /* then: why (the probe's words) */

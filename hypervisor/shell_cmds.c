@@ -252,6 +252,8 @@ static const struct shell_cmd vm_cmds[] = {
      shell_cmd_vm_mem, NULL, 0},
     {"balloon", "[<vm> [<MiB>]]", "VMs' balloons, or the memory size a VM should shrink to", 0, 2,
      shell_cmd_vm_balloon, NULL, 0},
+    {"swap", "<vm> <MiB>", "swap that much of the VM's memory out to the swap partition now", 2, 2,
+     shell_cmd_vm_swap, NULL, 0},
 };
 
 /* ---- console, exits, mem, log, loglevel ---- */
@@ -537,6 +539,8 @@ const struct shell_cmd shell_cmds[] = {
     {"net", "[link <vm> up|down]",
      "the switch's ports: MAC, link, counters; or set a VM's virtio-net link", 0, 3, shell_cmd_net,
      NULL, 0},
+    {"swap", "", "the hypervisor swap: slots used and free, pages out and in per VM", 0, 0,
+     shell_cmd_swap, NULL, 0},
 };
 const unsigned shell_ncmds = ARRAY_SIZE(shell_cmds);
 

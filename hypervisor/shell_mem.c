@@ -1,6 +1,9 @@
 /* The shell's memory commands: `mem` (machine memory by owner, and each VM's policy),
  * `share` (content-based page sharing: its counters, and turning it on or off per VM) and
  * `vm mem` (a VM's policy, working-set estimate and target; changing the policy live). */
+/* The shell's memory commands: `mem` (machine memory by owner), `share` (content-based
+ * page sharing: its counters, and turning it on or off per VM) and `swap` / `vm swap`
+ * (the hypervisor swap: its slots and counters, and swapping part of a VM out now). */
 #include "shell_priv.h"
 #include "vm_mem.h"
 /* The shell's memory commands: `mem` (machine memory by owner), `share` (content-based
@@ -10,6 +13,7 @@
 #include "vm.h"
 #include "vm_virtio.h"
 #include "../mm/share.h"
+#include "../mm/swap.h"
 
 int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 {
@@ -53,6 +57,9 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 	 * leak */
 	if (fa->ntotal - fa->nfree != used)
 		shell_print_frames("other owners", fa->ntotal - fa->nfree - used);
+	/* not frames: pages of VMs that live on the swap partition instead */
+	if (sh->swap)
+		shell_print_frames("in swap (on disk)", sh->swap->nused);
 	shell_mem_policies(sh, NULL);
 	return 0;
 }
@@ -330,4 +337,66 @@ int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv)
 	kprintf("vm %s: balloon target %llu MiB (the balloon takes %llu MiB)\n", vm->name,
 		(unsigned long long)want, (unsigned long long)(vm->plat.vballoon.mem_mib - want));
 	return 0;
+}
+/* ---- swap ---- */
+
+int shell_cmd_swap(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	const struct swap *s = sh->swap;
+	if (!s) {
+		kprintf("swap is off: the machine disk has no usable partition named swap\n");
+		return -1;
+	}
+	kprintf("swap on %s: %llu slots, %llu used, %llu free; %llu swap-outs refused (full)\n",
+		s->disk->name, (unsigned long long)s->nslots, (unsigned long long)s->nused,
+		(unsigned long long)(s->nslots - s->nused), (unsigned long long)s->full);
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		const struct swap_vm *v = vm ? swap_vm_of((struct swap *)s, &vm->p2m) : NULL;
+		if (!v)
+			continue;
+		const struct swap_vm_stats *st = &v->st;
+		kprintf("  %-16s %s  %llu in swap now; %llu out, %llu in, %llu checksum failures, "
+			"%llu I/O errors, %llu no frame; cycles %llu out, %llu in\n",
+			vm->name, v->on ? "on " : "off", (unsigned long long)v->swapped,
+			(unsigned long long)st->out, (unsigned long long)st->in,
+			(unsigned long long)st->checksum_failures,
+			(unsigned long long)st->io_errors, (unsigned long long)st->in_nomem,
+			(unsigned long long)st->cycles_out, (unsigned long long)st->cycles_in);
+	}
+	return 0;
+}
+
+int shell_cmd_vm_swap(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct vm *vm = shell_find_vm(sh, argv[1]);
+	u64 mib;
+	if (!vm)
+		return -1;
+	if (!kparse_u64(argv[2], &mib) || mib > (vm->mem_bytes >> 20)) {
+		kprintf("vm swap: '%s' is not a number of MiB up to the VM's %llu\n", argv[2],
+			(unsigned long long)(vm->mem_bytes >> 20));
+		return -1;
+	}
+	const struct swap_vm *v = vm->swap ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
+	if (!v) {
+		kprintf("vm %s is not in the swap (no swap partition, or the VM has ended)\n",
+			vm->name);
+		return -1;
+	}
+	if (!v->on) {
+		kprintf("vm %s has swap = off\n", vm->name);
+		return -1;
+	}
+	u64 want = mib << (20 - PAGE_SHIFT), full = vm->swap->full;
+	u64 done = swap_out_pages(vm->swap, &vm->p2m, want, NULL, NULL);
+	kprintf("vm %s: %llu of %llu pages swapped out%s\n", vm->name, (unsigned long long)done,
+		(unsigned long long)want,
+		done == want		 ? ""
+		: vm->swap->full != full ? " (the swap partition is full)"
+					 : " (no more private RAM pages to take)");
+	return done == want ? 0 : -1;
 }

@@ -20,6 +20,8 @@ void shell_mem_policies(struct shell *sh, const struct vm *only);
 int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv);
 #define SHELL_NSHARE_CMDS 3
 extern const struct shell_cmd shell_share_cmds[SHELL_NSHARE_CMDS];
+int shell_cmd_swap(struct shell *sh, int argc, char **argv);
+int shell_cmd_vm_swap(struct shell *sh, int argc, char **argv);
 
 /* shell_net.c */
 int shell_cmd_nic(struct shell *sh, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "../mm/p2m.h"
 #include "../mm/shadow.h"
+#include "../mm/swap.h"
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
@@ -202,6 +203,7 @@ struct vm {
 		u64 shares;
 		u64 target; /* pages it should hold, set each sampling period (0: not yet) */
 	} mem;
+	struct swap *swap; /* the hypervisor swap it joined (mm/swap.h), NULL when none */
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

@@ -14,6 +14,7 @@
 #include "../mm/share.h"
 #include "../mm/wss.h"
 #include "vm_mem.h"
+#include "../mm/swap.h"
 #include "../guests/loader/linux.h"
 #include "../guests/loader/multiboot.h"
 #include "../vmx/vmx.h"
@@ -51,6 +52,13 @@ static bool guest_write(void *ctx, u64 gpa, const void *src, size_t len)
 
 struct share *vm_sharing;
 struct wss *vm_wss;
+struct swap *vm_swap;
+
+/* A page of the VM's could not come back from swap: its memory is incomplete. */
+static void swap_failed(void *ctx, const char *why)
+{
+	vm_stop(ctx, "%s", why);
+}
 
 void vm_release(struct vm *vm)
 {
@@ -60,6 +68,13 @@ void vm_release(struct vm *vm)
 		wss_remove_vm(vm_wss, &vm->p2m);
 	if (vm->cfg && vm->cfg->balloon)
 		vm_balloon_print(vm, true);
+	if (vm->swap) {
+		u64 freed = swap_remove_vm(vm->swap, &vm->p2m);
+		if (freed)
+			kprintf("keel: vm %s: %llu swap slots freed\n", vm->name,
+				(unsigned long long)freed);
+		vm->swap = NULL;
+	}
 	ded_release(&vm->ded); /* its dedicated devices are free for the next VM */
 	vm_net_release(vm);    /* its switch port goes before its memory */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -270,6 +285,11 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	if (vm_wss &&
 	    !wss_add_vm(vm_wss, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT, (enum wss_method)cfg->wss))
 		pr_warn("keel: vm %s: working-set sampling has no room for it\n", vm->name);
+	if (vm_swap &&
+	    swap_add_vm(vm_swap, &vm->p2m, vm->mem_bytes >> PAGE_SHIFT, cfg->swap, swap_failed, vm))
+		vm->swap = vm_swap;
+	else if (vm_swap)
+		pr_warn("keel: vm %s: the swap has no room for it\n", vm->name);
 	vm->state = VM_READY;
 	kprintf("keel: vm %s started: %llu MiB, kernel %s%s%s%s%s%s\n", vm->name,
 		(unsigned long long)cfg->memory_mib, cfg->kernel,

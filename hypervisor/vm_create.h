@@ -22,5 +22,8 @@ extern struct share *vm_sharing;
  * and leaves when released; NULL until main sets it up. */
 struct wss;
 extern struct wss *vm_wss;
+/* The hypervisor swap every VM joins when built (its config's `swap` sets whether its pages
+ * may go out) and leaves when released, its slots freed; NULL without a swap partition. */
+extern struct swap *vm_swap;
 
 #endif

@@ -71,6 +71,18 @@ static enum gmem_result pages(u64 gpa, u64 len, u64 *first, u64 *end)
 	return GMEM_OK;
 }
 
+/* gfn's type, after bringing it back from swap (or refilling a ballooned page, with a
+ * balloon): the hypervisor's own reads and writes (device
+ * DMA, emulation, page walks) see the page as the guest left it, never a hole. A swap-in only
+ * adds frames, so pages already checked for this access stay as they were. */
+static enum p2m_type lookup_in(struct p2m *p, u64 gfn, u64 *mfn)
+{
+	enum p2m_type t = lookup_refill(p, gfn, mfn);
+	if (t == P2M_SWAPPED && p2m_swap_fetch(p, gfn))
+		t = p2m_lookup(p, gfn, mfn);
+	return t;
+}
+
 /* Checks every page of the range; for writes, then breaks shared ones. */
 static enum gmem_result prepare(struct p2m *p, u64 gpa, u64 len, enum access a)
 {
@@ -78,7 +90,7 @@ static enum gmem_result prepare(struct p2m *p, u64 gpa, u64 len, enum access a)
 	enum gmem_result r = pages(gpa, len, &first, &end);
 	/* a refill before a later page fails changes nothing the guest can see: zeros stay */
 	for (u64 g = first; r == GMEM_OK && g < end; g++)
-		r = page_ok(lookup_refill(p, g, NULL), a);
+		r = page_ok(lookup_in(p, g, NULL), a);
 	if (r != GMEM_OK || a == ACC_READ)
 		return r;
 	for (u64 g = first; g < end; g++)
@@ -100,7 +112,7 @@ static void *host(struct p2m *p, u64 gpa)
 static enum gmem_result copy_one_page(struct p2m *p, u64 gpa, void *buf, size_t len, enum access a)
 {
 	u64 gfn = gpa >> PAGE_SHIFT, mfn;
-	enum p2m_type t = lookup_refill(p, gfn, &mfn);
+	enum p2m_type t = lookup_in(p, gfn, &mfn);
 	enum gmem_result r = page_ok(t, a);
 	if (r != GMEM_OK)
 		return r;
@@ -198,7 +210,7 @@ void *gmem_table(void *p2m, u64 gpa)
 {
 	struct p2m *p = p2m;
 	u64 gfn = gpa >> PAGE_SHIFT, mfn;
-	enum p2m_type t = lookup_refill(p, gfn, &mfn);
+	enum p2m_type t = lookup_in(p, gfn, &mfn);
 	if (t == P2M_SHARED) {
 		if (!p2m_unshare(p, gfn))
 			return NULL;

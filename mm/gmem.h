@@ -1,7 +1,8 @@
 /* Guest-memory accessor: the one way the hypervisor and device models read, write or map a
  * VM's guest-physical memory. It checks the whole range against the P2M before touching
  * anything, never reaches a frame the VM does not own, breaks shared frames before writing
- * and marks every page it writes in the dirty log, so the log is complete. */
+ * and marks every page it writes in the dirty log, so the log is complete. A swapped-out page
+ * is brought back (p2m_swap_fetch) before it is read or written. */
 #ifndef KEEL_GMEM_H
 #define KEEL_GMEM_H
 
@@ -14,7 +15,7 @@ enum gmem_result {
 	GMEM_MMIO,	/* device memory */
 	GMEM_ROM,	/* a write to ROM */
 	GMEM_BALLOONED, /* a frame the guest gave back */
-	GMEM_SWAPPED,	/* a frame in swap */
+	GMEM_SWAPPED,	/* a frame in swap that could not be brought back */
 	GMEM_NOMEM,	/* breaking a shared frame found no free frame */
 	GMEM_SPLIT,	/* a map over pages that are not one machine range: copy instead */
 };

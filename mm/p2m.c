@@ -398,6 +398,21 @@ bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page)
 	return give_frame(p, gfn, P2M_SWAPPED, page);
 }
 
+void p2m_set_fetch(struct p2m *p, p2m_fetch_fn fn, void *ctx)
+{
+	p->fetch = fn;
+	p->fetch_ctx = ctx;
+}
+
+bool p2m_swap_fetch(struct p2m *p, u64 gfn)
+{
+	enum p2m_type t = p2m_lookup(p, gfn, NULL);
+	if (t != P2M_SWAPPED)
+		return true;
+	return p->fetch && p->fetch(p->fetch_ctx, p, gfn) &&
+	       p2m_type_has_frame(p2m_lookup(p, gfn, NULL));
+}
+
 static enum p2m_fault fault_on(struct p2m *p, u64 gfn, bool write)
 {
 	switch (p2m_lookup(p, gfn, NULL)) {
@@ -406,7 +421,8 @@ static enum p2m_fault fault_on(struct p2m *p, u64 gfn, bool write)
 			return P2M_FAULT_BALLOONED;
 		return p2m_balloon_refill(p, gfn) ? P2M_FAULT_FIXED : P2M_FAULT_NOMEM;
 	case P2M_SWAPPED:
-		return P2M_FAULT_SWAPPED;
+		/* swap-in; the access runs again and finds the frame (a write: RAM, writable) */
+		return p2m_swap_fetch(p, gfn) ? P2M_FAULT_FIXED : P2M_FAULT_SWAPPED;
 	case P2M_SHARED:
 		if (!write)
 			return P2M_FAULT_NOT_MINE;

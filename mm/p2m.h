@@ -21,6 +21,10 @@ enum p2m_type {
 /* Told about every change that takes rights away from a machine frame the VM mapped:
  * `unmapped` the gfn no longer shows mfn at all, else mfn lost write access. */
 typedef void (*p2m_hook_fn)(void *ctx, u64 mfn, bool unmapped);
+/* Brings a swapped-out gfn back into a frame (mm/swap.c registers it): true when gfn has a
+ * frame again, false when it cannot come back (the swap has then said why). */
+struct p2m;
+typedef bool (*p2m_fetch_fn)(void *ctx, struct p2m *p, u64 gfn);
 
 struct p2m {
 	struct frames *fa;
@@ -46,6 +50,8 @@ struct p2m {
 	 * of stopping the VM; counted */
 	bool balloon_refill;
 	u64 balloon_refills;
+	p2m_fetch_fn fetch; /* swap-in of P2M_SWAPPED gfns, NULL: none can come back */
+	void *fetch_ctx;
 };
 
 #define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */
@@ -107,13 +113,18 @@ bool p2m_balloon_refill(struct p2m *p, u64 gfn);
  * maps a fresh frame holding `page` (PAGE_SIZE bytes). */
 bool p2m_swap_out(struct p2m *p, u64 gfn, u64 slot);
 bool p2m_swap_in(struct p2m *p, u64 gfn, const void *page);
+/* Registers the swap-in (one; NULL removes it). p2m_init clears it. */
+void p2m_set_fetch(struct p2m *p, p2m_fetch_fn fn, void *ctx);
+/* A swapped gfn comes back through the registered swap-in: true when gfn now has a frame
+ * (also when it was not swapped at all), false when it stays without one. */
+bool p2m_swap_fetch(struct p2m *p, u64 gfn);
 
 /* An access the EPT (or the shadow) refused: what the P2M made of it. */
 enum p2m_fault {
 	P2M_FAULT_FIXED,     /* resolved (dirty logged, copy broken): run the access again */
 	P2M_FAULT_NOT_MINE,  /* nothing to fix: MMIO, ROM, a hole, or an allowed access */
 	P2M_FAULT_BALLOONED, /* the guest touched a frame it gave back (balloon_refill off) */
-	P2M_FAULT_SWAPPED,   /* the frame is in swap */
+	P2M_FAULT_SWAPPED,   /* the frame is in swap and could not be brought back */
 	P2M_FAULT_NOMEM,     /* a copy-on-write break found no free frame */
 };
 enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write);

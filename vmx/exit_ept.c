@@ -1,6 +1,7 @@
 /* EPT violations and misconfigurations. The P2M says what the address is: MMIO (the APIC
- * windows) and writes to ROM are emulated against the MMIO bus (emul.c); any other access
- * outside guest RAM, or an MMIO access no model answers, ends the VM. */
+ * windows) and writes to ROM are emulated against the MMIO bus (emul.c); copy-on-write,
+ * dirty logging and swap-in are resolved by p2m_fault; any other access outside guest RAM,
+ * or an MMIO access no model answers, ends the VM. */
 #include "exit_ept.h"
 #include "emul.h"
 #include "vcpu_state.h"
@@ -32,7 +33,7 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	/* the device path first: a guest's APIC accesses are most of these exits */
 	if (t == P2M_MMIO || (t == P2M_ROM && q.write))
 		return emulate_mmio(v, gpa);
-	/* dirty logging, copy-on-write: the P2M resolves it and the access runs again */
+	/* dirty logging, copy-on-write, swap-in: the P2M resolves it and the access runs again */
 	enum p2m_fault f = p2m_fault(&v->vm->p2m, gpa >> PAGE_SHIFT, q.write);
 	if (f == P2M_FAULT_FIXED)
 		return EXIT_ACT_RESUME;
@@ -50,8 +51,10 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 					    : "which the P2M maps as shared RAM (hypervisor bug)";
 		break;
 	case P2M_BALLOONED:
-	case P2M_SWAPPED: /* swap-in does not exist yet */
 		what = p2m_type_name(t);
+		break;
+	case P2M_SWAPPED: /* p2m_fault swaps in; the swap has already said why it could not */
+		what = "swapped-out RAM that could not be brought back";
 		break;
 	default:
 		what = "outside guest memory";

@@ -370,9 +370,11 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		return unprotect_and_retry(v, w.gpa, why);
 	case SFILL_NOT_RAM:
 		t = p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL);
-		/* a page the guest gave back and touches again: a fresh frame, as under EPT */
-		if (t == P2M_BALLOONED && p2m_fault(&vm->p2m, w.gpa >> PAGE_SHIFT,
-						    access & GACC_WRITE) == P2M_FAULT_FIXED)
+		/* a page the guest gave back and touches again: a fresh frame, as under EPT;
+		 * swapped out: swap-in; either way the access faults again into a fill */
+		if ((t == P2M_BALLOONED || t == P2M_SWAPPED) &&
+		    p2m_fault(&vm->p2m, w.gpa >> PAGE_SHIFT, access & GACC_WRITE) ==
+			P2M_FAULT_FIXED)
 			return EXIT_ACT_RESUME;
 		if (t != P2M_MMIO && t != P2M_ROM) { /* nothing a device model could answer */
 			vm_stop(vm, "#PF: %s at gpa %llx, %s (rip %llx)",

@@ -33,6 +33,8 @@ OWN_ISO_GUESTS := dedicated
 OWN_ISO_GUESTS += share
 # known working sets for the working-set sampler (make integration-wss)
 OWN_ISO_GUESTS += wss
+# hypervisor swap: pages swapped out and back in, checked (make integration-swap)
+OWN_ISO_GUESTS += swap
 OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
@@ -129,3 +131,21 @@ integration-wss: $(BUILD)/wss.iso
 		--expect 'keel: vm adpml working set: accessed, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[3-9]|2\d|3[0-4])\.\d%\).* 0 sampling faults' \
 		--expect 'keel: vm adpml ran .* dirty-log rounds .*PML: [1-9]\d* pages logged' \
 		--expect 'keel: vm flip working set: invalidate, [1-9]\d+ periods, \d+ of \d+ samples touched \(mean (1[3-9]|2\d|3[0-4])\.\d%\).*[1-9]\d* sampling faults'
+# make integration-swap: hypervisor swap to the swap partition of a fresh machine disk
+# (guests/tests/swap.cfg), under EPT and under shadow paging, a VM with swap = off beside
+INTEGRATION_COUNTS += swap
+$(BUILD)/swap.iso: $(BUILD)/keel.elf $(TG_DIR)/swap.cfg $(TG_OUT)/swap.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(TG_DIR)/swap.cfg \
+		-a "on_idle=shutdown test_hypercalls" $(TG_OUT)/swap.elf
+
+integration-swap: $(BUILD)/swap.iso scripts/mkdisk
+	@scripts/deps build
+	scripts/mkdisk $(BUILD)/swap-disk.img
+	tests/integration/run $< --name swap --timeout 600 --disk $(BUILD)/swap-disk.img \
+		--config $(TG_DIR)/swap.cfg \
+		--expect 'swap: partition swap: 16384 slots of 4 KiB \(64 MiB\)' \
+		--expect '\[swept\] swap: string output from a swapped-out page reached Keel' \
+		--expect '\[swshadow\] swap: string output from a swapped-out page reached Keel' \
+		--expect 'keel: vm swept swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
+		--expect 'keel: vm swshadow swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
+		--expect 'keel: vm swept: [1-9]\d* swap slots freed'

@@ -725,3 +725,26 @@ TEST(config_memory_policy_hostile_values)
 	CHECK(c->vms[0].valid);
 	CHECK_EQ(nmsgs, 0u);
 }
+
+TEST(config_swap)
+{
+	static const char text[] = "[vm]\n"
+				   "name = a\n"
+				   "kernel = k\n"
+				   "swap = on\n"
+				   "[vm]\n"
+				   "name = b\n"
+				   "kernel = k\n"
+				   "swap = yes\n"
+				   "[vm]\n"
+				   "name = c\n"
+				   "kernel = k\n"
+				   "swap = off\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 3);
+	CHECK(c->vms[0].valid && c->vms[0].swap);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_STR(msgs[0], "keel.cfg:8: field 'swap': must be one of: off on");
+	CHECK(c->vms[2].valid && !c->vms[2].swap);
+}

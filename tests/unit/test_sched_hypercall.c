@@ -241,6 +241,14 @@ TEST(hypercall_test_break_entry_needs_opt_in)
 	CHECK(v->break_entry);
 }
 
+TEST(hypercall_test_swap_out_needs_opt_in_and_swap_on)
+{
+	struct vcpu *v = vcpu_of(new_vm("h"));
+	CHECK_EQ(hypercall(v, KEEL_HC_TEST_SWAP_OUT, 10, 0, 0, 0), (u64)-38);
+	v->vm->test_hypercalls = true;
+	CHECK_EQ(hypercall(v, KEEL_HC_TEST_SWAP_OUT, 10, 0, 0, 0), (u64)-1); /* no swap */
+}
+
 /* ---- vm.c ---- */
 
 static void putstr(struct vm *vm, const char *s)

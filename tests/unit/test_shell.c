@@ -56,10 +56,10 @@ TEST(shell_cr_lf_and_crlf_each_end_one_line)
 	/* the LF after a CR is swallowed only right after it */
 	test_console_clear();
 	type(r, "\rx\n");
-	CHECK_STR(
-	    test_console(),
-	    "\nkeel> x\nunknown command 'x'; commands: help, vm, console, exits, mem, log, "
-	    "loglevel, disk, spool, share, nic, ip, ping, net (help [cmd] says more)\nkeel> ");
+	CHECK_STR(test_console(),
+		  "\nkeel> x\nunknown command 'x'; commands: help, vm, console, exits, mem, log, "
+		  "loglevel, disk, spool, share, nic, ip, ping, net, swap (help [cmd] says "
+		  "more)\nkeel> ");
 }
 
 TEST(shell_backspace_and_del_erase)

@@ -10,20 +10,23 @@ TEST(shell_unknown_command)
 {
 	struct rig *r = rig_new();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"frob"}), -1);
-	CHECK_STR(test_console(),
-		  "unknown command 'frob'; commands: help, vm, console, exits, mem, "
-		  "log, loglevel, disk, spool, share, nic, ip, ping, net (help [cmd] says more)\n");
+	CHECK_STR(
+	    test_console(),
+	    "unknown command 'frob'; commands: help, vm, console, exits, mem, "
+	    "log, loglevel, disk, spool, share, nic, ip, ping, net, swap (help [cmd] says more)\n");
 }
 
 TEST(shell_vm_needs_a_sub_command)
 {
 	struct rig *r = rig_new();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm"}), -1);
-	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset|paging|mem|balloon ...\n");
+	CHECK_STR(test_console(), "usage: vm list|info|pause|resume|kill|reset|paging|mem|"
+				  "balloon|swap ...\n");
 	test_console_clear();
 	CHECK_EQ(shell_run_line(&r->sh, (char[]){"vm frob tick1"}), -1);
-	CHECK_STR(test_console(), "vm: unknown sub-command 'frob'; usage: vm "
-				  "list|info|pause|resume|kill|reset|paging|mem|balloon ...\n");
+	CHECK_STR(test_console(),
+		  "vm: unknown sub-command 'frob'; usage: vm "
+		  "list|info|pause|resume|kill|reset|paging|mem|balloon|swap ...\n");
 }
 
 TEST(shell_help)
