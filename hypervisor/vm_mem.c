@@ -31,7 +31,7 @@ bool vm_mem_holds(const struct vm *vm)
 
 u64 vm_mem_guest_pages(const struct frames *fa)
 {
-	return fa->ntotal - frames_count(fa, FRAME_BOOT) - frames_count(fa, FRAME_HV);
+	return fa->ntotal - fa->nboot - fa->nhv;
 }
 
 const char *vm_mem_admit(struct vm *const *vms, unsigned n, const struct vm *self,

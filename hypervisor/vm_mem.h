@@ -18,7 +18,7 @@ u64 vm_mem_max_pages(const struct vm *vm);
 /* Does the VM hold memory now (built, not yet released)? */
 bool vm_mem_holds(const struct vm *vm);
 /* Machine memory for guests: every frame not boot's or the hypervisor's (free, the VMs',
- * shared ones). Scans the frame table: for creation and the shell, not every pass. */
+ * shared ones), from the allocator's counters (no scan: it runs for every VM built). */
 u64 vm_mem_guest_pages(const struct frames *fa);
 /* Admission: NULL when cfg's reservation fits beside those of the VMs that hold memory
  * (vms[0..n), NULLs skipped, `self` too: a restart replaces it); else why, in msg. */

@@ -113,6 +113,8 @@ const char *frames_init(struct frames *fa, const struct mem_region *regions, uns
 			fa->ntotal++;
 		if (fa->owner[i] == FRAME_FREE)
 			fa->nfree++;
+		if (fa->owner[i] == FRAME_BOOT)
+			fa->nboot++;
 	}
 	return NULL;
 }
@@ -133,6 +135,7 @@ u64 frames_alloc(struct frames *fa, u16 owner)
 		if (fa->owner[i] == FRAME_FREE) {
 			fa->owner[i] = owner;
 			fa->nfree--;
+			fa->nhv += owner == FRAME_HV;
 			fa->cursor = i + 1;
 			u64 pa = (fa->base_pfn + i) << PAGE_SHIFT;
 			memset(phys_to_virt(pa), 0, PAGE_SIZE);
@@ -157,6 +160,7 @@ bool frames_free(struct frames *fa, u64 pa, u16 owner)
 		return false;
 	*o = FRAME_FREE;
 	fa->nfree++;
+	fa->nhv -= owner == FRAME_HV;
 	return true;
 }
 

@@ -32,6 +32,9 @@ struct frames {
 	u64 nfree;
 	u64 ntotal; /* usable frames managed, including the metadata's own */
 	u64 cursor;
+	/* frames of FRAME_BOOT and FRAME_HV now, kept by init/alloc/free so that memory for
+	 * guests is known without a scan of the owner array (admission runs per VM built) */
+	u64 nboot, nhv;
 };
 
 /* Builds the allocator from the firmware memory map. Frames in `reserved` (hypervisor

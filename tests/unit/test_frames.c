@@ -195,6 +195,8 @@ TEST(frames_reserved_ranges_belong_to_the_hypervisor)
 	CHECK_EQ(fa.ntotal, NFRAMES);
 	CHECK_EQ(fa.nfree, NFRAMES - 5);
 	CHECK_EQ(frames_count(&fa, FRAME_BOOT), 5);
+	CHECK_EQ(fa.nboot, 5u);
+	CHECK_EQ(fa.nhv, 0u);
 	/* boot-reserved frames can never be freed, whatever owner is claimed */
 	CHECK(!frames_free(&fa, base, FRAME_BOOT));
 	CHECK(!frames_free(&fa, base, FRAME_HV));
@@ -294,4 +296,31 @@ TEST(frames_reserved_region_reaching_top_of_memory)
 	REQUIRE(frames_init(&fa, r, 2, NULL, 0, UINT64_MAX) == NULL);
 	CHECK_EQ(frames_owner(&fa, base + 0x200000), FRAME_NOT_RAM);
 	CHECK_EQ(fa.ntotal, 256);
+}
+
+/* The boot and hypervisor counts kept without a scan (memory for guests at admission) match
+ * a scan through allocations and frees of every kind, refused ones included. */
+TEST(frames_boot_and_hypervisor_counts_match_a_scan)
+{
+	struct frames fa;
+	u64 base = arena();
+	init_whole(&fa, base);
+	u64 hv[8], vm[8];
+	for (unsigned i = 0; i < 8; i++) {
+		hv[i] = frames_alloc(&fa, FRAME_HV);
+		vm[i] = frames_alloc(&fa, OWNER_A);
+		REQUIRE(hv[i] && vm[i]);
+	}
+	CHECK_EQ(fa.nhv, 8u);
+	CHECK(!frames_free(&fa, vm[0], FRAME_HV)); /* a VM's frame claimed as the hypervisor's */
+	CHECK(!frames_free(&fa, hv[0], OWNER_A));
+	CHECK(!frames_share(&fa, hv[1], FRAME_HV));
+	for (unsigned i = 0; i < 8; i += 2) {
+		CHECK(frames_free(&fa, hv[i], FRAME_HV));
+		CHECK(frames_free(&fa, vm[i], OWNER_A));
+	}
+	CHECK(!frames_free(&fa, hv[0], FRAME_HV)); /* twice */
+	CHECK_EQ(fa.nhv, frames_count(&fa, FRAME_HV));
+	CHECK_EQ(fa.nhv, 4u);
+	CHECK_EQ(fa.nboot, frames_count(&fa, FRAME_BOOT));
 }
