@@ -18,10 +18,9 @@
 #include "../vmx/vmx.h"
 #include "../devices/parport_hw.h"
 #include "../devices/spool.h"
+#include "overcommit.h"
 #include "../mm/share.h"
 #include "../mm/wss.h"
-#include "../vmx/caps.h"
-#include "vm_mem.h"
 #include "../mm/swap.h"
 #include "../devices/e1000_hw.h"
 #include "../net/ctl.h"
@@ -59,26 +58,6 @@ static struct spool spool;
 static bool spool_on;
 static bool spool_start_paused; /* spool=paused: the printer takes nothing until resumed */
 
-/* Content-based page sharing: the scanner, its candidate table, its rate (share_rate=) */
-#define SHARE_TABLE_FRAMES 128
-#define SHARE_BATCH	   256 /* pages at most per scan call: a VM waits no longer */
-static struct share share;
-static u64 share_rate = 2000; /* pages per second */
-static u64 share_last_tsc;
-/* Working-set sampling (wss_period_ms=, wss_sample=) and the idle-memory tax (mem_tax=) */
-static struct wss wss;
-static u64 wss_period_ms = 1000;
-static u64 wss_sample = 100;
-static unsigned mem_tax = MP_TAX_DEFAULT;
-/* Hypervisor swap on the machine disk's `swap` partition (mm/swap.h) */
-static struct swap swap;
-static struct blk_backend swap_part;
-/* swap_free=MiB, swap_rate=pages/s: while free machine memory is below swap_free, pages of
- * VMs with swap = on go out at up to swap_rate a second (0, the default: only on request) */
-#define SWAP_BATCH 32 /* pages at most per pass: about 10k cycles each */
-static u64 swap_free_mib, swap_rate;
-static u64 swap_last_tsc;
-static unsigned swap_turn;
 static struct parport parport;
 static const struct spool_printer printer_port = {parport_put_cb, &parport};
 static struct platform_printers printers;
@@ -126,36 +105,12 @@ static void parse_cmdline(void)
 			pr_warn("keel: unknown on_idle '%s' (halt, shutdown)\n", v);
 	}
 	panic_set_shutdown(shutdown_when_idle);
+	overcommit_parse_cmdline(boot.cmdline);
 	test_hypercalls = cmdline_get(boot.cmdline, "test_hypercalls", NULL, 0);
 	if (test_hypercalls)
 		pr_warn("keel: test hypercalls enabled: a guest can break its own VM\n");
 	if (!cmdline_get(boot.cmdline, "disk_selftest", disk_selftest, sizeof(disk_selftest)))
 		disk_selftest[0] = 0;
-	if (cmdline_get(boot.cmdline, "share_rate", v, sizeof(v)) && !kparse_u64(v, &share_rate))
-		pr_warn("keel: share_rate '%s' is not a number of pages per second\n", v);
-	if (cmdline_get(boot.cmdline, "wss_period_ms", v, sizeof(v)) &&
-	    (!kparse_u64(v, &wss_period_ms) || !wss_period_ms || wss_period_ms > 3600000)) {
-		pr_warn("keel: wss_period_ms '%s' is not 1 to 3600000 ms: 1000 used\n", v);
-		wss_period_ms = 1000;
-	}
-	if (cmdline_get(boot.cmdline, "wss_sample", v, sizeof(v)) &&
-	    (!kparse_u64(v, &wss_sample) || !wss_sample || wss_sample > WSS_MAX_SAMPLE)) {
-		pr_warn("keel: wss_sample '%s' is not 1 to %u pages: 100 used\n", v,
-			WSS_MAX_SAMPLE);
-		wss_sample = 100;
-	}
-	u64 tax;
-	if (cmdline_get(boot.cmdline, "mem_tax", v, sizeof(v))) {
-		if (kparse_u64(v, &tax) && tax <= MP_TAX_MAX)
-			mem_tax = (unsigned)tax;
-		else
-			pr_warn("keel: mem_tax '%s' is not a percentage 0 to %u: %u used\n", v,
-				MP_TAX_MAX, mem_tax);
-	}
-	if (cmdline_get(boot.cmdline, "swap_free", v, sizeof(v)) && !kparse_u64(v, &swap_free_mib))
-		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
-	if (cmdline_get(boot.cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
-		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
 	if (cmdline_get(boot.cmdline, "spool", v, sizeof(v))) {
 		if (!strcmp(v, "paused"))
 			spool_start_paused = true;
@@ -634,140 +589,6 @@ static void report_finished(void)
 }
 
 /* The page-sharing table in frames of the hypervisor's: sharing is off if there are none. */
-static void setup_sharing(void)
-{
-	u64 first = 0;
-	for (unsigned i = 0; i < SHARE_TABLE_FRAMES; i++) {
-		/* one contiguous run: frames come in address order from a fresh allocator */
-		u64 pa = frames_alloc(&machine_frames, FRAME_HV);
-		if (!pa || (i && pa != first + (u64)i * PAGE_SIZE)) {
-			pr_warn("keel: page sharing off: no room for its table\n");
-			return;
-		}
-		first = i ? first : pa;
-	}
-	share_init(&share, phys_to_virt(first),
-		   SHARE_TABLE_FRAMES * PAGE_SIZE / sizeof(struct share_entry));
-	vm_sharing = &share;
-	shell.share = &share;
-}
-
-/* The machine disk's partition named `swap`, held by the swap alone, its slot table in
- * hypervisor frames; without one, no VM is swapped (`swap = on` is then a no-op). */
-static void setup_swap(void)
-{
-	char why[96];
-	if (!machine_disk.present || machine_disk_find(&machine_disk, "swap") < 0)
-		return;
-	if (!machine_disk_claim(&machine_disk, "swap", false, "swap", &swap_part, why,
-				sizeof(why))) {
-		pr_warn("swap: partition swap not usable: %s\n", why);
-		return;
-	}
-	u64 frames = (swap_meta_bytes(swap_part.sectors) + PAGE_SIZE - 1) / PAGE_SIZE, first = 0;
-	for (u64 i = 0; i < frames; i++) {
-		/* one contiguous run: frames come in address order from a fresh allocator */
-		u64 pa = frames_alloc(&machine_frames, FRAME_HV);
-		if (!pa || (i && pa != first + i * PAGE_SIZE)) {
-			pr_warn("swap: off: no room for its slot table\n");
-			machine_disk_release(&machine_disk, "swap");
-			return;
-		}
-		first = i ? first : pa;
-	}
-	const char *err =
-	    swap_init(&swap, &swap_part, phys_to_virt(first), frames * PAGE_SIZE, time_now);
-	if (err) {
-		pr_warn("swap: off: %s\n", err);
-		machine_disk_release(&machine_disk, "swap");
-		return;
-	}
-	vm_swap = &swap;
-	shell.swap = &swap;
-	kprintf("swap: partition swap: %llu slots of 4 KiB (%llu MiB), table in %llu frames\n",
-		(unsigned long long)swap.nslots, (unsigned long long)(swap.nslots >> 8),
-		(unsigned long long)frames);
-}
-
-/* Scans at share_rate pages per second of TSC time, at most SHARE_BATCH at a time. Every
- * VM is out of guest mode here (one CPU): see share_scan. */
-static void scan_for_sharing(void)
-{
-	u64 now = time_now();
-	if (!vm_sharing || !share_rate) {
-		share_last_tsc = now;
-		return;
-	}
-	u64 budget = (now - share_last_tsc) / (tsc_hz / 1000) * share_rate / 1000;
-	if (!budget)
-		return;
-	share_last_tsc = now;
-	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
-}
-
-/* A/D sampling needs the VM on EPT and a CPU with EPT accessed/dirty flags. */
-static bool wss_ad_ok(void *ctx, struct p2m *p)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < MAX_VMS; i++) {
-		struct vm *vm = vm_by_index(i);
-		if (vm && &vm->p2m == p)
-			return vm->paging == VM_PAGING_EPT && !vmx_no_ept_reason &&
-			       (vmx_cpu.caps.ept_vpid & EPTCAP_AD);
-	}
-	return false;
-}
-
-static void setup_wss(void)
-{
-	wss_init(&wss, (unsigned)wss_sample, wss_period_ms * (tsc_hz / 1000));
-	wss.ad_ok = wss_ad_ok;
-	wss.clock = time_now;
-	vm_wss = &wss;
-	shell.wss = &wss;
-	shell.mem_tax = &mem_tax;
-}
-
-/* A sampling period ends every wss_period_ms of TSC time; every VM is out of guest mode
- * here (one CPU), as wss_tick wants. */
-static void sample_working_sets(void)
-{
-	if (!wss_tick(&wss, time_now()))
-		return;
-	/* new estimates: each VM's target (vm->mem.target) for balloon and swap to drive to */
-	static struct vm *vms[MAX_VMS];
-	for (unsigned i = 0; i < MAX_VMS; i++)
-		vms[i] = vm_by_index(i);
-	vm_mem_update_targets(vms, MAX_VMS, &wss, vm_mem_guest_pages(&machine_frames), mem_tax);
-}
-
-/* Memory pressure (swap_free=, swap_rate=): while free machine memory is below the mark,
- * one VM with swap = on at a time, in turn, gives up to SWAP_BATCH pages to the swap. No
- * vCPU is in guest mode here (one CPU): see swap_out_gfn. */
-static void swap_under_pressure(void)
-{
-	u64 now = time_now(), want_free = swap_free_mib << (20 - PAGE_SHIFT);
-	if (!vm_swap || !swap_rate || machine_frames.nfree >= want_free) {
-		swap_last_tsc = now;
-		return;
-	}
-	u64 budget = (now - swap_last_tsc) / (tsc_hz / 1000) * swap_rate / 1000;
-	if (!budget)
-		return;
-	swap_last_tsc = now;
-	budget = MIN(MIN(budget, (u64)SWAP_BATCH), want_free - machine_frames.nfree);
-	for (unsigned n = 0; n < MAX_VMS; n++) {
-		struct vm *vm = vm_by_index(swap_turn);
-		swap_turn = (swap_turn + 1) % MAX_VMS;
-		const struct swap_vm *sv =
-		    vm && vm->swap && !vm_is_done(vm) ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
-		if (sv && sv->on && swap_out_pages(&swap, &vm->p2m, budget, NULL, NULL))
-			return;
-	}
-}
-
-/* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
- * going, where `vm reset` can start a VM again. */
 static __noreturn void run_vms(void)
 {
 	bool idle = false;
@@ -778,9 +599,7 @@ static __noreturn void run_vms(void)
 		poll_network(now_ns());
 		if (spool_on)
 			spool_print(&spool, PRINT_BUDGET);
-		scan_for_sharing();
-		sample_working_sets();
-		swap_under_pressure();
+		overcommit_poll();
 		struct vcpu *v = sched_pick(&sched, time_now());
 		if (v) {
 			idle = false;
@@ -839,9 +658,7 @@ void kmain(u32 magic, u32 mbi)
 	}
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
-	setup_sharing();
-	setup_wss();
-	setup_swap();
+	overcommit_setup(&shell);
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
 	setup_network();
