@@ -66,7 +66,11 @@ bool balloon_deflate(struct balloon *b, u32 pfn)
 	enum p2m_type t = p2m_lookup(b->p2m, pfn, &tag);
 	if (t == P2M_BALLOONED && tag == P2M_BALLOON_INFLATED) {
 		/* without MUST_TELL_HOST it may already use the page: give it a frame now */
-		if (!p2m_balloon_in(b->p2m, pfn)) {
+		/* the guest asks for it: like its own faults, only above the frame reserve */
+		b->p2m->in_fault = true;
+		bool given = p2m_balloon_in(b->p2m, pfn);
+		b->p2m->in_fault = false;
+		if (!given) {
 			/* stays ballooned: its first touch refills it (or stops the VM, no memory)
 			 */
 			b->refused[BALLOON_BAD_NOMEM]++;

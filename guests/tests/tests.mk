@@ -35,6 +35,8 @@ OWN_ISO_GUESTS += share
 OWN_ISO_GUESTS += wss
 # hypervisor swap: pages swapped out and back in, checked (make integration-swap)
 OWN_ISO_GUESTS += swap
+# lazy RAM filled and checked under memory pressure (make integration-pod)
+OWN_ISO_GUESTS += pod
 OWN_ISO_GUEST_ELFS := $(OWN_ISO_GUESTS:%=$(BUILD)/guests/%.elf)
 # files the ISO needs besides the ELFs: the module the hello guest checks, and the configs
 TEST_GUEST_MODULES := guests/tests/mbdata.txt
@@ -149,3 +151,21 @@ integration-swap: $(BUILD)/swap.iso scripts/mkdisk
 		--expect 'keel: vm swept swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
 		--expect 'keel: vm swshadow swap: [1-9]\d{3,} pages out, [1-9]\d{3,} in, \d+ in swap now, 0 checksum failures, 0 I/O errors' \
 		--expect 'keel: vm swept: [1-9]\d* swap slots freed'
+# make integration-pod: populate-on-demand (populate = lazy) in a 48 MiB Bochs whose three
+# VMs hold 72 MiB of RAM: first touches wait at the frame reserve (mem_reserve=) while the
+# emergency reclaim swaps the others out; every pattern must read back (guests/tests/pod.cfg)
+$(BUILD)/pod.iso: $(BUILD)/keel.elf $(TG_DIR)/pod.cfg $(TG_OUT)/pod.elf scripts/mkiso
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c $(TG_DIR)/pod.cfg \
+		-a "on_idle=shutdown" $(TG_OUT)/pod.elf
+
+.PHONY: integration-pod
+integration-pod: $(BUILD)/pod.iso scripts/mkdisk
+	@scripts/deps build
+	scripts/mkdisk $(BUILD)/pod-disk.img
+	tests/integration/run $< --name pod --timeout 900 --mem 48 --disk $(BUILD)/pod-disk.img \
+		--config $(TG_DIR)/pod.cfg \
+		--expect 'keel: vm poda populate-on-demand: [1-9]\d{3,} pages populated on first touch' \
+		--expect 'keel: vm podb populate-on-demand: [1-9]\d{3,} pages populated on first touch' \
+		--expect 'keel: vm podshadow populate-on-demand: [1-9]\d{3,} pages populated on first touch' \
+		--expect 'keel: vm \w+ populate-on-demand: \d+ pages populated on first touch, [1-9]\d* waits for memory' \
+		--expect 'keel: vm \w+ swap: [1-9]\d* pages out, [1-9]\d* in, \d+ in swap now, 0 checksum failures, 0 I/O errors'

@@ -146,3 +146,28 @@ TEST(pod_sharing_scanner_passes_over_untouched_pages)
 	p2m_destroy(&e.q);
 	CHECK_EQ(e.fa.nfree, e.free0);
 }
+
+TEST(pod_balloon_deflate_leaves_the_reserve_to_the_hypervisor)
+{
+	struct env e;
+	env_init(&e);
+	REQUIRE(p2m_populate_lazy(&e.p, 0, 32));
+	struct balloon b;
+	balloon_init(&b, &e.p, 32);
+	REQUIRE(balloon_inflate(&b, 3));
+	e.fa.guest_reserve = e.fa.nfree; /* nothing above the reserve */
+	u64 nfree = e.fa.nfree;
+	/* the deflate is done, the page keeps no frame until a touch above the reserve */
+	CHECK(balloon_deflate(&b, 3));
+	CHECK_EQ(e.fa.nfree, nfree);
+	CHECK_EQ(b.refused[BALLOON_BAD_NOMEM], 1);
+	CHECK_EQ(p2m_lookup(&e.p, 3, NULL), P2M_BALLOONED);
+	CHECK(!e.p.in_fault);
+	CHECK_EQ(p2m_fault(&e.p, 3, true), P2M_FAULT_WAIT);
+	e.fa.guest_reserve = 0;
+	CHECK_EQ(p2m_fault(&e.p, 3, true), P2M_FAULT_FIXED);
+	CHECK_EQ(e.p.balloon_refills, 1); /* inflated once: a refill, not a first touch */
+	CHECK_EQ(e.p.populated, 0);
+	p2m_destroy(&e.p);
+	CHECK_EQ(e.fa.nfree, e.free0);
+}
