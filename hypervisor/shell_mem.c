@@ -15,6 +15,31 @@
 #include "../mm/share.h"
 #include "../mm/swap.h"
 
+/* Pages of a lazy VM never touched yet (ballooned, P2M_BALLOON_UNPOPULATED): a walk of its
+ * RAM, which only the shell asks for; 0 for an eager VM (no such pages). */
+static u64 unpopulated_pages(struct vm *vm)
+{
+	u64 n = 0, mark;
+	if (!vm->cfg || !vm->cfg->populate_lazy || !vm_mem_holds(vm))
+		return 0;
+	for (u64 g = 0; g < vm->mem_bytes >> PAGE_SHIFT; g++)
+		if (p2m_lookup(&vm->p2m, g, &mark) == P2M_BALLOONED &&
+		    mark == P2M_BALLOON_UNPOPULATED)
+			n++;
+	return n;
+}
+
+/* populate = lazy: one VM's pages never touched, populated on first touch, and its waits */
+static void print_populate(struct vm *vm)
+{
+	if (vm->cfg && vm->cfg->populate_lazy)
+		kprintf("  %-16s populate lazy: %llu pages never touched, %llu populated on first "
+			"touch, %llu waits for memory\n",
+			vm->name, (unsigned long long)unpopulated_pages(vm),
+			(unsigned long long)vm->p2m.populated,
+			(unsigned long long)vm->p2m.mem_waits);
+}
+
 int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
@@ -62,19 +87,21 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 		shell_print_frames("in swap (on disk)", sh->swap->nused);
 	/* populate-on-demand: pages that got their first frame on touch, and touches that
 	 * waited because free frames were at the reserve */
-	u64 populated = 0, waits = 0;
+	u64 populated = 0, waits = 0, untouched = 0;
 	for (unsigned i = 0; i < MAX_VMS; i++) {
-		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		struct vm *vm = sh->ops->vm_at(sh->ctx, i);
 		if (vm) {
 			populated += vm->p2m.populated;
 			waits += vm->p2m.mem_waits;
+			untouched += unpopulated_pages(vm);
 		}
 	}
-	if (populated || waits)
-		kprintf("populated on first touch: %llu pages, %llu waits for memory (reserve "
-			"%llu frames)\n",
-			(unsigned long long)populated, (unsigned long long)waits,
-			(unsigned long long)fa->guest_reserve);
+	if (populated || waits || untouched)
+		kprintf("populate-on-demand: %llu pages never touched, %llu populated on first "
+			"touch, %llu waits for memory (reserve %llu frames, %llu wanted now)\n",
+			(unsigned long long)untouched, (unsigned long long)populated,
+			(unsigned long long)waits, (unsigned long long)fa->guest_reserve,
+			(unsigned long long)fa->wanted);
 	shell_mem_policies(sh, NULL);
 	return 0;
 }
@@ -159,6 +186,7 @@ int shell_cmd_vm_mem(struct shell *sh, int argc, char **argv)
 		return -1;
 	if (argc == 2) {
 		shell_mem_policies(sh, vm);
+		print_populate(vm);
 		return 0;
 	}
 	/* every argument is checked before anything changes */

@@ -164,6 +164,8 @@ integration-pod: $(BUILD)/pod.iso scripts/mkdisk
 	scripts/mkdisk $(BUILD)/pod-disk.img
 	tests/integration/run $< --name pod --timeout 900 --mem 48 --disk $(BUILD)/pod-disk.img \
 		--config $(TG_DIR)/pod.cfg \
+		--expect '\[poda\] pod: first touch \d+ cycles a page' \
+		--expect '\[podshadow\] pod: first touch \d+ cycles a page' \
 		--expect 'keel: vm poda populate-on-demand: [1-9]\d{3,} pages populated on first touch' \
 		--expect 'keel: vm podb populate-on-demand: [1-9]\d{3,} pages populated on first touch' \
 		--expect 'keel: vm podshadow populate-on-demand: [1-9]\d{3,} pages populated on first touch' \

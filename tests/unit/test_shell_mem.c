@@ -143,3 +143,30 @@ TEST(vm_mem_admission_counts_the_reservations_of_vms_holding_memory)
 	CHECK_EQ(vm_mem_update_targets(vms, 4, NULL, 30 << 8, 75), 30u << 8);
 	CHECK_EQ(b.mem.target, 30u << 8);
 }
+
+TEST(shell_mem_shows_pages_never_touched_populated_and_waits)
+{
+	static struct env e;
+	static struct wss w;
+	struct rig *r = mem_rig(&e, &w);
+	struct vm *vm = r->f.vms[1];
+	static struct vm_config lazy = {.memory_mib = 16, .populate_lazy = true};
+	REQUIRE(p2m_init(&vm->p2m, &e.fa, FRAME_VM(1)) == NULL);
+	REQUIRE(p2m_populate_lazy(&vm->p2m, 0, 64));
+	vm->cfg = &lazy;
+	vm->mem_bytes = 64 * PAGE_SIZE;
+	REQUIRE(p2m_fault(&vm->p2m, 5, true) == P2M_FAULT_FIXED);
+	e.fa.guest_reserve = e.fa.nfree;
+	REQUIRE(p2m_fault(&vm->p2m, 6, true) == P2M_FAULT_WAIT);
+	const char *out = run(r, "vm mem tick2");
+	CHECK_CONTAINS(out, "tick2            populate lazy: 63 pages never touched, 1 populated "
+			    "on first touch, 1 waits for memory");
+	out = run(r, "vm mem tick1"); /* eager: no such line */
+	CHECK(!strstr(out, "populate lazy"));
+	out = run(r, "mem");
+	CHECK_CONTAINS(out, "populate-on-demand: 63 pages never touched, 1 populated on first "
+			    "touch, 1 waits for memory");
+	CHECK_CONTAINS(out, "1 wanted now");
+	p2m_destroy(&vm->p2m);
+	vm->p2m.root = 1;
+}
