@@ -405,3 +405,26 @@ TEST(swap_in_waits_at_the_frame_reserve_without_failing_the_vm)
 	CHECK(holds(&r.e.p, 6, 7));
 	CHECK_EQ(r.fails, 0u);
 }
+
+TEST(swap_passes_over_pages_never_touched)
+{
+	static struct rig r;
+	rig_init(&r, NPAGES + 8);
+	/* four gfns as a lazy VM's never touched: ballooned, marked unpopulated, no frame */
+	for (u64 g = 4; g < 8; g++)
+		REQUIRE(p2m_balloon_out_as(&r.e.p, g, P2M_BALLOON_UNPOPULATED));
+	CHECK(swap_out_gfn(&r.s, &r.e.p, 5) != SWAP_OK);
+	CHECK_EQ(r.s.nused, 0u);
+	CHECK_EQ(swap_out_pages(&r.s, &r.e.p, NPAGES, NULL, NULL), NPAGES - 4u);
+	for (u64 g = 4; g < 8; g++) {
+		u64 mark = 99;
+		CHECK_EQ(p2m_lookup(&r.e.p, g, &mark), P2M_BALLOONED);
+		CHECK_EQ(mark, P2M_BALLOON_UNPOPULATED);
+	}
+	/* the first touch of one is a zeroed frame, counted as populated, not a swap-in */
+	r.e.p.balloon_refill = true; /* as p2m_populate_lazy turns it on */
+	CHECK_EQ(p2m_fault(&r.e.p, 5, false), P2M_FAULT_FIXED);
+	CHECK_EQ(r.e.p.populated, 1u);
+	CHECK_EQ(swap_vm_of(&r.s, &r.e.p)->st.in, 0u);
+	CHECK_EQ(r.fails, 0u);
+}

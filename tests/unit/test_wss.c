@@ -327,3 +327,31 @@ TEST(wss_tick_runs_periods_on_time_and_slots_are_bounded)
 	CHECK(!wss_page_idle(&w, &e.p, 3));
 	p2m_destroy(&e.p);
 }
+
+TEST(wss_samples_only_touched_pages_of_a_lazy_vm)
+{
+	static struct env e;
+	static struct wss w;
+	env_init(&e);
+	REQUIRE(p2m_populate_lazy(&e.p, 0, NPAGES));
+	for (u64 g = 0; g < 100; g++)
+		REQUIRE(p2m_fault(&e.p, g, true) == P2M_FAULT_FIXED);
+	wss_init(&w, 200, 1000);
+	w.ad_ok = ad_no;
+	REQUIRE(wss_add_vm(&w, &e.p, NPAGES, WSS_INVALIDATE));
+	u64 nfree = e.fa.nfree;
+	for (unsigned i = 0; i < 6; i++) {
+		wss_period(&w);
+		/* only touched RAM can be withheld; the sampler populates nothing */
+		CHECK(e.p.nr_withheld <= 100u);
+		CHECK_EQ(e.p.populated, 100u);
+		CHECK_EQ(e.p.nr_ram, 100u);
+	}
+	CHECK(wss_vm_of(&w, &e.p)->sampled <= 6u * 100u);
+	CHECK_EQ(e.fa.nfree, nfree);
+	wss_set_method(&w, &e.p, WSS_OFF);
+	wss_period(&w);
+	CHECK_EQ(e.p.nr_withheld, 0u);
+	p2m_destroy(&e.p);
+	CHECK_EQ(e.fa.nfree, e.free0);
+}
