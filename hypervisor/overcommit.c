@@ -4,6 +4,7 @@
 #include "overcommit.h"
 #include "console.h"
 #include "keel.h"
+#include "mem_drive.h"
 #include "lib.h"
 #include "time.h"
 #include "vm_create.h"
@@ -65,6 +66,7 @@ void overcommit_parse_cmdline(const char *cmdline)
 		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
 	if (cmdline_get(cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
 		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
+	mem_drive_parse_cmdline(cmdline);
 }
 
 static void setup_sharing(void)
@@ -207,6 +209,7 @@ void overcommit_setup(struct shell *sh)
 	setup_sharing();
 	setup_wss();
 	setup_swap();
+	mem_drive_setup(sh, &wss);
 }
 
 void overcommit_poll(void)
@@ -214,4 +217,5 @@ void overcommit_poll(void)
 	scan_for_sharing();
 	sample_working_sets();
 	swap_under_pressure();
+	mem_drive_poll();
 }
