@@ -59,7 +59,7 @@ void mem_drive_setup(struct shell *sh, struct wss *w)
 	if (!drive_on)
 		return;
 	sh->drive = &totals;
-	kprintf("keel: memory driver: states at %u/%u/%u%% free, every %llu ms, balloon stuck "
+	pr_info("keel: memory driver: states at %u/%u/%u%% free, every %llu ms, balloon stuck "
 		"after %llu ms\n",
 		cfg.soft_pct, cfg.hard_pct, cfg.low_pct, (unsigned long long)drive_ms,
 		(unsigned long long)stuck_ms);
@@ -144,7 +144,7 @@ void mem_drive_poll(void)
 	enum reclaim_state st = reclaim_decide(&cfg, r, MAX_VMS, machine_frames.nfree,
 					       vm_mem_guest_pages(&machine_frames), now, swap_step);
 	if (st != totals.state && totals.steps)
-		kprintf("keel: memory state %s (%llu frames free)\n", reclaim_state_name(st),
+		pr_info("keel: memory state %s (%llu frames free)\n", reclaim_state_name(st),
 			(unsigned long long)machine_frames.nfree);
 	totals.state = st;
 	totals.steps++;

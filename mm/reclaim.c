@@ -37,7 +37,8 @@ static void track_balloon(struct reclaim_vm *v, u64 now)
 {
 	struct reclaim_track *t = v->t;
 	u64 a = MIN(v->balloon_actual, v->mem_pages);
-	if (a != t->last_actual && !t->manual) {
+	/* only a balloon the driver sized counts as its work */
+	if (a != t->last_actual && !t->manual && t->balloon_asks) {
 		if (a > t->last_actual)
 			t->by_balloon += a - t->last_actual;
 		else
