@@ -31,6 +31,8 @@ PURE_SRCS := hypervisor/lib.c hypervisor/printf.c hypervisor/console.c \
 PURE_SRCS += mm/dirty_log.c mm/gmem.c mm/share.c
 # working-set sampling, the idle-memory tax and admission control (docs/overcommit.md)
 PURE_SRCS += mm/wss.c mm/mempolicy.c
+# the memory driver's decisions: free-memory states, balloon then swap (hypervisor/mem_drive.c)
+PURE_SRCS += mm/reclaim.c
 # ballooning: the bookkeeping and virtio-balloon
 PURE_SRCS += mm/balloon.c devices/virtio_balloon.c
 # hypervisor swap to the machine disk's swap partition
@@ -61,7 +63,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
 HW_SRCS += vmx/pml.c
-HW_SRCS += hypervisor/vm_disk.c hypervisor/overcommit.c
+HW_SRCS += hypervisor/vm_disk.c hypervisor/overcommit.c hypervisor/mem_drive.c
 HW_SRCS += devices/machine_disk_hw.c
 HW_SRCS += devices/parport_hw.c
 HW_SRCS += hypervisor/dedicated_hw.c

@@ -4,6 +4,7 @@
 #include "overcommit.h"
 #include "console.h"
 #include "keel.h"
+#include "mem_drive.h"
 #include "lib.h"
 #include "time.h"
 #include "vm_create.h"
@@ -77,6 +78,7 @@ void overcommit_parse_cmdline(const char *cmdline)
 		pr_warn("keel: mem_reserve '%s' is not 1 to 256 MiB: 2 used\n", v);
 		mem_reserve_mib = 2;
 	}
+	mem_drive_parse_cmdline(cmdline);
 }
 
 static void setup_sharing(void)
@@ -267,6 +269,7 @@ void overcommit_setup(struct shell *sh)
 	setup_sharing();
 	setup_wss();
 	setup_swap();
+	mem_drive_setup(sh, &wss);
 }
 
 void overcommit_poll(void)
@@ -275,4 +278,5 @@ void overcommit_poll(void)
 	sample_working_sets();
 	reclaim_now();
 	swap_under_pressure();
+	mem_drive_poll();
 }

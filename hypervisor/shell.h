@@ -80,6 +80,7 @@ struct shell {
 	struct wss *wss;     /* the working-set sampler, NULL when not set up */
 	unsigned *mem_tax;   /* the idle-memory tax rate in percent (mem_tax=), NULL: 75 */
 	struct swap *swap;   /* the hypervisor swap, NULL without a swap partition */
+	const struct reclaim_totals *drive; /* the memory driver's totals, NULL when off */
 
 	struct e1000 *nic;	/* the machine's NIC, NULL when it has none */
 	const char *nic_absent; /* then: why (the probe's words) */

@@ -250,8 +250,9 @@ static const struct shell_cmd vm_cmds[] = {
     {"mem", "<vm> [min=MiB] [max=MiB] [shares=N] [wss=off|invalidate|accessed]",
      "the VM's memory policy, sampled working set and target; or change them live", 1, 5,
      shell_cmd_vm_mem, NULL, 0},
-    {"balloon", "[<vm> [<MiB>]]", "VMs' balloons, or the memory size a VM should shrink to", 0, 2,
-     shell_cmd_vm_balloon, NULL, 0},
+    {"balloon", "[<vm> [<MiB>|auto]]",
+     "VMs' balloons, the size a VM should shrink to (manual), or auto", 0, 2, shell_cmd_vm_balloon,
+     NULL, 0},
     {"swap", "<vm> <MiB>", "swap that much of the VM's memory out to the swap partition now", 2, 2,
      shell_cmd_vm_swap, NULL, 0},
 };

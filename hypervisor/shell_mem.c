@@ -103,7 +103,30 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 			(unsigned long long)waits, (unsigned long long)fa->guest_reserve,
 			(unsigned long long)fa->wanted);
 	shell_mem_policies(sh, NULL);
+	shell_mem_drive(sh);
 	return 0;
+}
+
+/* The memory driver's state and totals (hypervisor/mem_drive.c). */
+void shell_mem_drive(struct shell *sh)
+{
+	const struct reclaim_totals *d = sh->drive;
+	if (!d) {
+		kprintf("memory driver: off\n");
+		return;
+	}
+	kprintf("memory driver: state %s; %llu steps (high %llu, soft %llu, hard %llu, low %llu), "
+		"%llu cycles\n",
+		reclaim_state_name(d->state), (unsigned long long)d->steps,
+		(unsigned long long)d->in_state[RECLAIM_HIGH],
+		(unsigned long long)d->in_state[RECLAIM_SOFT],
+		(unsigned long long)d->in_state[RECLAIM_HARD],
+		(unsigned long long)d->in_state[RECLAIM_LOW], (unsigned long long)d->cycles);
+	kprintf("  reclaimed %llu pages by balloon, %llu by swap; %llu given back; %llu balloon "
+		"sizes set, %llu refused; %llu balloons fell back to swap\n",
+		(unsigned long long)d->by_balloon, (unsigned long long)d->by_swap,
+		(unsigned long long)d->returned, (unsigned long long)d->balloon_asks,
+		(unsigned long long)d->refused, (unsigned long long)d->fallbacks);
 }
 
 /* ---- memory policy: `vm mem`, and the table at the end of `mem` ---- */
@@ -160,6 +183,15 @@ void shell_mem_policies(struct shell *sh, const struct vm *only)
 			print_policy(sh, vms[i], &t[i]);
 	if (only && !vm_mem_holds(only))
 		kprintf("  %-16s holds no memory (ended)\n", only->name);
+	if (only) {
+		const struct reclaim_track *d = &only->drive;
+		kprintf("  memory driver: %llu pages by balloon, %llu by swap, %llu given back, "
+			"%llu fallbacks%s, balloon %s\n",
+			(unsigned long long)d->by_balloon, (unsigned long long)d->by_swap,
+			(unsigned long long)d->returned, (unsigned long long)d->fallbacks,
+			d->fallback ? " (swapping instead now)" : "",
+			d->manual ? "manual" : "auto");
+	}
 }
 
 /* key=value with value a number in [lo, hi]; false after saying what is wrong */
@@ -365,6 +397,13 @@ int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv)
 		kprintf("vm %s has ended: no balloon to set\n", vm->name);
 		return -1;
 	}
+	if (!strcmp(argv[2], "auto")) {
+		/* the memory driver sizes this balloon again from its next step */
+		vm->drive.manual = false;
+		kprintf("vm %s: balloon given to the memory driver%s\n", vm->name,
+			sh->drive ? "" : " (which is off: mem_drive=off)");
+		return 0;
+	}
 	u64 want;
 	if (!kparse_u64(argv[2], &want)) {
 		kprintf("vm balloon: '%s' is not a size in MiB\n", argv[2]);
@@ -376,6 +415,7 @@ int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv)
 			(unsigned long long)want, err);
 		return -1;
 	}
+	vm->drive.manual = true; /* the driver leaves it until `vm balloon <vm> auto` */
 	virtio_balloon_request_stats(&vm->plat.vballoon);
 	kprintf("vm %s: balloon target %llu MiB (the balloon takes %llu MiB)\n", vm->name,
 		(unsigned long long)want, (unsigned long long)(vm->plat.vballoon.mem_mib - want));

@@ -17,6 +17,8 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv);
 int shell_cmd_vm_mem(struct shell *sh, int argc, char **argv);
 /* Each VM's policy, estimate and target (only that VM's line when `only` is set). */
 void shell_mem_policies(struct shell *sh, const struct vm *only);
+/* The memory driver's state and totals (the end of `mem`). */
+void shell_mem_drive(struct shell *sh);
 int shell_cmd_vm_balloon(struct shell *sh, int argc, char **argv);
 #define SHELL_NSHARE_CMDS 3
 extern const struct shell_cmd shell_share_cmds[SHELL_NSHARE_CMDS];

@@ -8,6 +8,7 @@
 #include "../mm/p2m.h"
 #include "../mm/shadow.h"
 #include "../mm/swap.h"
+#include "../mm/reclaim.h"
 #include "../devices/io_bus.h"
 #include "../devices/uart16550.h"
 #include "../devices/debug_exit.h"
@@ -206,6 +207,9 @@ struct vm {
 		u64 wait_since;
 	} mem;
 	struct swap *swap; /* the hypervisor swap it joined (mm/swap.h), NULL when none */
+	/* the memory driver's record of this VM (hypervisor/mem_drive.c): manual balloon,
+	 * fallback, pages it reclaimed by balloon and by swap */
+	struct reclaim_track drive;
 };
 
 /* Ends a VM because of something the guest did (never the hypervisor): prints

@@ -68,6 +68,9 @@ void vm_release(struct vm *vm)
 		wss_remove_vm(vm_wss, &vm->p2m);
 	if (vm->cfg && vm->cfg->balloon)
 		vm_balloon_print(vm, true);
+	char drove[160];
+	if (reclaim_report(&vm->drive, drove, sizeof(drove)))
+		kprintf("keel: vm %s %s\n", vm->name, drove);
 	if (vm->swap) {
 		u64 freed = swap_remove_vm(vm->swap, &vm->p2m);
 		if (freed)

@@ -57,3 +57,24 @@ TEST(shell_vm_balloon_refusals)
 	r->f.vms[3] = NULL;
 	CHECK_CONTAINS(run(r, "vm balloon"), "no VM has a balloon (balloon = on in its config)\n");
 }
+
+TEST(shell_vm_balloon_size_is_manual_until_auto)
+{
+	struct rig *r = rig_new();
+	struct vm_config cfg;
+	struct vm *vm = add_balloon_vm(r, &cfg);
+	CHECK(!vm->drive.manual);
+	/* a refused size leaves the balloon with the driver */
+	run(r, "vm balloon bal 8");
+	CHECK(!vm->drive.manual);
+	run(r, "vm balloon bal 40");
+	CHECK(vm->drive.manual);
+	CHECK_CONTAINS(run(r, "vm mem bal"), "balloon manual\n");
+	CHECK_CONTAINS(
+	    run(r, "vm balloon bal auto"),
+	    "vm bal: balloon given to the memory driver (which is off: mem_drive=off)\n");
+	CHECK(!vm->drive.manual);
+	CHECK_EQ(vm->plat.vballoon.b.target,
+		 24 << 8); /* the size stays until the driver moves it */
+	CHECK_CONTAINS(run(r, "vm mem bal"), "balloon auto\n");
+}

@@ -170,3 +170,33 @@ TEST(shell_mem_shows_pages_never_touched_populated_and_waits)
 	p2m_destroy(&vm->p2m);
 	vm->p2m.root = 1;
 }
+
+TEST(shell_mem_shows_the_memory_drivers_state_and_totals)
+{
+	static struct env e;
+	static struct wss w;
+	struct rig *r = mem_rig(&e, &w);
+	struct vm *vm = r->f.vms[0];
+	CHECK_CONTAINS(run(r, "mem"), "memory driver: off\n");
+	struct reclaim_totals d = {.state = RECLAIM_SOFT,
+				   .steps = 10,
+				   .in_state = {6, 4, 0, 0},
+				   .cycles = 5000,
+				   .by_balloon = 2560,
+				   .by_swap = 7,
+				   .balloon_asks = 2,
+				   .fallbacks = 1};
+	r->sh.drive = &d;
+	vm->drive.by_balloon = 2560;
+	vm->drive.by_swap = 7;
+	vm->drive.fallback = true;
+	const char *out = run(r, "mem");
+	CHECK_CONTAINS(out, "memory driver: state soft; 10 steps (high 6, soft 4, hard 0, low 0), "
+			    "5000 cycles\n");
+	CHECK_CONTAINS(out, "  reclaimed 2560 pages by balloon, 7 by swap; 0 given back; 2 balloon "
+			    "sizes set, 0 refused; 1 balloons fell back to swap\n");
+	CHECK_CONTAINS(run(r, "vm mem tick1"),
+		       "memory driver: 2560 pages by balloon, 7 by swap, 0 given "
+		       "back, 0 fallbacks (swapping instead now), balloon "
+		       "auto\n");
+}
