@@ -5,6 +5,7 @@
 #include "console.h"
 #include "keel.h"
 #include "lib.h"
+#include "memlog.h"
 #include "time.h"
 #include "vm_create.h"
 #include "vm_mem.h"
@@ -22,6 +23,7 @@ static struct shell *shell;
 static struct share share;
 static u64 share_rate = 2000; /* pages per second */
 static u64 share_last_tsc;
+static u64 share_cycles; /* hypervisor cycles the scanner spent (the timeline's) */
 /* Working-set sampling (wss_period_ms=, wss_sample=) and the idle-memory tax (mem_tax=) */
 static struct wss wss;
 static u64 wss_period_ms = 1000;
@@ -65,6 +67,7 @@ void overcommit_parse_cmdline(const char *cmdline)
 		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
 	if (cmdline_get(cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
 		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
+	memlog_parse_cmdline(cmdline);
 }
 
 static void setup_sharing(void)
@@ -136,6 +139,7 @@ static void scan_for_sharing(void)
 		return;
 	share_last_tsc = now;
 	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
+	share_cycles += time_now() - now;
 }
 
 /* A/D sampling needs the VM on EPT and a CPU with EPT accessed/dirty flags. */
@@ -214,4 +218,6 @@ void overcommit_poll(void)
 	scan_for_sharing();
 	sample_working_sets();
 	swap_under_pressure();
+	struct memlog_src src = {vm_sharing, vm_wss, vm_swap, share_cycles};
+	memlog_poll(&src);
 }
