@@ -9,7 +9,7 @@ static u64 region_end(const struct board_region *r, u64 mem_bytes)
 	return r->len == BOARD_TO_END ? mem_bytes : r->base + r->len;
 }
 
-const char *board_build_memory(const struct board *b, struct p2m *p2m, u64 mem_bytes)
+const char *board_build_memory(const struct board *b, struct p2m *p2m, u64 mem_bytes, bool lazy)
 {
 	for (unsigned i = 0; i < b->nmem; i++) {
 		const struct board_region *r = &b->mem[i];
@@ -20,9 +20,15 @@ const char *board_build_memory(const struct board *b, struct p2m *p2m, u64 mem_b
 		u64 first = r->base >> PAGE_SHIFT, last = (end + PAGE_SIZE - 1) >> PAGE_SHIFT;
 		if (p2m_lookup(p2m, first, NULL) != P2M_NONE)
 			first++;
-		if (first < last && !p2m_populate_as(p2m, first, last - first,
-						     r->kind == BOARD_ROM ? P2M_ROM : P2M_RAM))
+		if (first >= last)
+			continue;
+		if (lazy && r->kind != BOARD_ROM) {
+			if (!p2m_populate_lazy(p2m, first, last - first))
+				return "out of memory for the P2M";
+		} else if (!p2m_populate_as(p2m, first, last - first,
+					    r->kind == BOARD_ROM ? P2M_ROM : P2M_RAM)) {
 			return "not enough machine memory for the guest";
+		}
 	}
 	for (unsigned i = 0; i < b->ndev; i++) {
 		const struct board_device *d = &b->dev[i];

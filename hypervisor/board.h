@@ -61,8 +61,9 @@ struct board {
 extern const struct board board_pc;
 
 /* Populates the P2M from the map (RAM, ROM) and marks every device window P2M_MMIO so its
- * accesses exit; NULL or what failed. */
-const char *board_build_memory(const struct board *b, struct p2m *p2m, u64 mem_bytes);
+ * accesses exit; NULL or what failed. `lazy`: RAM gets its frames on first touch
+ * (p2m_populate_lazy); ROM is filled at once either way. */
+const char *board_build_memory(const struct board *b, struct p2m *p2m, u64 mem_bytes, bool lazy);
 
 struct linux_e820;
 /* The e820 map of a VM of mem_bytes: the listed regions in address order; 0 if max is too

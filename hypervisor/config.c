@@ -400,6 +400,11 @@ static void set_field(struct parser *p, const char *key, const char *v)
 		unsigned c;
 		if (set_choice(p, key, v, names, 2, &c))
 			vm->swap = c;
+	} else if (!strcmp(key, "populate")) {
+		static const char *const names[] = {"eager", "lazy"};
+		unsigned c;
+		if (set_choice(p, key, v, names, 2, &c))
+			vm->populate_lazy = c;
 	} else {
 		error(p, key, "unknown field");
 	}

@@ -69,6 +69,9 @@ struct vm_config {
 	unsigned wss; /* working-set sampling, an enum wss_method (mm/wss.h): off by default */
 	bool balloon; /* virtio-balloon: Keel may ask for memory back (devices/virtio_balloon.h) */
 	bool swap;    /* its pages may go to the hypervisor's swap partition (mm/swap.h) */
+	/* populate = lazy: RAM gets a machine frame at its first touch (populate-on-demand),
+	 * not all at creation (eager, the default) */
+	bool populate_lazy;
 };
 
 struct config {

@@ -439,6 +439,11 @@ static void vm_report(const struct vm *vm)
 			vm->name, (unsigned long long)sv->scanned, (unsigned long long)sv->passes,
 			(unsigned long long)sv->shared, (unsigned long long)sv->zero_shared,
 			(unsigned long long)vm->p2m.cow_breaks);
+	if (vm->cfg->populate_lazy)
+		kprintf("keel: vm %s populate-on-demand: %llu pages populated on first touch, %llu "
+			"waits for memory\n",
+			vm->name, (unsigned long long)vm->p2m.populated,
+			(unsigned long long)vm->p2m.mem_waits);
 	const struct swap_vm *swv = vm->swap ? swap_vm_of(vm->swap, &vm->p2m) : NULL;
 	if (swv && (swv->on || swv->st.out))
 		kprintf(

@@ -54,8 +54,9 @@ static void vm_line(const struct vm *vm, const struct memlog_src *src, u64 t_ms,
 		"unpop=%llu swapped=%llu target=%llu active=%u\n",
 		ull(t_ms), vm->name, ull(p->count[P2M_RAM] + p->count[P2M_ROM]),
 		ull(p->count[P2M_SHARED]), ull(zero), ull(p->balloon_count[P2M_BALLOON_INFLATED]),
-		ull(p->balloon_count[P2M_BALLOON_REPORTED]), ull(p->balloon_count[2]), ull(swapped),
-		ull(vm->mem.target), active);
+		ull(p->balloon_count[P2M_BALLOON_REPORTED]),
+		ull(p->balloon_count[P2M_BALLOON_UNPOPULATED]), ull(swapped), ull(vm->mem.target),
+		active);
 }
 
 void memlog_poll(const struct memlog_src *src)

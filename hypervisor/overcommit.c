@@ -38,6 +38,13 @@ static struct blk_backend swap_part;
 static u64 swap_free_mib, swap_rate;
 static u64 swap_last_tsc;
 static unsigned swap_turn;
+/* mem_reserve=MiB: free frames the guests' own faults leave to the hypervisor (its tables,
+ * the shadow's, device accessors); a guest that needs one then waits while pages are
+ * reclaimed for it. RECLAIM_ROOM frames above the reserve is what the reclaimer makes. */
+static u64 mem_reserve_mib = 2;
+static u64 reclaimed_now; /* pages the emergency reclaim asked the swap for */
+#define RECLAIM_ROOM  512
+#define RECLAIM_BATCH 64 /* pages at most per pass: ~10k cycles each */
 
 void overcommit_parse_cmdline(const char *cmdline)
 {
@@ -67,6 +74,11 @@ void overcommit_parse_cmdline(const char *cmdline)
 		pr_warn("keel: swap_free '%s' is not a number of MiB\n", v);
 	if (cmdline_get(cmdline, "swap_rate", v, sizeof(v)) && !kparse_u64(v, &swap_rate))
 		pr_warn("keel: swap_rate '%s' is not a number of pages per second\n", v);
+	if (cmdline_get(cmdline, "mem_reserve", v, sizeof(v)) &&
+	    (!kparse_u64(v, &mem_reserve_mib) || mem_reserve_mib < 1 || mem_reserve_mib > 256)) {
+		pr_warn("keel: mem_reserve '%s' is not 1 to 256 MiB: 2 used\n", v);
+		mem_reserve_mib = 2;
+	}
 	memlog_parse_cmdline(cmdline);
 }
 
@@ -203,11 +215,59 @@ static void swap_under_pressure(void)
 	}
 }
 
+/* What the reclaimer may take from a VM: its frames above its target (once targets are
+ * set) and never below its reservation. */
+static u64 reclaimable(const struct vm *vm, bool by_target)
+{
+	u64 held = vm->p2m.nr_ram, floor = vm_mem_min_pages(vm);
+	if (by_target)
+		floor = MAX(floor, vm->mem.target);
+	return held > floor ? held - floor : 0;
+}
+
+/* Emergency reclaim (ESX's "low" state): a guest waits for a frame (p2m_fault said
+ * P2M_FAULT_WAIT), or free frames are at the reserve. Pages of a VM with swap = on go to
+ * swap at once, not at swap_rate: the one holding most above its target, else most above
+ * its reservation. No vCPU is in guest mode here (one CPU): see swap_out_gfn. */
+static void reclaim_now(void)
+{
+	struct frames *fa = &machine_frames;
+	u64 want = fa->guest_reserve + RECLAIM_ROOM;
+	bool asked = fa->wanted;
+	fa->wanted = 0;
+	if (!vm_swap || fa->nfree >= want || (!asked && fa->nfree > fa->guest_reserve))
+		return;
+	for (int by_target = 1; by_target >= 0; by_target--) {
+		struct vm *best = NULL;
+		u64 most = 0;
+		for (unsigned i = 0; i < MAX_VMS; i++) {
+			struct vm *vm = vm_by_index(i);
+			const struct swap_vm *sv = vm && vm->swap && !vm_is_done(vm)
+						       ? swap_vm_of(vm->swap, &vm->p2m)
+						       : NULL;
+			u64 r = sv && sv->on ? reclaimable(vm, by_target) : 0;
+			if (r > most) {
+				most = r;
+				best = vm;
+			}
+		}
+		if (best) {
+			u64 n = MIN(MIN(want - fa->nfree, (u64)RECLAIM_BATCH), most);
+			u64 got = swap_out_pages(&swap, &best->p2m, n, NULL, NULL);
+			if (got) {
+				reclaimed_now += got;
+				return;
+			}
+		}
+	}
+}
+
 /* Runs the VMs; when all have ended, shuts down (on_idle=shutdown) or keeps the shell
  * going, where `vm reset` can start a VM again. */
 void overcommit_setup(struct shell *sh)
 {
 	shell = sh;
+	machine_frames.guest_reserve = mem_reserve_mib << (20 - PAGE_SHIFT);
 	setup_sharing();
 	setup_wss();
 	setup_swap();
@@ -217,6 +277,7 @@ void overcommit_poll(void)
 {
 	scan_for_sharing();
 	sample_working_sets();
+	reclaim_now();
 	swap_under_pressure();
 	struct memlog_src src = {vm_sharing, vm_wss, vm_swap, share_cycles};
 	memlog_poll(&src);

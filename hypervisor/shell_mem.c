@@ -60,6 +60,21 @@ int shell_cmd_mem(struct shell *sh, int argc, char **argv)
 	/* not frames: pages of VMs that live on the swap partition instead */
 	if (sh->swap)
 		shell_print_frames("in swap (on disk)", sh->swap->nused);
+	/* populate-on-demand: pages that got their first frame on touch, and touches that
+	 * waited because free frames were at the reserve */
+	u64 populated = 0, waits = 0;
+	for (unsigned i = 0; i < MAX_VMS; i++) {
+		const struct vm *vm = sh->ops->vm_at(sh->ctx, i);
+		if (vm) {
+			populated += vm->p2m.populated;
+			waits += vm->p2m.mem_waits;
+		}
+	}
+	if (populated || waits)
+		kprintf("populated on first touch: %llu pages, %llu waits for memory (reserve "
+			"%llu frames)\n",
+			(unsigned long long)populated, (unsigned long long)waits,
+			(unsigned long long)fa->guest_reserve);
 	shell_mem_policies(sh, NULL);
 	return 0;
 }

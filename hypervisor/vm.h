@@ -202,6 +202,8 @@ struct vm {
 		u64 min_mib, max_mib; /* reservation (0 none), limit (0: all its memory) */
 		u64 shares;
 		u64 target; /* pages it should hold, set each sampling period (0: not yet) */
+		/* TSC when its vCPU began waiting for a frame (P2M_FAULT_WAIT); 0: not waiting */
+		u64 wait_since;
 	} mem;
 	struct swap *swap; /* the hypervisor swap it joined (mm/swap.h), NULL when none */
 };

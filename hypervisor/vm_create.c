@@ -242,7 +242,7 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 				 admit_msg, sizeof(admit_msg))))
 		goto fail;
 	/* refuse at once what cannot fit, instead of taking every free frame first */
-	if ((vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
+	if (!cfg->populate_lazy && (vm->mem_bytes >> PAGE_SHIFT) > machine_frames.nfree) {
 		*err = "not enough machine memory for the guest";
 		goto fail;
 	}
@@ -251,7 +251,7 @@ static struct vm *vm_build(unsigned id, const struct vm_config *cfg, const struc
 	/* RAM, the BIOS-area ROM (which Linux reads looking for firmware tables) and the
 	 * device windows, as the board lays them out */
 	const struct board *board = &board_pc;
-	if ((*err = board_build_memory(board, &vm->p2m, vm->mem_bytes)))
+	if ((*err = board_build_memory(board, &vm->p2m, vm->mem_bytes, cfg->populate_lazy)))
 		goto fail;
 	/* its EPT tables may sit in frames an ended VM's EPT used: no translation cached for
 	 * that one may survive, so INVEPT before the first entry */

@@ -35,6 +35,11 @@ struct frames {
 	/* frames of FRAME_BOOT and FRAME_HV now, kept by init/alloc/free so that memory for
 	 * guests is known without a scan of the owner array (admission runs per VM built) */
 	u64 nboot, nhv;
+	/* populate-on-demand and overcommit: a guest's own faults take frames only while more
+	 * than `guest_reserve` are free (the rest is for the hypervisor's tables and its
+	 * accessors); `wanted` counts faults that found none, for the reclaimer to act on */
+	u64 guest_reserve;
+	u64 wanted;
 };
 
 /* Builds the allocator from the firmware memory map. Frames in `reserved` (hypervisor

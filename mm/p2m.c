@@ -246,6 +246,23 @@ bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t)
 	return true;
 }
 
+bool p2m_populate_lazy(struct p2m *p, u64 gfn, u64 count)
+{
+	for (u64 i = 0; i < count; i++)
+		if (!p2m_set(p, gfn + i, P2M_BALLOON_UNPOPULATED, P2M_BALLOONED))
+			return false;
+	p->balloon_refill = true;
+	return true;
+}
+
+/* A frame for this VM; while it resolves its own access, only above the reserve. */
+static u64 alloc_frame(struct p2m *p)
+{
+	if (p->in_fault && p->fa->nfree <= p->fa->guest_reserve)
+		return 0;
+	return frames_alloc(p->fa, p->owner);
+}
+
 typedef bool (*leaf_fn)(struct p2m *p, u64 gfn, u64 entry);
 
 /* Calls fn for every valid leaf, in gfn order; stops at the first false. */
@@ -334,7 +351,7 @@ bool p2m_unshare(struct p2m *p, u64 gfn)
 		KASSERT(frames_share(p->fa, pa, p->owner));
 		return false;
 	}
-	u64 copy = frames_alloc(p->fa, p->owner);
+	u64 copy = alloc_frame(p);
 	if (!copy)
 		return false;
 	memcpy(phys_to_virt(copy), phys_to_virt(pa), PAGE_SIZE);
@@ -368,7 +385,7 @@ static bool give_frame(struct p2m *p, u64 gfn, enum p2m_type was, const void *pa
 {
 	if (p2m_lookup(p, gfn, NULL) != was)
 		return false;
-	u64 pa = frames_alloc(p->fa, p->owner);
+	u64 pa = alloc_frame(p);
 	if (!pa)
 		return false;
 	if (page)
@@ -392,9 +409,13 @@ bool p2m_balloon_out_as(struct p2m *p, u64 gfn, u64 why)
 
 bool p2m_balloon_refill(struct p2m *p, u64 gfn)
 {
-	if (!give_frame(p, gfn, P2M_BALLOONED, NULL))
+	u64 mark;
+	if (p2m_lookup(p, gfn, &mark) != P2M_BALLOONED || !give_frame(p, gfn, P2M_BALLOONED, NULL))
 		return false;
-	p->balloon_refills++;
+	if (mark == P2M_BALLOON_UNPOPULATED)
+		p->populated++;
+	else
+		p->balloon_refills++;
 	return true;
 }
 
@@ -462,7 +483,16 @@ enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write)
 {
 	/* a withheld sample first: the access may need the dirty log or a copy too */
 	bool touched = p2m_sample_touch(p, gfn);
+	p->in_fault = true;
 	enum p2m_fault f = fault_on(p, gfn, write);
+	p->in_fault = false;
+	if ((f == P2M_FAULT_NOMEM || f == P2M_FAULT_SWAPPED) &&
+	    p->fa->nfree <= p->fa->guest_reserve) {
+		/* not a failure: the reclaimer frees frames, then the access runs again */
+		p->mem_waits++;
+		p->fa->wanted++;
+		return P2M_FAULT_WAIT;
+	}
 	return touched && f == P2M_FAULT_NOT_MINE ? P2M_FAULT_FIXED : f;
 }
 

@@ -58,6 +58,11 @@ struct p2m {
 	 * kept by p2m_set: a per-second timeline reads them instead of scanning every gfn */
 	u64 count[P2M_NTYPES];
 	u64 balloon_count[P2M_BALLOON_NMARKS];
+	/* populate-on-demand: gfns given their first frame on first touch; faults that had to
+	 * wait because free frames were at the reserve (fa->guest_reserve) */
+	u64 populated;
+	u64 mem_waits;
+	bool in_fault; /* resolving the guest's own access: frames only above the reserve */
 };
 
 #define EPTP_AD BIT(6) /* EPT pointer: the CPU sets accessed and dirty flags */
@@ -89,6 +94,10 @@ bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t);
 enum p2m_type p2m_lookup(struct p2m *p, u64 gfn, u64 *mfn);
 /* Allocates and maps `count` fresh (zeroed) frames from gfn on, as RAM or ROM. */
 bool p2m_populate_as(struct p2m *p, u64 gfn, u64 count, enum p2m_type t);
+/* Populate-on-demand: `count` gfns from gfn on become RAM without a frame yet (ballooned,
+ * P2M_BALLOON_UNPOPULATED), which the first touch fills with a zeroed frame
+ * (balloon_refill is turned on). false when a table cannot be allocated. */
+bool p2m_populate_lazy(struct p2m *p, u64 gfn, u64 count);
 static inline bool p2m_populate(struct p2m *p, u64 gfn, u64 count)
 {
 	return p2m_populate_as(p, gfn, count, P2M_RAM);
@@ -111,6 +120,8 @@ bool p2m_balloon_in(struct p2m *p, u64 gfn);
 /* The mfn field of a ballooned entry says why the guest gave the frame back. */
 #define P2M_BALLOON_REPORTED 0 /* a free page it reported: it may use it again at any time */
 #define P2M_BALLOON_INFLATED 1 /* in its balloon until it deflates it */
+/* never touched yet (populate = lazy): reads as zero, a frame on first touch */
+#define P2M_BALLOON_UNPOPULATED 2
 bool p2m_balloon_out_as(struct p2m *p, u64 gfn, u64 why);
 /* A ballooned gfn the guest (or a device for it) touches: a fresh zeroed frame, counted in
  * balloon_refills. false if gfn is not ballooned or there is no free frame. */
@@ -132,6 +143,8 @@ enum p2m_fault {
 	P2M_FAULT_BALLOONED, /* the guest touched a frame it gave back (balloon_refill off) */
 	P2M_FAULT_SWAPPED,   /* the frame is in swap and could not be brought back */
 	P2M_FAULT_NOMEM,     /* a copy-on-write break found no free frame */
+	P2M_FAULT_WAIT,	     /* the frame it needs is not there yet (free frames at the
+				reserve): run the access again once memory was reclaimed */
 };
 enum p2m_fault p2m_fault(struct p2m *p, u64 gfn, bool write);
 /* May a mapping of gfn be writable now (RAM, and dirty if the log is on)? With `write`, a

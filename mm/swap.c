@@ -227,6 +227,12 @@ enum swap_result swap_in_gfn(struct swap *s, struct p2m *p, u64 gfn)
 	if (!s->disk || slot >= s->nslots || !(s->bitmap[slot / 64] & (1ULL << (slot % 64))) ||
 	    s->slots[slot].owner != (gfn << 8 | idx))
 		return in_failed(v, gfn, SWAP_BAD_SLOT);
+	if (p->in_fault && p->fa->nfree <= p->fa->guest_reserve) {
+		/* the guest's own access, free frames at the reserve: it waits (p2m_fault), the
+		 * page stays out until the reclaimer has made room */
+		v->st.in_waits++;
+		return SWAP_NOMEM;
+	}
 	if (blk_read(s->disk, lba_of(slot), SWAP_SECTORS_PER_PAGE, s->bounce) != BLK_OK) {
 		v->st.io_errors++;
 		return in_failed(v, gfn, SWAP_IO);

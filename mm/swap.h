@@ -24,6 +24,7 @@ struct swap_vm_stats {
 	u64 checksum_failures;	   /* a page read back did not match its hash */
 	u64 io_errors;		   /* the disk failed a read or a write */
 	u64 in_nomem;		   /* no free frame to bring a page back into */
+	u64 in_waits;		   /* guest accesses that waited: free frames at the reserve */
 	u64 cycles_out, cycles_in; /* clock ticks spent (hash, disk, P2M), out and in */
 	u64 freed_at_end;	   /* slots given back when the VM left */
 };

@@ -5,6 +5,7 @@
 #include "exit_ept.h"
 #include "emul.h"
 #include "vcpu_state.h"
+#include "../hypervisor/keel.h"
 
 struct ept_qual {
 	bool read, write, fetch;
@@ -35,8 +36,12 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 		return emulate_mmio(v, gpa);
 	/* dirty logging, copy-on-write, swap-in: the P2M resolves it and the access runs again */
 	enum p2m_fault f = p2m_fault(&v->vm->p2m, gpa >> PAGE_SHIFT, q.write);
-	if (f == P2M_FAULT_FIXED)
+	if (f == P2M_FAULT_FIXED) {
+		v->vm->mem.wait_since = 0;
 		return EXIT_ACT_RESUME;
+	}
+	if (f == P2M_FAULT_WAIT)
+		return exit_wait_for_memory(v, gpa);
 	t = p2m_lookup(&v->vm->p2m, gpa >> PAGE_SHIFT, &mfn);
 	switch (t) {
 	case P2M_ROM:
@@ -63,6 +68,23 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	vm_stop(v->vm, "EPT violation: %s at gpa %llx, %s (rip %llx)", access_name(&q),
 		(unsigned long long)gpa, what, (unsigned long long)vcpu_reg(v, REG_RIP));
 	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_wait_for_memory(struct vcpu *v, u64 gpa)
+{
+	struct vm *vm = v->vm;
+	u64 now = time_now();
+	if (!vm->mem.wait_since) {
+		vm->mem.wait_since = now;
+	} else if (now - vm->mem.wait_since > MEM_WAIT_MAX_S * tsc_hz) {
+		vm_stop(
+		    vm,
+		    "out of memory: no free frame for gpa %llx for %u s, and nothing to reclaim "
+		    "(sharing, balloon and swap gave none back)",
+		    (unsigned long long)gpa, MEM_WAIT_MAX_S);
+		return EXIT_ACT_RESUME;
+	}
+	return EXIT_ACT_YIELD;
 }
 
 enum exit_action exit_ept_misconfig(struct vcpu *v)

@@ -6,6 +6,7 @@
 #include "paging.h"
 #include "pml.h"
 #include "emul.h"
+#include "exit_ept.h"
 #include "guest_access.h"
 #include "realmode.h"
 #include "vcpu_state.h"
@@ -372,10 +373,16 @@ static enum exit_action page_fault(struct vcpu *v, u32 error, u64 **charge)
 		t = p2m_lookup(&vm->p2m, w.gpa >> PAGE_SHIFT, NULL);
 		/* a page the guest gave back and touches again: a fresh frame, as under EPT;
 		 * swapped out: swap-in; either way the access faults again into a fill */
-		if ((t == P2M_BALLOONED || t == P2M_SWAPPED) &&
-		    p2m_fault(&vm->p2m, w.gpa >> PAGE_SHIFT, access & GACC_WRITE) ==
-			P2M_FAULT_FIXED)
-			return EXIT_ACT_RESUME;
+		if (t == P2M_BALLOONED || t == P2M_SWAPPED) {
+			enum p2m_fault f =
+			    p2m_fault(&vm->p2m, w.gpa >> PAGE_SHIFT, access & GACC_WRITE);
+			if (f == P2M_FAULT_WAIT)
+				return exit_wait_for_memory(v, w.gpa);
+			if (f == P2M_FAULT_FIXED) {
+				vm->mem.wait_since = 0;
+				return EXIT_ACT_RESUME;
+			}
+		}
 		if (t != P2M_MMIO && t != P2M_ROM) { /* nothing a device model could answer */
 			vm_stop(vm, "#PF: %s at gpa %llx, %s (rip %llx)",
 				(access & GACC_WRITE)	? "write"

@@ -48,7 +48,7 @@ TEST(board_memory_is_populated_and_windows_marked_from_the_map)
 	struct mem_region r = {virt_to_phys(m), 16 << 20, MEM_USABLE};
 	REQUIRE(frames_init(&fa, &r, 1, NULL, 0, UINT64_MAX) == NULL);
 	REQUIRE(p2m_init(&p, &fa, FRAME_VM(1)) == NULL);
-	REQUIRE(board_build_memory(&board_pc, &p, 4 << 20) == NULL);
+	REQUIRE(board_build_memory(&board_pc, &p, 4 << 20, false) == NULL);
 	static const struct {
 		u64 gpa;
 		enum p2m_type t;

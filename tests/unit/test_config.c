@@ -748,3 +748,19 @@ TEST(config_swap)
 	CHECK_STR(msgs[0], "keel.cfg:8: field 'swap': must be one of: off on");
 	CHECK(c->vms[2].valid && !c->vms[2].swap);
 }
+
+TEST(config_populate)
+{
+	static const char text[] = "[vm]\nname = a\nkernel = k\npopulate = lazy\n"
+				   "[vm]\nname = b\nkernel = k\npopulate = on-demand\n"
+				   "[vm]\nname = c\nkernel = k\npopulate = eager\n"
+				   "[vm]\nname = d\nkernel = k\n";
+	struct config *c = parse(text);
+	REQUIRE(c->nvms == 4);
+	CHECK(c->vms[0].valid && c->vms[0].populate_lazy);
+	CHECK(!c->vms[1].valid);
+	REQUIRE(nmsgs == 1);
+	CHECK_STR(msgs[0], "keel.cfg:8: field 'populate': must be one of: eager lazy");
+	CHECK(c->vms[2].valid && !c->vms[2].populate_lazy);
+	CHECK(c->vms[3].valid && !c->vms[3].populate_lazy); /* eager unless asked */
+}

@@ -46,11 +46,11 @@ TEST(p2m_counts_start_at_zero_and_follow_populate)
 	CHECK_EQ(e.p.count[P2M_RAM], 10);
 	CHECK_EQ(e.p.count[P2M_ROM], 3);
 	REQUIRE(p2m_balloon_out_as(&e.p, 2, P2M_BALLOON_INFLATED));
-	REQUIRE(p2m_balloon_out_as(&e.p, 3, 2));
+	REQUIRE(p2m_balloon_out_as(&e.p, 3, P2M_BALLOON_UNPOPULATED));
 	CHECK_EQ(e.p.count[P2M_RAM], 8);
 	CHECK_EQ(e.p.count[P2M_BALLOONED], 2);
 	CHECK_EQ(e.p.balloon_count[P2M_BALLOON_INFLATED], 1);
-	CHECK_EQ(e.p.balloon_count[2], 1);
+	CHECK_EQ(e.p.balloon_count[P2M_BALLOON_UNPOPULATED], 1);
 	CHECK_EQ(e.p.balloon_count[P2M_BALLOON_REPORTED], 0);
 	check_counts(&e.p);
 	p2m_destroy(&e.p);
@@ -66,8 +66,9 @@ TEST(p2m_counts_match_a_full_scan_after_random_changes)
 	struct env e;
 	env_init2(&e);
 	REQUIRE(p2m_populate(&e.p, 0, NGFN));
-	REQUIRE(p2m_populate(&e.q, 0, NGFN));
+	REQUIRE(p2m_populate_lazy(&e.q, 0, NGFN)); /* q: populate = lazy, frames on touch */
 	check_counts(&e.p);
+	check_counts(&e.q);
 	u64 rng = 0x5eed0c0b;
 	u8 page[PAGE_SIZE];
 	memset(page, 0xab, sizeof(page));
@@ -75,7 +76,7 @@ TEST(p2m_counts_match_a_full_scan_after_random_changes)
 	for (unsigned i = 0; i < 6000; i++) {
 		struct p2m *p = (test_rng(&rng) & 1) ? &e.p : &e.q;
 		struct p2m *o = p == &e.p ? &e.q : &e.p;
-		u64 gfn = test_rng(&rng) % NGFN, r = test_rng(&rng) % 10;
+		u64 gfn = test_rng(&rng) % NGFN, r = test_rng(&rng) % 11;
 		bool ok = false;
 		switch (r) {
 		case 0:
@@ -107,6 +108,9 @@ TEST(p2m_counts_match_a_full_scan_after_random_changes)
 				ok = p2m_set(p, gfn, 0, P2M_NONE); /* no frame to lose */
 			}
 			break;
+		case 9:
+			ok = p2m_fault(p, gfn, test_rng(&rng) & 1) == P2M_FAULT_FIXED;
+			break;
 		default:
 			ok = p2m_sample_withhold(p, gfn) &&
 			     p2m_sample_end(p, gfn) != P2M_SAMPLE_GONE;
@@ -121,7 +125,9 @@ TEST(p2m_counts_match_a_full_scan_after_random_changes)
 	CHECK(done > 1000); /* the changes mostly happened: the check saw a moving map */
 	CHECK(e.p.count[P2M_SHARED] + e.q.count[P2M_SHARED] > 0);
 	CHECK(e.p.count[P2M_SWAPPED] + e.q.count[P2M_SWAPPED] > 0);
-	CHECK(e.p.balloon_count[2] + e.q.balloon_count[2] > 0);
+	CHECK(e.p.balloon_count[P2M_BALLOON_UNPOPULATED] +
+		  e.q.balloon_count[P2M_BALLOON_UNPOPULATED] >
+	      0);
 	check_counts(&e.p);
 	check_counts(&e.q);
 	p2m_destroy(&e.p);

@@ -376,3 +376,32 @@ TEST(swap_init_refuses_what_cannot_hold_a_page)
 	CHECK(swap_init(&s, &big, meta, sizeof(meta), NULL) != NULL);
 	CHECK_EQ(swap_meta_bytes(64ULL << 11), PAGE_SIZE + 16384 * 16 + 16384 / 8);
 }
+
+TEST(swap_in_waits_at_the_frame_reserve_without_failing_the_vm)
+{
+	static struct rig r;
+	rig_init(&r, 64);
+	REQUIRE(swap_out_gfn(&r.s, &r.e.p, 5) == SWAP_OK);
+	r.e.fa.guest_reserve = r.e.fa.nfree; /* nothing above the reserve */
+	/* the guest's access waits: no read of the slot, no failure, the page stays out */
+	CHECK_EQ(p2m_fault(&r.e.p, 5, false), P2M_FAULT_WAIT);
+	CHECK_EQ(p2m_lookup(&r.e.p, 5, NULL), P2M_SWAPPED);
+	CHECK_EQ(r.s.nused, 1u);
+	CHECK_EQ(r.fails, 0u);
+	struct swap_vm *v = swap_vm_of(&r.s, &r.e.p);
+	CHECK_EQ(v->st.in_waits, 1u);
+	CHECK_EQ(v->st.in_nomem, 0u);
+	CHECK_EQ(r.e.p.mem_waits, 1u);
+	/* the reclaimer made room: the same access brings it back intact */
+	r.e.fa.guest_reserve = 0;
+	CHECK_EQ(p2m_fault(&r.e.p, 5, false), P2M_FAULT_FIXED);
+	CHECK(holds(&r.e.p, 5, 6));
+	CHECK_EQ(r.s.nused, 0u);
+	/* a device's read through the accessor never waits: it may use the reserve */
+	REQUIRE(swap_out_gfn(&r.s, &r.e.p, 6) == SWAP_OK);
+	r.e.fa.guest_reserve = r.e.fa.nfree;
+	u64 w;
+	CHECK_EQ(gmem_read(&r.e.p, 6 * PAGE_SIZE, &w, 8), GMEM_OK);
+	CHECK(holds(&r.e.p, 6, 7));
+	CHECK_EQ(r.fails, 0u);
+}
