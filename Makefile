@@ -63,7 +63,7 @@ HW_SRCS := mm/machine_frames.c hypervisor/main.c hypervisor/vm_create.c hypervis
 	vmx/exit_io.c vmx/exit_cr.c vmx/exit_msr.c vmx/exit_ept.c vmx/entry_fail.c vmx/fpu_hw.c \
 	vmx/guest_access.c vmx/emul.c vmx/paging.c vmx/realmode.c vmx/realmode_insn.c vmx/cr_ops.c vmx/exit_exception.c
 HW_SRCS += vmx/pml.c
-HW_SRCS += hypervisor/vm_disk.c hypervisor/overcommit.c hypervisor/mem_drive.c
+HW_SRCS += hypervisor/vm_disk.c hypervisor/overcommit.c hypervisor/mem_drive.c hypervisor/memlog.c
 HW_SRCS += devices/machine_disk_hw.c
 HW_SRCS += devices/parport_hw.c
 HW_SRCS += hypervisor/dedicated_hw.c

@@ -6,6 +6,7 @@
 #include "keel.h"
 #include "mem_drive.h"
 #include "lib.h"
+#include "memlog.h"
 #include "time.h"
 #include "vm_create.h"
 #include "vm_mem.h"
@@ -23,6 +24,7 @@ static struct shell *shell;
 static struct share share;
 static u64 share_rate = 2000; /* pages per second */
 static u64 share_last_tsc;
+static u64 share_cycles; /* hypervisor cycles the scanner spent (the timeline's) */
 /* Working-set sampling (wss_period_ms=, wss_sample=) and the idle-memory tax (mem_tax=) */
 static struct wss wss;
 static u64 wss_period_ms = 1000;
@@ -79,6 +81,7 @@ void overcommit_parse_cmdline(const char *cmdline)
 		mem_reserve_mib = 2;
 	}
 	mem_drive_parse_cmdline(cmdline);
+	memlog_parse_cmdline(cmdline);
 }
 
 static void setup_sharing(void)
@@ -150,6 +153,7 @@ static void scan_for_sharing(void)
 		return;
 	share_last_tsc = now;
 	share_scan(&share, MIN(budget, (u64)SHARE_BATCH));
+	share_cycles += time_now() - now;
 }
 
 /* A/D sampling needs the VM on EPT and a CPU with EPT accessed/dirty flags. */
@@ -279,4 +283,6 @@ void overcommit_poll(void)
 	reclaim_now();
 	swap_under_pressure();
 	mem_drive_poll();
+	struct memlog_src src = {vm_sharing, vm_wss, vm_swap, share_cycles};
+	memlog_poll(&src);
 }

@@ -159,6 +159,19 @@ static void ept_changed(struct p2m *p, u64 old, u64 now)
 		p->ept_stale = true;
 }
 
+/* One entry more (dir 1) or fewer (-1) in the counts by type and balloon mark. */
+static void count_entry(struct p2m *p, u64 e, int dir)
+{
+	enum p2m_type t = type_of(e);
+	if (t == P2M_NONE || t >= P2M_NTYPES)
+		return;
+	p->count[t] += (u64)(s64)dir;
+	if (t == P2M_BALLOONED) {
+		u64 mark = (e & ADDR_MASK) >> PAGE_SHIFT;
+		p->balloon_count[MIN(mark, (u64)P2M_BALLOON_NMARKS - 1)] += (u64)(s64)dir;
+	}
+}
+
 bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 {
 	u64 gpa = gfn << PAGE_SHIFT;
@@ -189,9 +202,11 @@ bool p2m_set(struct p2m *p, u64 gfn, u64 mfn, enum p2m_type t)
 		dlog_mark(&p->log, &p->log_ops, gfn);
 	if (counts_as_ram(ot))
 		p->nr_ram--;
+	count_entry(p, old, -1);
 	if (old & P2M_WITHHELD)
 		p->nr_withheld--; /* a new entry ends the sample */
 	*pe = t == P2M_NONE ? 0 : (mfn << PAGE_SHIFT) | ((u64)t << P2M_TYPE_SHIFT) | P2M_VALID;
+	count_entry(p, *pe, 1);
 	u64 old_ept = *ee;
 	*ee = ept_leaf(p, gfn, mfn, t);
 	if (counts_as_ram(t))
@@ -288,6 +303,8 @@ void p2m_destroy(struct p2m *p)
 	p->root = p->ept_root = 0;
 	p->nr_ram = 0;
 	p->nr_withheld = 0;
+	memset(p->count, 0, sizeof(p->count));
+	memset(p->balloon_count, 0, sizeof(p->balloon_count));
 }
 
 bool p2m_share(struct p2m *a, u64 gfn_a, struct p2m *b, u64 gfn_b)

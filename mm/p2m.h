@@ -17,6 +17,8 @@ enum p2m_type {
 	P2M_BALLOONED = 5, /* the guest gave the frame back: no frame behind it */
 	P2M_SWAPPED = 6,   /* contents in swap slot `mfn`: no frame behind it */
 };
+#define P2M_NTYPES	   7 /* entries of p2m.count */
+#define P2M_BALLOON_NMARKS 4 /* entries of p2m.balloon_count: marks 0-2, 3 any other */
 
 /* Told about every change that takes rights away from a machine frame the VM mapped:
  * `unmapped` the gfn no longer shows mfn at all, else mfn lost write access. */
@@ -52,6 +54,10 @@ struct p2m {
 	u64 balloon_refills;
 	p2m_fetch_fn fetch; /* swap-in of P2M_SWAPPED gfns, NULL: none can come back */
 	void *fetch_ctx;
+	/* entries by type, and ballooned ones by mark (its mfn field, above 2 in the last),
+	 * kept by p2m_set: a per-second timeline reads them instead of scanning every gfn */
+	u64 count[P2M_NTYPES];
+	u64 balloon_count[P2M_BALLOON_NMARKS];
 	/* populate-on-demand: gfns given their first frame on first touch; faults that had to
 	 * wait because free frames were at the reserve (fa->guest_reserve) */
 	u64 populated;
