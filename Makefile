@@ -575,13 +575,15 @@ integration-keelctl check-keelctl: $(BUILD)/host/ctl_shim
 integration-shell: $(BUILD)/shell.iso
 	tests/integration/shell $< --name shell --timeout 600 --config guests/tests/shell.cfg
 
-# A Linux VM with virtio-balloon (guests/linux/balloon.cfg) ballooned down by 48 MiB and back
-# up from Keel's shell (tests/integration/balloon): free frames grow and shrink, pages are
-# reported free, the guest's stats arrive and its workload's md5 is unchanged
+# Two Linux VMs (guests/linux/balloon.cfg) that share pages (share_rate 2000 pages a second),
+# one with virtio-balloon ballooned down by 48 MiB and back up from Keel's shell
+# (tests/integration/balloon): free frames grow and shrink, pages are reported free, the
+# guest's stats arrive; both are swapped out (`vm swap`) on a fresh disk's swap partition
+# and their workloads' md5 stay unchanged; nonzero pages are shared between the two
 INTEGRATION_COUNTS += balloon
 $(BUILD)/balloon.iso: $(BUILD)/keel.elf guests/linux/balloon.cfg $(LINUX_IMAGE) scripts/mkiso
-	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/balloon.cfg -a "on_idle=shutdown" \
-		$(LINUX_IMAGE)
+	scripts/mkiso -o $@ -k $(BUILD)/keel.elf -c guests/linux/balloon.cfg \
+		-a "on_idle=shutdown share_rate=2000" $(LINUX_IMAGE)
 # a hostile bare-metal virtio-balloon driver (guests/tests/balloon.c): bad page numbers
 # refused and counted, the device live, a page given back reads as zero
 INTEGRATION_COUNTS += balloon-hostile
@@ -592,9 +594,10 @@ $(BUILD)/balloon-guest.iso: $(BUILD)/keel.elf guests/tests/balloon.cfg $(BUILD)/
 integration-balloon-hostile: $(BUILD)/balloon-guest.iso
 	tests/integration/run $< --name balloon-hostile --timeout 300 --config guests/tests/balloon.cfg \
 		--expect 'keel: vm balloon balloon: 2 pages inflated, 2 deflated \(\d+ on OOM\), 0 reported free, 9 refused, [1-9]\d* refilled on touch'
-integration-balloon: $(BUILD)/balloon.iso
+integration-balloon: $(BUILD)/balloon.iso scripts/mkdisk
+	scripts/mkdisk $(BUILD)/balloon-disk.img
 	tests/integration/balloon $< --name balloon --timeout 1800 --config guests/linux/balloon.cfg \
-		--expect-file guests/linux/balloon.expect
+		--expect-file guests/linux/balloon.expect --disk $(BUILD)/balloon-disk.img
 
 # The machine's COM2 (Bochs writes it to a file) dedicated to one VM, which sends a line
 # through it by THR-empty interrupts; a bystander VM reads all ones there and its writes reach

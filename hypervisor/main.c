@@ -435,10 +435,11 @@ static void vm_report(const struct vm *vm)
 	const struct share_vm *sv = vm_sharing ? share_vm_of(vm_sharing, &vm->p2m) : NULL;
 	if (sv && sv->on)
 		kprintf("keel: vm %s page sharing: %llu pages scanned (%llu passes), %llu shared "
-			"(%llu zero), %llu copies on write\n",
+			"(%llu zero), %llu copies on write, %llu nonzero from another VM\n",
 			vm->name, (unsigned long long)sv->scanned, (unsigned long long)sv->passes,
 			(unsigned long long)sv->shared, (unsigned long long)sv->zero_shared,
-			(unsigned long long)vm->p2m.cow_breaks);
+			(unsigned long long)vm->p2m.cow_breaks,
+			(unsigned long long)sv->cross_shared);
 	if (vm->cfg->populate_lazy)
 		kprintf("keel: vm %s populate-on-demand: %llu pages populated on first touch, %llu "
 			"waits for memory\n",
@@ -664,6 +665,8 @@ void kmain(u32 magic, u32 mbi)
 	shell_init(&shell, &shell_actions, NULL, &machine_frames, tsc_hz);
 	console_set_write_hook(shell_console_hook, &shell);
 	overcommit_setup(&shell);
+	if (vm_sharing)
+		vm_sharing->now = time_now; /* the scanner's cycles for `share stats` */
 	shell.nic = machine_nic();
 	shell.nic_absent = machine_nic_absent_why();
 	setup_network();

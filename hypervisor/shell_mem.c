@@ -299,11 +299,16 @@ static int cmd_share_stats(struct shell *sh, int argc, char **argv)
 	}
 	const struct share_stats *st = &s->st;
 	kprintf("page sharing: %llu pages scanned, %llu hashed, %llu shared (%llu zero), %llu "
-		"stale hints, %llu same-hash different pages, %llu refused\n",
+		"stale hints, %llu same-hash different pages, %llu refused, %llu nonzero from "
+		"another VM\n",
 		(unsigned long long)st->scanned, (unsigned long long)st->hashed,
 		(unsigned long long)st->shared, (unsigned long long)st->zero_shared,
 		(unsigned long long)st->hint_stale, (unsigned long long)st->false_matches,
-		(unsigned long long)st->share_failed);
+		(unsigned long long)st->share_failed, (unsigned long long)st->cross_shared);
+	if (st->cycles && st->scanned)
+		kprintf("scanner: %llu cycles, %llu a page scanned\n",
+			(unsigned long long)st->cycles,
+			(unsigned long long)(st->cycles / st->scanned));
 	if (sh->frames)
 		kprintf("shared frames now: %llu\n",
 			(unsigned long long)frames_count_shared(sh->frames));
@@ -313,10 +318,11 @@ static int cmd_share_stats(struct shell *sh, int argc, char **argv)
 		if (!v)
 			continue;
 		kprintf("  %-16s %s  %llu scanned (%llu passes), %llu shared (%llu zero), %llu "
-			"copies on write\n",
+			"copies on write, %llu nonzero from another VM\n",
 			vm->name, v->on ? "on " : "off", (unsigned long long)v->scanned,
 			(unsigned long long)v->passes, (unsigned long long)v->shared,
-			(unsigned long long)v->zero_shared, (unsigned long long)vm->p2m.cow_breaks);
+			(unsigned long long)v->zero_shared, (unsigned long long)vm->p2m.cow_breaks,
+			(unsigned long long)v->cross_shared);
 	}
 	return 0;
 }

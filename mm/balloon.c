@@ -39,6 +39,13 @@ bool balloon_inflate(struct balloon *b, u32 pfn)
 	if (pfn >= b->nr_gfn)
 		return refuse(b, BALLOON_BAD_RANGE);
 	enum p2m_type t = p2m_lookup(b->p2m, pfn, &tag);
+	if (t == P2M_SWAPPED) {
+		/* Keel swapped it out before the guest chose it: back in, then given up as any
+		 * other page (the slot is freed; reading it back is the simple, safe way) */
+		if (!p2m_swap_fetch(b->p2m, pfn))
+			return refuse(b, BALLOON_BAD_NOMEM);
+		t = p2m_lookup(b->p2m, pfn, &tag);
+	}
 	if (t == P2M_BALLOONED) {
 		if (tag == P2M_BALLOON_INFLATED)
 			return refuse(b, BALLOON_BAD_TWICE);

@@ -149,6 +149,9 @@ static bool join(struct share *s, struct share_entry *e, u8 idx, u64 gfn, u64 ma
 	if (zero) {
 		s->st.zero_shared++;
 		b->zero_shared++;
+	} else if (e->vm != idx) {
+		s->st.cross_shared++;
+		b->cross_shared++;
 	}
 	return true;
 }
@@ -223,7 +226,7 @@ static u64 next_gfn(struct share_vm *v)
 
 u64 share_scan(struct share *s, u64 budget)
 {
-	u64 done = 0;
+	u64 done = 0, t0 = s->now ? s->now() : 0;
 	unsigned idle = 0;
 	if (!s->nbuckets)
 		return 0;
@@ -247,5 +250,7 @@ u64 share_scan(struct share *s, u64 budget)
 		}
 		scan_page(s, idx, gfn, mfn);
 	}
+	if (s->now)
+		s->st.cycles += s->now() - t0;
 	return done;
 }

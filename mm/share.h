@@ -20,6 +20,7 @@ struct share_vm {
 	u64 next;	 /* the scan's position */
 	bool on;	 /* the VM's policy (share = on) */
 	u64 scanned, shared, zero_shared, passes;
+	u64 cross_shared; /* nonzero pages that joined another VM's frame */
 };
 
 struct share_entry {
@@ -40,6 +41,8 @@ struct share_stats {
 	u64 false_matches; /* same hash, different contents */
 	u64 share_failed;  /* p2m_share refused (a frame's reference count full, no table) */
 	u64 skipped;	   /* not RAM or shared already */
+	u64 cross_shared;  /* nonzero pages that joined another VM's frame */
+	u64 cycles;	   /* clock ticks spent in share_scan (when share.clock is set) */
 };
 
 struct share {
@@ -51,6 +54,7 @@ struct share {
 	unsigned turn;		       /* the VM whose turn it is */
 	u64 (*hash)(const void *page); /* share_hash; a test may weaken it to force collisions */
 	struct share_stats st;
+	u64 (*now)(void); /* optional: the TSC, so that st.cycles counts the scanner's cost */
 };
 
 /* table: nentries (a power of two, at least SHARE_WAYS) entries the caller owns */

@@ -56,6 +56,8 @@ TEST(share_backs_equal_pages_of_two_vms_with_one_frame)
 	CHECK_EQ(share_scan(&s, 4 * NPAGES), 4u * NPAGES); /* two passes of each VM */
 	CHECK_EQ(s.st.shared, NPAGES / 2);
 	CHECK_EQ(s.st.zero_shared, 0u);
+	CHECK_EQ(s.st.cross_shared, NPAGES / 2); /* every one joined the other VM's frame */
+	CHECK_EQ(s.vms[0].cross_shared + s.vms[1].cross_shared, NPAGES / 2);
 	CHECK_EQ(e.fa.nfree, nfree + NPAGES / 2);
 	for (u64 g = 0; g < NPAGES; g++) {
 		bool same = g < NPAGES / 2;
@@ -84,6 +86,7 @@ TEST(share_finds_zero_pages_without_hashing_them)
 	share_scan(&s, 2 * NPAGES);
 	CHECK_EQ(s.st.hashed, 0u);
 	CHECK_EQ(s.st.zero_shared, 2u * NPAGES - 1); /* all but the first map its frame */
+	CHECK_EQ(s.st.cross_shared, 0u);	      /* zero pages are not counted there */
 	CHECK_EQ(e.fa.nfree, nfree + 2 * NPAGES - 1);
 	u64 z = env_mfn(&e.p, 0);
 	for (u64 g = 0; g < NPAGES; g++) {
@@ -91,6 +94,48 @@ TEST(share_finds_zero_pages_without_hashing_them)
 		CHECK_EQ(env_mfn(&e.q, g), z);
 	}
 	CHECK_EQ(frames_share_refs(&e.fa, z << PAGE_SHIFT), 2u * NPAGES);
+	p2m_destroy(&e.p);
+	p2m_destroy(&e.q);
+	CHECK_EQ(e.fa.nfree, e.free0);
+}
+
+static u64 fake_tsc;
+static u64 tick(void)
+{
+	return fake_tsc += 10;
+}
+
+TEST(share_counts_the_scanners_cycles_when_given_a_clock)
+{
+	static struct env e;
+	static struct share s;
+	two_vms(&e, &s, distinct_p, half_like_p);
+	share_scan(&s, NPAGES);
+	CHECK_EQ(s.st.cycles, 0u); /* no clock: nothing counted */
+	s.now = tick;
+	share_scan(&s, NPAGES);
+	share_scan(&s, NPAGES);
+	CHECK_EQ(s.st.cycles, 20u); /* one reading before and one after each scan */
+	p2m_destroy(&e.p);
+	p2m_destroy(&e.q);
+}
+
+static u64 all_alike(u64 g)
+{
+	(void)g;
+	return 77;
+}
+
+TEST(share_counts_nonzero_pages_joined_within_one_vm_apart_from_another_vms)
+{
+	static struct env e;
+	static struct share s;
+	two_vms(&e, &s, all_alike, distinct_p);
+	share_scan(&s, 4 * NPAGES);
+	CHECK_EQ(s.st.shared, NPAGES - 1); /* p's pages on p's first frame, q's all distinct */
+	CHECK_EQ(s.st.zero_shared, 0u);
+	CHECK_EQ(s.st.cross_shared, 0u);
+	CHECK_EQ(s.vms[0].cross_shared, 0u);
 	p2m_destroy(&e.p);
 	p2m_destroy(&e.q);
 	CHECK_EQ(e.fa.nfree, e.free0);

@@ -4,6 +4,7 @@
  * victims, and hostile or impossible requests refused. */
 #include "p2m_env.h"
 #include "../../devices/blk_ram.h"
+#include "../../mm/balloon.h"
 #include "../../mm/swap.h"
 #include "../../hypervisor/lib.h"
 
@@ -426,5 +427,24 @@ TEST(swap_passes_over_pages_never_touched)
 	CHECK_EQ(p2m_fault(&r.e.p, 5, false), P2M_FAULT_FIXED);
 	CHECK_EQ(r.e.p.populated, 1u);
 	CHECK_EQ(swap_vm_of(&r.s, &r.e.p)->st.in, 0u);
+	CHECK_EQ(r.fails, 0u);
+}
+
+TEST(swap_page_the_guest_puts_in_its_balloon_frees_its_slot)
+{
+	static struct rig r;
+	rig_init(&r, 64);
+	REQUIRE(swap_out_gfn(&r.s, &r.e.p, 4) == SWAP_OK);
+	struct balloon b;
+	balloon_init(&b, &r.e.p, NPAGES);
+	u64 nfree = r.e.fa.nfree;
+	CHECK(balloon_inflate(&b, 4));
+	u64 mark;
+	CHECK_EQ(p2m_lookup(&r.e.p, 4, &mark), P2M_BALLOONED);
+	CHECK_EQ(mark, P2M_BALLOON_INFLATED);
+	CHECK_EQ(r.s.nused, 0u); /* the slot is free again */
+	CHECK_EQ(r.e.fa.nfree, nfree);
+	CHECK_EQ(b.refused[BALLOON_BAD_TYPE], 0u);
+	CHECK_EQ(swap_vm_of(&r.s, &r.e.p)->swapped, 0u);
 	CHECK_EQ(r.fails, 0u);
 }
