@@ -86,7 +86,7 @@ TEST(share_finds_zero_pages_without_hashing_them)
 	share_scan(&s, 2 * NPAGES);
 	CHECK_EQ(s.st.hashed, 0u);
 	CHECK_EQ(s.st.zero_shared, 2u * NPAGES - 1); /* all but the first map its frame */
-	CHECK_EQ(s.st.cross_shared, 0u);	      /* zero pages are not counted there */
+	CHECK_EQ(s.st.cross_shared, 0u);	     /* zero pages are not counted there */
 	CHECK_EQ(e.fa.nfree, nfree + 2 * NPAGES - 1);
 	u64 z = env_mfn(&e.p, 0);
 	for (u64 g = 0; g < NPAGES; g++) {
