@@ -665,3 +665,11 @@ clean:
 integration: $(INTEGRATION_COUNTS:%=integration-%)
 
 -include $(HV_OBJS:.o=.d)
+
+# make overcommit: identical Linux VMs at 3x or more of Keel's memory for guests, one run
+# per overcommit policy, Keel's memory timeline to CSV, PNGs and a table (docs/overcommit.md).
+# QUICK=1: the short run; OVERCOMMIT_ARGS="--policies all,none" picks policies.
+.PHONY: overcommit
+overcommit:
+	@scripts/deps bench
+	scripts/overcommit $(if $(QUICK),--quick) $(OVERCOMMIT_ARGS)
